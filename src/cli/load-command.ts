@@ -1,0 +1,89 @@
+/**
+ * `tsbpf load <obj>`: open, set globals, load, attach every program, then
+ * stream what the object produces (bpf_printk lines) until Ctrl-C, SIGTERM
+ * or --duration; everything is detached and closed on the way out.
+ */
+import { BpfObject } from "../object/bpf-object.js";
+import { parseArgs, UsageError } from "./args.js";
+import { TraceForwarder } from "./trace-forwarding.js";
+import { untilStopped } from "./signals.js";
+
+export const LOAD_HELP = `usage: tsbpf load <obj.bpf.o> [options]
+
+Loads a BPF object, attaches every program whose section names an attach
+point (tp/..., raw_tp/...), prints bpf_printk output, and detaches
+everything on Ctrl-C, SIGTERM or when --duration runs out.
+
+options:
+  --set NAME=VALUE   set a global variable before load (repeatable); VALUE is
+                     a number (decimal or 0x hex), "self" (this process's pid)
+                     or a string for char arrays
+  --duration S       stop after S seconds (fractions allowed)
+  -v, --verbose      print each load step, and stack traces on errors
+  -h, --help         this text
+
+A global named my_pid (libbpf-bootstrap's convention) that no --set gives is
+set to this process's pid, and the process writes a dot to stderr every
+second so the program has writes to see, as libbpf-bootstrap's minimal does.
+`;
+
+function parseSetValue(text: string): number | bigint | string {
+  if (text === "self") return process.pid;
+  if (/^-?\d+$/.test(text)) return BigInt(text);
+  if (/^0x[0-9a-f]+$/i.test(text)) return BigInt(text);
+  return text;
+}
+
+export async function loadCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, {
+    set: { value: true, repeat: true },
+    duration: { value: true },
+    verbose: { short: "-v" },
+  });
+  const [path, ...extra] = args.positionals;
+  if (!path) throw new UsageError("load needs an object file");
+  if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
+  const durationText = args.options.get("duration")?.[0];
+  const duration = durationText === undefined ? undefined : Number(durationText);
+  if (duration !== undefined && !(duration > 0)) throw new UsageError(`--duration needs a positive number of seconds, got ${durationText}`);
+  const verbose = args.flags.has("verbose");
+
+  const obj = BpfObject.open(path, {
+    ...(verbose ? { onStep: (step: string, detail?: string) => process.stderr.write(`[${step}] ${detail ?? ""}\n`) } : {}),
+  });
+  const given = new Set<string>();
+  for (const assignment of args.options.get("set") ?? []) {
+    const eq = assignment.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--set needs NAME=VALUE, got ${assignment}`);
+    const name = assignment.slice(0, eq);
+    obj.setVariable(name, parseSetValue(assignment.slice(eq + 1)));
+    given.add(name);
+  }
+  const pidConvention = obj.spec.variables.some((v) => v.name === "my_pid") && !given.has("my_pid");
+  if (pidConvention) obj.setVariable("my_pid", process.pid);
+
+  const forwarder = new TraceForwarder();
+  let heartbeat: NodeJS.Timeout | undefined;
+  try {
+    obj.load();
+    const links = obj.attach();
+    process.stderr.write(
+      `tsbpf: loaded ${obj.name}: ${obj.programs.length} program(s), ${obj.maps.length} map(s); attached ` +
+        (links.length ? links.map((l) => `${l.program} → ${l.kind} ${l.target}`).join(", ") : "nothing") +
+        "\n",
+    );
+    if (pidConvention) {
+      process.stderr.write(`tsbpf: my_pid = ${process.pid} (this process); writing a dot to stderr every second\n`);
+      heartbeat = setInterval(() => process.stderr.write("."), 1000);
+    }
+    forwarder.start();
+    process.stderr.write(`tsbpf: running${duration ? ` for ${duration} s` : ""}; Ctrl-C to stop\n`);
+    await untilStopped(duration);
+  } finally {
+    if (heartbeat) clearInterval(heartbeat);
+    await forwarder.stop();
+    obj.destroy();
+  }
+  process.stderr.write("\ntsbpf: detached and closed everything\n");
+  return 0;
+}

@@ -1,0 +1,193 @@
+/**
+ * A map that exists in the kernel: its fd, element operations with raw
+ * bytes, and for mmapable arrays (global data) a live view of the value.
+ */
+import { StateError, TsbpfError } from "../errors.js";
+import { bpf, closeFd, tryBpf } from "../syscall/bpf.js";
+import { ENOENT } from "../syscall/errno.js";
+import { koffi } from "../syscall/libc.js";
+import { syscallAddress, trySyscall } from "../syscall/kernel.js";
+import { SyscallError } from "../syscall/syscall-error.js";
+import { BpfCmd, BpfMapType } from "../syscall/uapi-enums.js";
+import { BPF_F_MMAPABLE, type MapSpec, isPerCpu } from "./map-spec.js";
+import { possibleCpuCount } from "./possible-cpus.js";
+
+export const BPF_ANY = 0;
+export const BPF_NOEXIST = 1;
+export const BPF_EXIST = 2;
+
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 1;
+export const PAGE_SIZE = 4096;
+
+export interface CreateMapOptions {
+  btfFd?: number;
+  innerMapFd?: number;
+}
+
+/** A region of a BPF map mmapped into this process. */
+export interface MapMapping {
+  address: bigint;
+  length: number;
+  /** Zero-copy view of the value; read-only mappings must never be written. */
+  bytes: Uint8Array;
+  writable: boolean;
+}
+
+export class BpfMap {
+  private closed = false;
+  private mapping: MapMapping | undefined;
+
+  private constructor(
+    readonly spec: MapSpec,
+    readonly fd: number,
+  ) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** BPF_MAP_CREATE from a spec. */
+  static create(spec: MapSpec, opts: CreateMapOptions = {}): BpfMap {
+    const fd = bpf(
+      BpfCmd.MAP_CREATE,
+      {
+        map_type: spec.type,
+        key_size: spec.keySize,
+        value_size: spec.valueSize,
+        max_entries: spec.maxEntries,
+        map_flags: spec.flags,
+        inner_map_fd: opts.innerMapFd ?? 0,
+        numa_node: spec.numaNode ?? 0,
+        map_name: spec.name,
+        btf_fd: opts.btfFd ?? 0,
+        btf_key_type_id: opts.btfFd ? spec.btfKeyTypeId : 0,
+        btf_value_type_id: opts.btfFd ? spec.btfValueTypeId : 0,
+        map_extra: spec.mapExtra ?? 0n,
+      },
+      `creating map ${spec.name}`,
+    );
+    return new BpfMap(spec, fd);
+  }
+
+  /** Wraps an existing fd (e.g. one opened by id); the BpfMap owns it from now on. */
+  static fromFd(spec: MapSpec, fd: number): BpfMap {
+    return new BpfMap(spec, fd);
+  }
+
+  private check(): void {
+    if (this.closed) throw new StateError(`map ${this.name} is closed`);
+  }
+
+  /** Bytes of one value as user space sees it: per-CPU maps hold one 8-aligned slot per possible CPU. */
+  get valueBytes(): number {
+    return isPerCpu(this.spec.type) ? Math.ceil(this.spec.valueSize / 8) * 8 * possibleCpuCount() : this.spec.valueSize;
+  }
+
+  private checkSize(what: string, buf: Uint8Array, expected: number): void {
+    if (buf.byteLength !== expected) {
+      throw new TsbpfError(`map ${this.name}: ${what} is ${buf.byteLength} bytes, the map's is ${expected}`);
+    }
+  }
+
+  /** The value for `key`, or undefined when there is none. */
+  lookup(key: Uint8Array): Uint8Array | undefined {
+    this.check();
+    this.checkSize("key", key, this.spec.keySize);
+    const value = new Uint8Array(this.valueBytes);
+    const r = tryBpf(BpfCmd.MAP_LOOKUP_ELEM, { map_fd: this.fd, key, value });
+    if (r.ret === -1) {
+      if (r.errno === ENOENT) return undefined;
+      throw new SyscallError(r.req, r.errno, `map ${this.name}`);
+    }
+    return value;
+  }
+
+  update(key: Uint8Array, value: Uint8Array, flags = BPF_ANY): void {
+    this.check();
+    this.checkSize("key", key, this.spec.keySize);
+    this.checkSize("value", value, this.valueBytes);
+    bpf(BpfCmd.MAP_UPDATE_ELEM, { map_fd: this.fd, key, value, flags }, `map ${this.name}`);
+  }
+
+  /** Deletes `key`; returns false if it was not there. */
+  delete(key: Uint8Array): boolean {
+    this.check();
+    this.checkSize("key", key, this.spec.keySize);
+    const r = tryBpf(BpfCmd.MAP_DELETE_ELEM, { map_fd: this.fd, key });
+    if (r.ret === -1) {
+      if (r.errno === ENOENT) return false;
+      throw new SyscallError(r.req, r.errno, `map ${this.name}`);
+    }
+    return true;
+  }
+
+  /** Iterates keys with MAP_GET_NEXT_KEY (starting from no key). */
+  *keys(): Generator<Uint8Array> {
+    this.check();
+    let key: Uint8Array | null = null;
+    for (;;) {
+      const next = new Uint8Array(this.spec.keySize);
+      const r = tryBpf(BpfCmd.MAP_GET_NEXT_KEY, { map_fd: this.fd, key, next_key: next });
+      if (r.ret === -1) {
+        if (r.errno === ENOENT) return;
+        throw new SyscallError(r.req, r.errno, `map ${this.name}`);
+      }
+      yield next;
+      key = next;
+    }
+  }
+
+  *entries(): Generator<[Uint8Array, Uint8Array]> {
+    for (const k of this.keys()) {
+      const v = this.lookup(k);
+      if (v) yield [k, v];
+    }
+  }
+
+  /** BPF_MAP_FREEZE: user space can no longer write the map (the verifier may then trust .rodata). */
+  freeze(): void {
+    this.check();
+    bpf(BpfCmd.MAP_FREEZE, { map_fd: this.fd }, `freezing map ${this.name}`);
+  }
+
+  /**
+   * mmaps the value of a BPF_F_MMAPABLE array. A frozen map can only be
+   * mapped read-only: the kernel refuses PROT_WRITE after MAP_FREEZE.
+   */
+  mmap(writable: boolean): MapMapping {
+    this.check();
+    if (this.mapping) return this.mapping;
+    if (!(this.spec.flags & BPF_F_MMAPABLE) || this.spec.type !== BpfMapType.ARRAY) {
+      throw new StateError(`map ${this.name} is not an mmapable array`);
+    }
+    const length = Math.ceil((this.spec.valueSize * this.spec.maxEntries) / PAGE_SIZE) * PAGE_SIZE;
+    const address = syscallAddress({
+      call: "mmap",
+      addr: 0n,
+      length,
+      prot: PROT_READ | (writable ? PROT_WRITE : 0),
+      flags: MAP_SHARED,
+      fd: this.fd,
+      offset: 0,
+    });
+    const bytes = new Uint8Array(koffi().view(address, length), 0, this.spec.valueSize * this.spec.maxEntries);
+    this.mapping = { address, length, bytes, writable };
+    return this.mapping;
+  }
+
+  get mapped(): MapMapping | undefined {
+    return this.mapping;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.mapping) {
+      trySyscall({ call: "munmap", addr: this.mapping.address, length: this.mapping.length });
+      this.mapping = undefined;
+    }
+    closeFd(this.fd);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Tracepoint attachment: open a perf event for the tracepoint, then bind
+ * the program to it with BPF_LINK_CREATE (attach type BPF_PERF_EVENT).
+ * Kernels before 5.15 lack perf links; there the fall-back is
+ * ioctl(PERF_EVENT_IOC_SET_BPF). Either way the event is then enabled.
+ */
+import { bpfRequest, closeFd } from "../syscall/bpf.js";
+import { EINVAL, ENOTSUPP, EOPNOTSUPP } from "../syscall/errno.js";
+import { trySyscall } from "../syscall/kernel.js";
+import {
+  PERF_EVENT_IOC_ENABLE,
+  PERF_EVENT_IOC_SET_BPF,
+  PERF_TYPE_TRACEPOINT,
+  perfEventOpen,
+  perfIoctl,
+} from "../syscall/perf.js";
+import { SyscallError } from "../syscall/syscall-error.js";
+import { BpfAttachType, BpfCmd } from "../syscall/uapi-enums.js";
+import { Link } from "./link.js";
+import { splitTracepoint, tracepointId } from "./tracefs.js";
+
+/**
+ * Binds a program to an open perf event fd (tracepoint, kprobe, uprobe or
+ * perf_event); on failure the perf fd is closed.
+ */
+export function attachToPerfEvent(progFd: number, perfFd: number, kind: string, program: string, target: string): Link {
+  try {
+    const req = bpfRequest(BpfCmd.LINK_CREATE, { prog_fd: progFd, target_fd: perfFd, attach_type: BpfAttachType.PERF_EVENT, flags: 0, bpf_cookie: 0n });
+    const r = trySyscall(req);
+    if (r.ret !== -1) {
+      perfIoctl(perfFd, PERF_EVENT_IOC_ENABLE);
+      return new Link(kind, program, target, { linkFd: Number(r.ret), perfFd });
+    }
+    if (r.errno !== EINVAL && r.errno !== EOPNOTSUPP && r.errno !== ENOTSUPP) {
+      throw new SyscallError(req, r.errno, `attaching ${program} to ${kind} ${target}`);
+    }
+    // No perf links in this kernel: the older ioctl interface.
+    perfIoctl(perfFd, PERF_EVENT_IOC_SET_BPF, progFd);
+    perfIoctl(perfFd, PERF_EVENT_IOC_ENABLE);
+    return new Link(kind, program, target, { perfFd });
+  } catch (e) {
+    closeFd(perfFd);
+    throw e;
+  }
+}
+
+/** Attaches to tracepoint "category/name" (what follows "tp/" in the section name). */
+export function attachTracepoint(progFd: number, program: string, target: string): Link {
+  const { category, name } = splitTracepoint(target);
+  const id = tracepointId(category, name);
+  // pid -1, cpu 0: the program hangs off the tracepoint itself and runs on every CPU.
+  const perfFd = perfEventOpen({ type: PERF_TYPE_TRACEPOINT, config: id }, -1, 0);
+  return attachToPerfEvent(progFd, perfFd, "tracepoint", program, `${category}/${name}`);
+}

@@ -1,0 +1,95 @@
+/**
+ * A program loaded in the kernel: its fd, attach by section convention,
+ * and BPF_PROG_TEST_RUN.
+ */
+import { StateError, UnsupportedError } from "../errors.js";
+import { bpf, closeFd } from "../syscall/bpf.js";
+import { readAttrU32 } from "../syscall/bpf-attr.js";
+import { bpfRequest } from "../syscall/bpf.js";
+import { syscall } from "../syscall/kernel.js";
+import { BpfCmd } from "../syscall/uapi-enums.js";
+import type { ProgramSpec } from "../object/object-spec.js";
+import { attachTracepoint } from "./attach-tracepoint.js";
+import { Link } from "./link.js";
+
+export interface TestRunResult {
+  retval: number;
+  /** Output packet/data, when the program type produces one. */
+  dataOut: Uint8Array;
+  durationNs: number;
+}
+
+export class BpfProgram {
+  private closed = false;
+
+  constructor(
+    readonly spec: ProgramSpec,
+    readonly fd: number,
+    /** The instructions as loaded (after every relocation), for inspection and explain. */
+    readonly loadedInsns: Uint8Array,
+  ) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  private check(): void {
+    if (this.closed) throw new StateError(`program ${this.name} is closed`);
+  }
+
+  /** Attaches as the section name says (tp/…, raw_tp/…, …). */
+  attach(): Link {
+    this.check();
+    const { def, target } = this.spec.section;
+    switch (def.attach) {
+      case "tracepoint":
+        if (!target) throw new UnsupportedError(`program ${this.name}: section ${this.spec.sectionName} names no tracepoint to attach to`);
+        return attachTracepoint(this.fd, this.name, target);
+      case "raw_tracepoint": {
+        if (!target) throw new UnsupportedError(`program ${this.name}: section ${this.spec.sectionName} names no raw tracepoint`);
+        const name = new TextEncoder().encode(target + "\0");
+        const fd = bpf(BpfCmd.RAW_TRACEPOINT_OPEN, { name, prog_fd: this.fd }, `attaching ${this.name} to raw tracepoint ${target}`);
+        return new Link("raw_tracepoint", this.name, target, { linkFd: fd });
+      }
+      default:
+        throw new UnsupportedError(
+          `program ${this.name} (section ${this.spec.sectionName}) cannot be attached automatically yet (attach kind ${def.attach})`,
+        );
+    }
+  }
+
+  /** Whether attach() knows how to attach this program with no further arguments. */
+  get autoAttachable(): boolean {
+    const { def, target } = this.spec.section;
+    return (def.attach === "tracepoint" || def.attach === "raw_tracepoint") && target !== "";
+  }
+
+  /** BPF_PROG_TEST_RUN with `data` as input (a packet for XDP/socket programs). */
+  testRun(data: Uint8Array = new Uint8Array(64), opts: { repeat?: number; ctx?: Uint8Array } = {}): TestRunResult {
+    this.check();
+    const dataOut = new Uint8Array(Math.max(data.byteLength + 256, 256));
+    const req = bpfRequest(BpfCmd.PROG_TEST_RUN, {
+      prog_fd: this.fd,
+      data_size_in: data.byteLength,
+      data_size_out: dataOut.byteLength,
+      data_in: data.byteLength ? data : null,
+      data_out: dataOut,
+      repeat: opts.repeat ?? 0,
+      ctx_size_in: opts.ctx?.byteLength ?? 0,
+      ctx_in: opts.ctx ?? null,
+    });
+    syscall(req);
+    const outSize = readAttrU32(req.layout, req.attr, "data_size_out");
+    return {
+      retval: readAttrU32(req.layout, req.attr, "retval"),
+      dataOut: dataOut.subarray(0, Math.min(outSize, dataOut.byteLength)),
+      durationNs: readAttrU32(req.layout, req.attr, "duration"),
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeFd(this.fd);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * BPF_PROG_LOAD. The first attempt carries no log buffer (fast, like
+ * libbpf); if the kernel refuses the program, it is loaded again with a
+ * verifier log that grows until the whole log fits, and the log goes into
+ * the error.
+ */
+import { TsbpfError } from "../errors.js";
+import { tryBpf } from "../syscall/bpf.js";
+import { ENOSPC } from "../syscall/errno.js";
+import { SyscallError } from "../syscall/syscall-error.js";
+import { BpfCmd, type BpfAttachType, type BpfProgType } from "../syscall/uapi-enums.js";
+
+const LOG_LEVEL_VERBOSE = 1;
+const FIRST_LOG_SIZE = 64 * 1024;
+/** The kernel caps log_size at UINT32_MAX >> 2; 256 MiB is plenty. */
+const MAX_LOG_SIZE = 256 * 1024 * 1024;
+
+export interface ProgLoadRequest {
+  name: string;
+  type: BpfProgType;
+  expectedAttachType: BpfAttachType | 0;
+  insns: Uint8Array;
+  license: string;
+  kernelVersion: number;
+  flags?: number;
+  btfFd?: number;
+  funcInfo?: { recSize: number; bytes: Uint8Array; count: number };
+  lineInfo?: { recSize: number; bytes: Uint8Array; count: number };
+  attachBtfId?: number;
+  attachProgFd?: number;
+  fdArray?: Uint8Array;
+}
+
+/** The verifier refused the program. `log` is the whole verifier log. */
+export class VerifierError extends TsbpfError {
+  override name = "VerifierError";
+  constructor(
+    readonly program: string,
+    override readonly cause: SyscallError,
+    readonly log: string,
+    /** Explanation added by the caller (e.g. which CO-RE relocation was poisoned). */
+    readonly explanation?: string,
+  ) {
+    const lines = log.trimEnd().split("\n");
+    const tail = lines.slice(-20).join("\n");
+    super(
+      `program ${program} was rejected by the verifier (${cause.code})` +
+        (explanation ? `\n${explanation}` : "") +
+        (log ? `\nverifier log (last ${Math.min(20, lines.length)} of ${lines.length} lines):\n${tail}` : "\n(the kernel gave no verifier log)"),
+    );
+  }
+}
+
+function attrFor(req: ProgLoadRequest, log?: Uint8Array) {
+  return {
+    prog_type: req.type,
+    insn_cnt: req.insns.byteLength / 8,
+    insns: req.insns,
+    license: cString(req.license),
+    log_level: log ? LOG_LEVEL_VERBOSE : 0,
+    log_size: log ? log.byteLength : 0,
+    log_buf: log ?? null,
+    kern_version: req.kernelVersion,
+    prog_flags: req.flags ?? 0,
+    prog_name: req.name,
+    expected_attach_type: req.expectedAttachType,
+    prog_btf_fd: req.btfFd ?? 0,
+    func_info_rec_size: req.funcInfo?.recSize ?? 0,
+    func_info: req.funcInfo?.bytes ?? null,
+    func_info_cnt: req.funcInfo?.count ?? 0,
+    line_info_rec_size: req.lineInfo?.recSize ?? 0,
+    line_info: req.lineInfo?.bytes ?? null,
+    line_info_cnt: req.lineInfo?.count ?? 0,
+    attach_btf_id: req.attachBtfId ?? 0,
+    attach_prog_fd: req.attachProgFd ?? 0,
+    fd_array: req.fdArray ?? null,
+  };
+}
+
+/** A NUL-terminated copy of `s`, for `char *` attr fields. */
+export function cString(s: string): Uint8Array {
+  const bytes = new TextEncoder().encode(s);
+  const out = new Uint8Array(bytes.byteLength + 1);
+  out.set(bytes);
+  return out;
+}
+
+function logText(buf: Uint8Array): string {
+  const end = buf.indexOf(0);
+  return new TextDecoder().decode(end >= 0 ? buf.subarray(0, end) : buf);
+}
+
+/** Loads a program; returns its fd. Throws VerifierError (with the log) if the verifier refuses it. */
+export function loadProgram(req: ProgLoadRequest, explain?: (log: string) => string | undefined): number {
+  const first = tryBpf(BpfCmd.PROG_LOAD, attrFor(req));
+  if (first.ret !== -1) return Number(first.ret);
+
+  let size = FIRST_LOG_SIZE;
+  for (;;) {
+    const log = new Uint8Array(size);
+    const r = tryBpf(BpfCmd.PROG_LOAD, attrFor(req, log));
+    if (r.ret !== -1) {
+      // Rare: the program loads when verified with a log. Keep it.
+      return Number(r.ret);
+    }
+    if (r.errno === ENOSPC && size < MAX_LOG_SIZE) {
+      size *= 4;
+      continue;
+    }
+    const text = logText(log);
+    const cause = new SyscallError(r.req, r.errno, `loading program ${req.name}`);
+    if (!text && r.errno !== first.errno) {
+      // The retry failed differently (e.g. EPERM without log): report the first failure.
+      throw new SyscallError(first.req, first.errno, `loading program ${req.name}`);
+    }
+    throw new VerifierError(req.name, cause, text, explain?.(text));
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * A kernel for tests of error paths: it answers requests from rules, records
+ * every call, and can wrap the real kernel to inject a failure into the Nth
+ * call ("fail the 7th syscall with EPERM"). It is for error paths and fault
+ * injection only; what can run against the real kernel is tested there.
+ */
+import { addressOf } from "./libc.js";
+import type { KernelBackend, SyscallRequest, SyscallResult } from "./requests.js";
+
+export type Responder = (req: SyscallRequest) => SyscallResult | number;
+
+interface Rule {
+  matches: (req: SyscallRequest) => boolean;
+  respond: Responder;
+  once: boolean;
+}
+
+export class FakeKernel implements KernelBackend {
+  /** Every request seen, in order (including passed-through ones). */
+  readonly calls: SyscallRequest[] = [];
+  private readonly rules: Rule[] = [];
+  private nextFd = 1000;
+  private failAt = -1;
+  private failErrno = 0;
+  private readonly memory: Uint8Array[] = [];
+
+  /** With `passthrough`, calls no rule answers go to that backend (usually the real kernel). */
+  constructor(private readonly passthrough?: KernelBackend) {}
+
+  /** Answers matching requests with `respond` (a return value, or a full result). */
+  on(matches: (req: SyscallRequest) => boolean, respond: Responder, once = false): this {
+    this.rules.push({ matches, respond, once });
+    return this;
+  }
+
+  /** Fails matching requests with errno. */
+  failWhen(matches: (req: SyscallRequest) => boolean, errno: number, once = false): this {
+    return this.on(matches, () => ({ ret: -1, errno }), once);
+  }
+
+  /** Fails the nth call from now (1-based), whatever it is, with errno. */
+  failNth(n: number, errno: number): this {
+    this.failAt = this.calls.length + n;
+    this.failErrno = errno;
+    return this;
+  }
+
+  invoke(req: SyscallRequest): SyscallResult {
+    this.calls.push(req);
+    if (this.calls.length === this.failAt) return { ret: -1, errno: this.failErrno };
+    const i = this.rules.findIndex((r) => r.matches(req));
+    if (i >= 0) {
+      const rule = this.rules[i]!;
+      if (rule.once) this.rules.splice(i, 1);
+      const r = rule.respond(req);
+      return typeof r === "number" ? { ret: r, errno: 0 } : r;
+    }
+    if (this.passthrough) return this.passthrough.invoke(req);
+    return this.defaultAnswer(req);
+  }
+
+  async invokeAsync(req: SyscallRequest): Promise<SyscallResult> {
+    if (this.passthrough && req.call === "epoll_wait" && !this.rules.some((r) => r.matches(req)) && this.calls.length + 1 !== this.failAt) {
+      this.calls.push(req);
+      return this.passthrough.invokeAsync(req);
+    }
+    return this.invoke(req);
+  }
+
+  /** Without a rule: calls that create something get a fresh fake fd; mmap gets real memory. */
+  private defaultAnswer(req: SyscallRequest): SyscallResult {
+    switch (req.call) {
+      case "mmap": {
+        const mem = new Uint8Array(req.length);
+        this.memory.push(mem);
+        return { ret: addressOf(mem), errno: 0 };
+      }
+      case "close":
+      case "munmap":
+      case "ioctl":
+      case "epoll_ctl":
+        return { ret: 0, errno: 0 };
+      case "epoll_wait":
+        return { ret: 0, errno: 0 };
+      default:
+        return { ret: this.nextFd++, errno: 0 };
+    }
+  }
+}

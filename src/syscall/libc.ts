@@ -1,0 +1,137 @@
+/**
+ * koffi bindings to libc: the real kernel backend. Loaded on first use, so
+ * the pure half of tsbpf (ELF, BTF, relocation) never loads native code.
+ *
+ * bpf(2) and perf_event_open(2) have no glibc wrappers; they go through
+ * syscall(2). It is variadic, but on x86-64 and arm64 integer and pointer
+ * arguments travel in the same registers either way, so fixed prototypes
+ * per call shape are safe and avoid koffi's slower variadic path.
+ */
+import { createRequire } from "node:module";
+import type { KernelBackend, SyscallRequest, SyscallResult } from "./requests.js";
+
+const SYSCALL_NUMBERS: Record<string, { bpf: number; perf_event_open: number }> = {
+  x64: { bpf: 321, perf_event_open: 298 },
+  arm64: { bpf: 280, perf_event_open: 241 },
+};
+
+// koffi's types are loose; this module is the only place that touches them.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Fn = (...args: any[]) => any;
+
+interface Libc {
+  koffi: any;
+  bpf: Fn;
+  perfEventOpen: Fn;
+  ioctl: Fn;
+  mmap: Fn;
+  munmap: Fn;
+  close: Fn;
+  epollCreate1: Fn;
+  epollCtl: Fn;
+  epollWait: Fn & { async: Fn };
+  eventfd: Fn;
+  mount: Fn;
+}
+
+let libc: Libc | undefined;
+
+function load(): Libc {
+  if (libc) return libc;
+  const numbers = SYSCALL_NUMBERS[process.arch];
+  if (!numbers) throw new Error(`tsbpf supports x64 and arm64, not ${process.arch}`);
+  const koffi = createRequire(import.meta.url)("koffi");
+  const lib = koffi.load("libc.so.6");
+  const sys = (proto: string) => lib.func(proto);
+  libc = {
+    koffi,
+    bpf: sys("long syscall(long nr, long cmd, void *attr, unsigned long size)"),
+    perfEventOpen: sys("long syscall(long nr, void *attr, long pid, long cpu, long group_fd, unsigned long flags)"),
+    ioctl: sys("int ioctl(int fd, unsigned long request, unsigned long arg)"),
+    mmap: sys("void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)"),
+    munmap: sys("int munmap(void *addr, size_t length)"),
+    close: sys("int close(int fd)"),
+    epollCreate1: sys("int epoll_create1(int flags)"),
+    epollCtl: sys("int epoll_ctl(int epfd, int op, int fd, void *event)"),
+    epollWait: sys("int epoll_wait(int epfd, void *events, int maxevents, int timeout)"),
+    eventfd: sys("int eventfd(unsigned int initval, int flags)"),
+    mount: sys("int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)"),
+  };
+  (libc as any).numbers = numbers;
+  return libc;
+}
+
+/** The koffi module, for zero-copy views of mmapped memory. */
+export function koffi(): any {
+  return load().koffi;
+}
+
+/** Address of a JS buffer's bytes, to put in a bpf_attr pointer field. */
+export function addressOf(buf: Uint8Array): bigint {
+  return load().koffi.address(buf);
+}
+
+const MAP_FAILED = 0xffffffffffffffffn;
+
+function epollEventBytes(events: number, data: bigint): Uint8Array {
+  // struct epoll_event is packed on x86-64 (12 bytes), naturally aligned (16) on arm64.
+  const packed = process.arch === "x64";
+  const b = new Uint8Array(packed ? 12 : 16);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, events, true);
+  v.setBigUint64(packed ? 4 : 8, data, true);
+  return b;
+}
+
+function run(l: Libc, req: SyscallRequest): number | bigint {
+  const n = (l as any).numbers as { bpf: number; perf_event_open: number };
+  switch (req.call) {
+    case "bpf":
+      return Number(l.bpf(n.bpf, req.cmd, req.attr, req.layout.size));
+    case "perf_event_open":
+      return Number(l.perfEventOpen(n.perf_event_open, req.attr, req.pid, req.cpu, req.groupFd, req.flags));
+    case "ioctl":
+      return l.ioctl(req.fd, req.request, req.arg);
+    case "mmap": {
+      const p: bigint = BigInt(l.mmap(req.addr === 0n ? null : req.addr, req.length, req.prot, req.flags, req.fd, req.offset) ?? 0);
+      return p === MAP_FAILED ? -1 : p;
+    }
+    case "munmap":
+      return l.munmap(req.addr, req.length);
+    case "close":
+      return l.close(req.fd);
+    case "epoll_create1":
+      return l.epollCreate1(req.flags);
+    case "epoll_ctl":
+      return l.epollCtl(req.epfd, req.op, req.fd, epollEventBytes(req.events, req.data));
+    case "epoll_wait":
+      return l.epollWait(req.epfd, req.events, req.maxEvents, req.timeout);
+    case "eventfd2":
+      return l.eventfd(req.initval, req.flags);
+    case "mount":
+      return l.mount(req.source, req.target, req.fstype, req.flags, null);
+  }
+}
+
+/** The real kernel, through libc. */
+export const realKernel: KernelBackend = {
+  invoke(req: SyscallRequest): SyscallResult {
+    const l = load();
+    const ret = run(l, req);
+    // errno must be read before any other native call can clobber it.
+    const errno = ret === -1 ? l.koffi.errno() : 0;
+    return { ret, errno };
+  },
+  invokeAsync(req: SyscallRequest): Promise<SyscallResult> {
+    const l = load();
+    if (req.call !== "epoll_wait") return Promise.resolve(this.invoke(req));
+    return new Promise((resolve, reject) => {
+      // Runs on the libuv thread pool; errno is thread-local, and koffi
+      // captures it for async calls on the worker thread that made the call.
+      l.epollWait.async(req.epfd, req.events, req.maxEvents, req.timeout, (err: unknown, ret: number) => {
+        if (err) reject(err);
+        else resolve({ ret, errno: ret === -1 ? l.koffi.errno() : 0 });
+      });
+    });
+  },
+};

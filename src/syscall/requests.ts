@@ -1,0 +1,124 @@
+/**
+ * The system calls tsbpf makes, as plain data. Every call is built as one of
+ * these requests and handed to the single choke point (`kernel.ts`), so the
+ * tracer can print it, the fake kernel can answer it, and fault injection can
+ * fail it — without any of them knowing about the code that made it.
+ */
+import type { AttrLayout, AttrValues } from "./bpf-attr.js";
+import type { BpfCmd } from "./uapi-enums.js";
+
+export interface BpfRequest {
+  call: "bpf";
+  cmd: BpfCmd;
+  layout: AttrLayout;
+  /** The field values that were encoded, for printing and for the fake kernel. */
+  values: AttrValues;
+  /** The encoded `union bpf_attr` (kernel may write results back into it). */
+  attr: Uint8Array;
+}
+
+export interface PerfEventOpenRequest {
+  call: "perf_event_open";
+  /** Encoded `struct perf_event_attr`. */
+  attr: Uint8Array;
+  /** Decoded fields of interest for printing: type, config, ... */
+  fields: Record<string, number | bigint>;
+  pid: number;
+  cpu: number;
+  groupFd: number;
+  flags: number;
+}
+
+export interface IoctlRequest {
+  call: "ioctl";
+  fd: number;
+  request: number;
+  /** Symbolic name of the request, e.g. PERF_EVENT_IOC_ENABLE. */
+  requestName: string;
+  arg: number;
+}
+
+export interface MmapRequest {
+  call: "mmap";
+  addr: bigint;
+  length: number;
+  prot: number;
+  flags: number;
+  fd: number;
+  offset: number;
+}
+
+export interface MunmapRequest {
+  call: "munmap";
+  addr: bigint;
+  length: number;
+}
+
+export interface CloseRequest {
+  call: "close";
+  fd: number;
+}
+
+export interface EpollCreateRequest {
+  call: "epoll_create1";
+  flags: number;
+}
+
+export interface EpollCtlRequest {
+  call: "epoll_ctl";
+  epfd: number;
+  op: number;
+  fd: number;
+  events: number;
+  data: bigint;
+}
+
+export interface EpollWaitRequest {
+  call: "epoll_wait";
+  epfd: number;
+  /** Room for `maxEvents` 12-byte `struct epoll_event`s (packed on x86-64). */
+  events: Uint8Array;
+  maxEvents: number;
+  timeout: number;
+}
+
+export interface EventfdRequest {
+  call: "eventfd2";
+  initval: number;
+  flags: number;
+}
+
+/** mount(2), used only to mount tracefs when nothing has. */
+export interface MountRequest {
+  call: "mount";
+  source: string;
+  target: string;
+  fstype: string;
+  flags: number;
+}
+
+export type SyscallRequest =
+  | BpfRequest
+  | PerfEventOpenRequest
+  | IoctlRequest
+  | MmapRequest
+  | MunmapRequest
+  | CloseRequest
+  | EpollCreateRequest
+  | EpollCtlRequest
+  | EpollWaitRequest
+  | EventfdRequest
+  | MountRequest;
+
+/** What a call returned: `ret` (-1 on failure, or an address for mmap) and errno when it failed. */
+export interface SyscallResult {
+  ret: number | bigint;
+  errno: number;
+}
+
+/** Something that can carry out requests: the real kernel, or a fake one for tests. */
+export interface KernelBackend {
+  invoke(req: SyscallRequest): SyscallResult;
+  /** Blocking calls (epoll_wait) run off the event loop when asked to. */
+  invokeAsync(req: SyscallRequest): Promise<SyscallResult>;
+}

@@ -1,0 +1,77 @@
+import { spawn } from "node:child_process";
+import { readFileSync, writeSync, openSync, closeSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { BpfObject } from "../src/object/bpf-object.js";
+import { TracePipeReader, type TraceLine } from "../src/programs/trace-pipe.js";
+import { NO_NEW_OBJECTS, kernelObjects, newKernelObjects, openFdCount, settle } from "./helpers/kernel.js";
+
+const MINIMAL = "bpf/minimal.bpf.o";
+
+describe("minimal.bpf.o on the real kernel", () => {
+  it("prints its printk line for our own writes, and leaves nothing behind", async () => {
+    const before = kernelObjects();
+    const fdsBefore = openFdCount();
+    const lines: TraceLine[] = [];
+    const reader = new TracePipeReader((l) => lines.push(l), 10).start();
+    const obj = BpfObject.open(MINIMAL);
+    try {
+      obj.setVariable("my_pid", process.pid);
+      obj.load();
+      expect(obj.map(".bss").mapped?.writable).toBe(true);
+      // my_pid reads back through the mmap of minimal.bss.
+      expect(new DataView(obj.variable("my_pid").buffer, obj.variable("my_pid").byteOffset).getInt32(0, true)).toBe(process.pid);
+      const links = obj.attach();
+      expect(links.map((l) => l.target)).toEqual(["syscalls/sys_enter_write"]);
+      const devnull = openSync("/dev/null", "w");
+      const expected = `BPF triggered from PID ${process.pid}.`;
+      for (let i = 0; i < 100 && !lines.some((l) => l.message === expected); i++) {
+        writeSync(devnull, "x");
+        await settle(20);
+        reader.drain();
+      }
+      closeSync(devnull);
+      expect(lines.find((l) => l.message === expected)?.pid).toBe(process.pid);
+    } finally {
+      reader.stop();
+      obj.destroy();
+    }
+    await settle();
+    expect(newKernelObjects(before)).toEqual(NO_NEW_OBJECTS);
+    expect(openFdCount()).toBe(fdsBefore);
+  });
+
+  it("writing my_pid after load through the mmap retargets the program", async () => {
+    const lines: TraceLine[] = [];
+    const reader = new TracePipeReader((l) => lines.push(l), 10).start();
+    using obj = BpfObject.open(MINIMAL);
+    obj.load(); // my_pid is 0: nothing matches yet
+    obj.attach();
+    obj.setVariable("my_pid", process.pid);
+    const devnull = openSync("/dev/null", "w");
+    for (let i = 0; i < 100 && !lines.some((l) => l.pid === process.pid); i++) {
+      writeSync(devnull, "x");
+      await settle(20);
+      reader.drain();
+    }
+    closeSync(devnull);
+    reader.stop();
+    expect(lines.some((l) => l.message === `BPF triggered from PID ${process.pid}.`)).toBe(true);
+  });
+
+  it("`tsbpf load bpf/minimal.bpf.o --duration 2` prints the lines and never maps libbpf", async () => {
+    const child = spawn(process.execPath, ["dist/src/cli/main.js", "load", MINIMAL, "--duration", "2"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    // Look at the process while the program is attached.
+    await new Promise((r) => setTimeout(r, 1200));
+    const maps = readFileSync(`/proc/${child.pid}/maps`, "utf8");
+    expect(maps).toMatch(/koffi|libc\.so/); // it is the right process and it has native code mapped
+    expect(maps).not.toMatch(/libbpf/);
+    const code = await new Promise<number | null>((r) => child.on("exit", r));
+    expect(err).toContain("attached handle_tp → tracepoint syscalls/sys_enter_write");
+    expect(code).toBe(0);
+    expect(out).toContain(`BPF triggered from PID ${child.pid}.`);
+  });
+});
