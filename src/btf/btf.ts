@@ -82,7 +82,9 @@ export class Btf {
 
   /** Header + types + strings as one buffer (normalised layout); patches here are what BTF_LOAD sees. */
   rawBytes(): Uint8Array {
-    return this.raw;
+    // The backing buffer is padded to 4 bytes for Uint32Array access; the
+    // kernel rejects trailing bytes ("Unsupported section found").
+    return this.raw.subarray(0, this.strStart + this.stringsSize - this.strBase);
   }
 
   /** Byte offset of type `id`'s `struct btf_type` in rawBytes(); only for ids this blob defines. */

@@ -21,6 +21,23 @@ const PROT_WRITE = 2;
 const MAP_SHARED = 1;
 export const PAGE_SIZE = 4096;
 
+/** Map types created without BTF key/value ids (libbpf's list: the kernel refuses or ignores them). */
+const NO_BTF_MAP_TYPES: ReadonlySet<BpfMapType> = new Set([
+  BpfMapType.PERF_EVENT_ARRAY,
+  BpfMapType.CGROUP_ARRAY,
+  BpfMapType.STACK_TRACE,
+  BpfMapType.ARRAY_OF_MAPS,
+  BpfMapType.HASH_OF_MAPS,
+  BpfMapType.DEVMAP,
+  BpfMapType.DEVMAP_HASH,
+  BpfMapType.CPUMAP,
+  BpfMapType.XSKMAP,
+  BpfMapType.SOCKMAP,
+  BpfMapType.SOCKHASH,
+  BpfMapType.QUEUE,
+  BpfMapType.STACK,
+]);
+
 export interface CreateMapOptions {
   btfFd?: number;
   innerMapFd?: number;
@@ -48,11 +65,15 @@ export class BpfMap {
     return this.spec.name;
   }
 
-  /** BPF_MAP_CREATE from a spec. */
+  /**
+   * BPF_MAP_CREATE from a spec. As libbpf does, map types whose kernel side
+   * rejects BTF key/value descriptions get none, and a map the kernel refuses
+   * with BTF is retried without it.
+   */
   static create(spec: MapSpec, opts: CreateMapOptions = {}): BpfMap {
-    const fd = bpf(
-      BpfCmd.MAP_CREATE,
-      {
+    const btfFd = opts.btfFd !== undefined && !NO_BTF_MAP_TYPES.has(spec.type) ? opts.btfFd : undefined;
+    const attempt = (withBtf: boolean) =>
+      tryBpf(BpfCmd.MAP_CREATE, {
         map_type: spec.type,
         key_size: spec.keySize,
         value_size: spec.valueSize,
@@ -61,14 +82,15 @@ export class BpfMap {
         inner_map_fd: opts.innerMapFd ?? 0,
         numa_node: spec.numaNode ?? 0,
         map_name: spec.name,
-        btf_fd: opts.btfFd ?? 0,
-        btf_key_type_id: opts.btfFd ? spec.btfKeyTypeId : 0,
-        btf_value_type_id: opts.btfFd ? spec.btfValueTypeId : 0,
+        btf_fd: withBtf ? btfFd : 0,
+        btf_key_type_id: withBtf ? spec.btfKeyTypeId : 0,
+        btf_value_type_id: withBtf ? spec.btfValueTypeId : 0,
         map_extra: spec.mapExtra ?? 0n,
-      },
-      `creating map ${spec.name}`,
-    );
-    return new BpfMap(spec, fd);
+      });
+    let r = attempt(btfFd !== undefined);
+    if (r.ret === -1 && btfFd !== undefined && (spec.btfKeyTypeId || spec.btfValueTypeId)) r = attempt(false);
+    if (r.ret === -1) throw new SyscallError(r.req, r.errno, `creating map ${spec.name}`);
+    return new BpfMap(spec, Number(r.ret));
   }
 
   /** Wraps an existing fd (e.g. one opened by id); the BpfMap owns it from now on. */

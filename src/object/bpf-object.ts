@@ -15,7 +15,14 @@ import { encodeInstructions } from "../programs/insn.js";
 import type { Link } from "../programs/link.js";
 import { loadProgram } from "../programs/prog-load.js";
 import { runningKernelVersion } from "../syscall/kernel-version.js";
-import { bpf } from "../syscall/bpf.js";
+import { bpf, closeFd } from "../syscall/bpf.js";
+import { Btf } from "../btf/btf.js";
+import { CoreCache, type CoreRelocationReport, explainPoison } from "../btf/core/index.js";
+import { KERNEL_BTF_PATH, loadKernelBtf } from "../btf/kernel-btf.js";
+import { funcInfoBlob, lineInfoBlob } from "../programs/ext-info.js";
+import { hasCoreRelocations, relocateProgram } from "../programs/relocate.js";
+import { BtfLoadError, loadBtf } from "./btf-load.js";
+import { btfFeatures } from "./kernel-features.js";
 import { BpfCmd } from "../syscall/uapi-enums.js";
 import { type GlobalVariable, type ObjectSpec, type ParseOptions, parseObject } from "./object-spec.js";
 
@@ -25,6 +32,8 @@ export type ObjectState = "opened" | "loaded" | "destroyed";
 export type StepListener = (step: string, detail?: string) => void;
 
 export interface OpenOptions extends ParseOptions {
+  /** BTF to CO-RE-relocate against: a path, or a parsed Btf (default: the running kernel's). */
+  targetBtf?: string | Btf;
   /** Called for every step of the load, for explain/verbose output. */
   onStep?: StepListener;
 }
@@ -35,10 +44,12 @@ export class BpfObject {
   private readonly programsByName = new Map<string, BpfProgram>();
   private readonly linksList: Link[] = [];
   private readonly onStep: StepListener;
+  private readonly coreReports = new Map<string, CoreRelocationReport[]>();
+  private btfFd: number | undefined;
 
   private constructor(
     readonly spec: ObjectSpec,
-    opts: OpenOptions,
+    private readonly opts: OpenOptions,
   ) {
     this.onStep = opts.onStep ?? (() => {});
   }
@@ -108,22 +119,39 @@ export class BpfObject {
   load(): void {
     if (this.stateValue !== "opened") throw new StateError(`object ${this.name} is already ${this.stateValue}`);
     try {
+      this.btfFd = this.loadObjectBtf();
       for (const spec of this.spec.maps) this.createMap(spec);
+      const target = this.spec.programs.some(hasCoreRelocations) ? this.targetBtf() : undefined;
+      const cache = new CoreCache();
       const kernelVersion = runningKernelVersion();
       for (const p of this.spec.programs) {
-        const insns = bindMapReferences(p.name, p.insns, (m) => this.mapsByName.get(m)?.fd);
+        const relocated = relocateProgram(p, this.spec.btf?.btf, target, cache);
+        this.coreReports.set(p.name, relocated.core);
+        for (const r of relocated.core) this.onStep("CO-RE", r.explanation);
+        const insns = bindMapReferences(p.name, relocated.insns, (m) => this.mapsByName.get(m)?.fd);
         const bytes = encodeInstructions(insns);
         this.onStep("load program", `${p.name}: ${insns.length} instructions, type from section "${p.sectionName}"`);
-        const fd = loadProgram({
-          name: p.name,
-          type: p.section.def.progType,
-          expectedAttachType: p.section.def.expectedAttachType,
-          insns: bytes,
-          license: p.license,
-          kernelVersion: p.kernelVersion ?? kernelVersion,
-        });
+        const withBtf = this.btfFd !== undefined;
+        const funcInfo = withBtf ? funcInfoBlob(insns) : undefined;
+        const lineInfo = withBtf ? lineInfoBlob(insns) : undefined;
+        const fd = loadProgram(
+          {
+            name: p.name,
+            type: p.section.def.progType,
+            expectedAttachType: p.section.def.expectedAttachType,
+            insns: bytes,
+            license: p.license,
+            kernelVersion: p.kernelVersion ?? kernelVersion,
+            ...(p.section.def.sleepable ? { flags: BPF_F_SLEEPABLE } : {}),
+            ...(withBtf ? { btfFd: this.btfFd } : {}),
+            ...(funcInfo ? { funcInfo } : {}),
+            ...(lineInfo ? { lineInfo } : {}),
+          },
+          () => explainPoisoned(relocated.core),
+        );
         this.programsByName.set(p.name, new BpfProgram(p, fd, bytes));
       }
+      this.fillInitialSlots();
       for (const map of this.mapsByName.values()) this.mapData(map);
       this.stateValue = "loaded";
     } catch (e) {
@@ -133,14 +161,68 @@ export class BpfObject {
     }
   }
 
+  /** CO-RE reports of a loaded program: what each relocation resolved to. */
+  coreRelocations(program: string): readonly CoreRelocationReport[] {
+    return this.coreReports.get(program) ?? [];
+  }
+
+  private targetBtf(): Btf {
+    const t = this.opts.targetBtf;
+    if (t instanceof Btf) return t;
+    this.onStep("kernel BTF", `reading ${t ?? KERNEL_BTF_PATH} for CO-RE`);
+    return loadKernelBtf(t);
+  }
+
+  /** BPF_BTF_LOAD of the object's BTF, sanitised for this kernel. Like libbpf, a refusal only costs the BTF. */
+  private loadObjectBtf(): number | undefined {
+    const objBtf = this.spec.btf;
+    if (!objBtf) return undefined;
+    const features = btfFeatures();
+    if (!features.btf) {
+      this.onStep("BTF", "this kernel cannot load BTF; continuing without it");
+      return undefined;
+    }
+    const bytes = objBtf.kernelBytes(features);
+    this.onStep("load BTF", `${bytes.byteLength} bytes, ${objBtf.btf.typeCount - 1} types`);
+    try {
+      return loadBtf(bytes);
+    } catch (e) {
+      if (!(e instanceof BtfLoadError)) throw e;
+      this.onStep("BTF", `${e.message}; continuing without BTF`);
+      return undefined;
+    }
+  }
+
   private createMap(spec: MapSpec): void {
     this.onStep("create map", `${spec.name}: ${spec.valueSize}-byte values, ${spec.maxEntries} entries`);
-    const map = BpfMap.create(spec);
+    // Map-in-map: the kernel needs a template of the inner map at creation.
+    const inner = spec.innerMap ? BpfMap.create(spec.innerMap, this.btfFd !== undefined ? { btfFd: this.btfFd } : {}) : undefined;
+    let map: BpfMap;
+    try {
+      map = BpfMap.create(spec, { ...(this.btfFd !== undefined ? { btfFd: this.btfFd } : {}), ...(inner ? { innerMapFd: inner.fd } : {}) });
+    } finally {
+      inner?.close();
+    }
     this.mapsByName.set(spec.name, map);
     if (spec.data) {
       // Initial contents (zeros for .bss too, as libbpf writes them).
       bpf(BpfCmd.MAP_UPDATE_ELEM, { map_fd: map.fd, key: new Uint8Array(4), value: spec.data.initial, flags: 0 }, `initialising ${spec.name}`);
       if (spec.freeze) map.freeze();
+    }
+  }
+
+  /** `.values = { ... }` initialisers: prog array slots get program fds, map-in-map slots map fds. */
+  private fillInitialSlots(): void {
+    for (const map of this.mapsByName.values()) {
+      for (const [slot, name] of map.spec.initSlots ?? []) {
+        const fd = this.programsByName.get(name)?.fd ?? this.mapsByName.get(name)?.fd;
+        if (fd === undefined) throw new NotFoundError(`map ${map.name} slot ${slot} names ${name}, which is neither a program nor a map of this object`);
+        const key = new Uint8Array(4);
+        new DataView(key.buffer).setUint32(0, slot, true);
+        const value = new Uint8Array(4);
+        new DataView(value.buffer).setUint32(0, fd, true);
+        map.update(key, value);
+      }
     }
   }
 
@@ -219,6 +301,8 @@ export class BpfObject {
     for (const m of this.mapsByName.values()) m.close();
     this.programsByName.clear();
     this.mapsByName.clear();
+    if (this.btfFd !== undefined) closeFd(this.btfFd);
+    this.btfFd = undefined;
   }
 
   /** Detaches every link and closes every program and map. Safe to call twice. */
@@ -231,6 +315,15 @@ export class BpfObject {
   [Symbol.dispose](): void {
     this.destroy();
   }
+}
+
+/** BPF_F_SLEEPABLE: ".s" sections (fentry.s, uprobe.s, syscall, ...). */
+const BPF_F_SLEEPABLE = 1 << 4;
+
+/** The words for every poisoned CO-RE relocation, for the verifier error. */
+function explainPoisoned(reports: readonly CoreRelocationReport[]): string | undefined {
+  const lines = reports.map((r) => (r.poisoned ? explainPoison(r) : undefined)).filter((x): x is string => !!x);
+  return lines.length ? lines.join("\n") : undefined;
 }
 
 /** Little-endian bytes of `value` for a variable of `size` bytes. */

@@ -1,15 +1,57 @@
 /**
- * The object's own BTF (.BTF + .BTF.ext). Placeholder until the BTF layer lands.
+ * The object's own BTF (.BTF) and its extension (.BTF.ext), parsed and
+ * fixed up with what only the ELF knows (DATASEC sizes, VAR offsets).
  */
+import { Btf } from "../btf/btf.js";
+import { type BtfExt, parseBtfExt } from "../btf/ext.js";
+import { fixupDatasecs } from "../btf/fixup.js";
+import { type BtfFeatures, needsSanitizing, sanitizeBtf } from "../btf/sanitize.js";
+import { BtfKind } from "../btf/types.js";
 import type { ElfFile } from "../elf/elf-file.js";
-import type { BtfExt } from "../btf/ext.js";
 import type { MapSpec } from "../maps/map-spec.js";
 
-export interface ObjectBtf {
-  ext?: BtfExt;
-  describeDataMaps(maps: MapSpec[]): void;
+export class ObjectBtf {
+  private constructor(
+    readonly btf: Btf,
+    readonly ext: BtfExt | undefined,
+  ) {}
+
+  /** The object's BTF, or undefined when it has no .BTF section. */
+  static read(elf: ElfFile): ObjectBtf | undefined {
+    const section = elf.section(".BTF");
+    if (!section) return undefined;
+    const btf = Btf.parse(section.data, { where: "section .BTF" });
+    fixupDatasecs(btf, {
+      sectionSize: (name) => elf.section(name)?.size,
+      symbolOffset: (sectionName, symbol) => {
+        const s = elf.section(sectionName);
+        return s ? elf.symbols.find((sym) => sym.sectionIndex === s.index && sym.name === symbol)?.value : undefined;
+      },
+    });
+    const extSection = elf.section(".BTF.ext");
+    const ext = extSection ? parseBtfExt(extSection.data, btf) : undefined;
+    return new ObjectBtf(btf, ext);
+  }
+
+  /** Id of the DATASEC describing ELF section `name`, if any. */
+  datasecId(name: string): number | undefined {
+    return this.btf.idsByName(name).find((id) => this.btf.kind(id) === BtfKind.Datasec);
+  }
+
+  /** Global-data maps take their section's DATASEC as value type (key type 0), as libbpf sets them. */
+  describeDataMaps(maps: MapSpec[]): void {
+    for (const m of maps) {
+      if (!m.data || !m.sectionName) continue;
+      m.btfValueTypeId = this.datasecId(m.sectionName) ?? 0;
+    }
+  }
+
+  /** The bytes to give BPF_BTF_LOAD: sanitised for what this kernel lacks. */
+  kernelBytes(features: BtfFeatures): Uint8Array {
+    return needsSanitizing(this.btf, features) ? sanitizeBtf(this.btf, features) : this.btf.rawBytes();
+  }
 }
 
-export function readObjectBtf(_elf: ElfFile): ObjectBtf | undefined {
-  return undefined;
+export function readObjectBtf(elf: ElfFile): ObjectBtf | undefined {
+  return ObjectBtf.read(elf);
 }

@@ -1,5 +1,6 @@
 /** Helpers for real-kernel tests: what exists in the kernel and in this process. */
-import { readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
 import { listObjectIds } from "../../src/syscall/object-ids.js";
 
 export function openFdCount(): number {
@@ -32,3 +33,10 @@ export async function settle(ms = 50): Promise<void> {
 }
 
 export const NO_NEW_OBJECTS = { prog: [], map: [], link: [], btf: [] };
+
+/** Mounts the BPF filesystem at /sys/fs/bpf if nothing is mounted there (bpftool pins need it). */
+export function ensureBpffs(): void {
+  const mounts = readFileSync("/proc/mounts", "utf8");
+  if (mounts.split("\n").some((l) => l.split(" ")[1] === "/sys/fs/bpf")) return;
+  execFileSync("mount", ["-t", "bpf", "bpf", "/sys/fs/bpf"]);
+}

@@ -1,0 +1,73 @@
+/**
+ * Kernel feature probes, run once per process and cached (as libbpf does):
+ * each loads a tiny BTF blob using one kind, and success means the kernel
+ * knows it. Their answers drive BTF sanitisation.
+ */
+import { BtfBuilder } from "../btf/encode.js";
+import { type BtfFeatures } from "../btf/sanitize.js";
+import { BtfKind, BtfLinkage } from "../btf/types.js";
+import { closeFd, tryBpf } from "../syscall/bpf.js";
+import { BpfCmd } from "../syscall/uapi-enums.js";
+
+type Probe = (b: BtfBuilder) => void;
+
+const intType = (b: BtfBuilder) => b.add({ kind: BtfKind.Int, name: "int", size: 4, encoding: 1, bitOffset: 0, bits: 32 });
+
+const PROBES: Record<keyof BtfFeatures, Probe> = {
+  btf: (b) => intType(b),
+  func: (b) => {
+    const i = intType(b);
+    const proto = b.add({ kind: BtfKind.FuncProto, name: "", returnType: 0, params: [{ name: "x", type: i }] });
+    b.add({ kind: BtfKind.Func, name: "a", type: proto, linkage: BtfLinkage.Static });
+  },
+  globalFunc: (b) => {
+    const i = intType(b);
+    const proto = b.add({ kind: BtfKind.FuncProto, name: "", returnType: 0, params: [{ name: "x", type: i }] });
+    b.add({ kind: BtfKind.Func, name: "a", type: proto, linkage: BtfLinkage.Global });
+  },
+  datasec: (b) => {
+    const i = intType(b);
+    const v = b.add({ kind: BtfKind.Var, name: "x", type: i, linkage: BtfLinkage.Global });
+    b.add({ kind: BtfKind.Datasec, name: ".data", size: 4, vars: [{ type: v, offset: 0, size: 4 }] });
+  },
+  float: (b) => b.add({ kind: BtfKind.Float, name: "float", size: 4 }),
+  declTag: (b) => {
+    const i = intType(b);
+    const v = b.add({ kind: BtfKind.Var, name: "x", type: i, linkage: BtfLinkage.Global });
+    b.add({ kind: BtfKind.DeclTag, name: "tag", type: v, componentIdx: -1 });
+  },
+  typeTag: (b) => {
+    const i = intType(b);
+    const t = b.add({ kind: BtfKind.TypeTag, name: "tag", type: i });
+    b.add({ kind: BtfKind.Ptr, name: "", type: t });
+  },
+  enum64: (b) => b.add({ kind: BtfKind.Enum64, name: "enum64", size: 8, signed: false, values: [{ name: "v", value: 1n }] }),
+};
+
+/** Loads a BTF blob; returns whether the kernel accepted it (closing the fd). */
+export function probeBtfBlob(blob: Uint8Array): boolean {
+  const r = tryBpf(BpfCmd.BTF_LOAD, { btf: blob, btf_size: blob.byteLength });
+  if (r.ret === -1) return false;
+  closeFd(Number(r.ret));
+  return true;
+}
+
+let cached: BtfFeatures | undefined;
+
+/** The BTF kinds this kernel accepts; probed on first call, then cached. */
+export function btfFeatures(): BtfFeatures {
+  if (cached) return cached;
+  const result = {} as BtfFeatures;
+  for (const [name, build] of Object.entries(PROBES) as Array<[keyof BtfFeatures, Probe]>) {
+    const b = new BtfBuilder();
+    build(b);
+    result[name] = probeBtfBlob(b.encode());
+  }
+  cached = result;
+  return result;
+}
+
+/** Forgets cached probe results (tests that swap in a fake kernel use this). */
+export function resetFeatureCache(): void {
+  cached = undefined;
+}
