@@ -46,6 +46,7 @@ export class BpfObject {
   private readonly onStep: StepListener;
   private readonly coreReports = new Map<string, CoreRelocationReport[]>();
   private btfFd: number | undefined;
+  private readonly notAutoloaded = new Set<string>();
 
   private constructor(
     readonly spec: ObjectSpec,
@@ -113,6 +114,16 @@ export class BpfObject {
     target.set(encodeValue(name, value, v.size));
   }
 
+  /** Whether load() loads program `name` (libbpf's autoload); all programs load by default. */
+  setAutoload(name: string, autoload: boolean): void {
+    if (this.stateValue !== "opened") throw new StateError(`autoload must be set before load()`);
+    if (!this.spec.programs.some((p) => p.name === name)) {
+      throw new NotFoundError(`object ${this.name} has no program ${name} (it has: ${this.spec.programs.map((p) => p.name).join(", ")})`);
+    }
+    if (autoload) this.notAutoloaded.delete(name);
+    else this.notAutoloaded.add(name);
+  }
+
   // ---- load -----------------------------------------------------------------
 
   /** Creates the maps, writes initial data, loads every program. */
@@ -125,6 +136,7 @@ export class BpfObject {
       const cache = new CoreCache();
       const kernelVersion = runningKernelVersion();
       for (const p of this.spec.programs) {
+        if (this.notAutoloaded.has(p.name)) continue;
         const relocated = relocateProgram(p, this.spec.btf?.btf, target, cache);
         this.coreReports.set(p.name, relocated.core);
         for (const r of relocated.core) this.onStep("CO-RE", r.explanation);

@@ -3,14 +3,16 @@
  * and BPF_PROG_TEST_RUN.
  */
 import { StateError, UnsupportedError } from "../errors.js";
-import { bpf, closeFd } from "../syscall/bpf.js";
 import { readAttrU32 } from "../syscall/bpf-attr.js";
-import { bpfRequest } from "../syscall/bpf.js";
+import { bpf, bpfRequest, closeFd } from "../syscall/bpf.js";
 import { syscall } from "../syscall/kernel.js";
-import { BpfCmd } from "../syscall/uapi-enums.js";
+import { BpfCmd, BpfProgType } from "../syscall/uapi-enums.js";
 import type { ProgramSpec } from "../object/object-spec.js";
 import { attachTracepoint } from "./attach-tracepoint.js";
 import { Link } from "./link.js";
+
+/** Program types whose test run takes a context but no packet data. */
+const CONTEXT_ONLY: ReadonlySet<BpfProgType> = new Set([BpfProgType.SYSCALL, BpfProgType.RAW_TRACEPOINT, BpfProgType.TRACING]);
 
 export interface TestRunResult {
   retval: number;
@@ -64,16 +66,21 @@ export class BpfProgram {
     return (def.attach === "tracepoint" || def.attach === "raw_tracepoint") && target !== "";
   }
 
-  /** BPF_PROG_TEST_RUN with `data` as input (a packet for XDP/socket programs). */
-  testRun(data: Uint8Array = new Uint8Array(64), opts: { repeat?: number; ctx?: Uint8Array } = {}): TestRunResult {
+  /**
+   * BPF_PROG_TEST_RUN. Packet programs (XDP, socket filters, tc) take `data`
+   * (64 zero bytes by default); context-only types (syscall, raw_tp,
+   * tracing) take no data, and the kernel rejects any data or output buffer.
+   */
+  testRun(data?: Uint8Array, opts: { repeat?: number; ctx?: Uint8Array } = {}): TestRunResult {
     this.check();
-    const dataOut = new Uint8Array(Math.max(data.byteLength + 256, 256));
+    const input = data ?? (CONTEXT_ONLY.has(this.spec.section.def.progType) ? new Uint8Array(0) : new Uint8Array(64));
+    const dataOut = input.byteLength ? new Uint8Array(input.byteLength + 256) : new Uint8Array(0);
     const req = bpfRequest(BpfCmd.PROG_TEST_RUN, {
       prog_fd: this.fd,
-      data_size_in: data.byteLength,
+      data_size_in: input.byteLength,
       data_size_out: dataOut.byteLength,
-      data_in: data.byteLength ? data : null,
-      data_out: dataOut,
+      data_in: input.byteLength ? input : null,
+      data_out: dataOut.byteLength ? dataOut : null,
       repeat: opts.repeat ?? 0,
       ctx_size_in: opts.ctx?.byteLength ?? 0,
       ctx_in: opts.ctx ?? null,
