@@ -28,8 +28,14 @@ export function attachToPerfEvent(progFd: number, perfFd: number, kind: string, 
     const req = bpfRequest(BpfCmd.LINK_CREATE, { prog_fd: progFd, target_fd: perfFd, attach_type: BpfAttachType.PERF_EVENT, flags: 0, bpf_cookie: 0n });
     const r = trySyscall(req);
     if (r.ret !== -1) {
-      perfIoctl(perfFd, PERF_EVENT_IOC_ENABLE);
-      return new Link(kind, program, target, { linkFd: Number(r.ret), perfFd });
+      const linkFd = Number(r.ret);
+      try {
+        perfIoctl(perfFd, PERF_EVENT_IOC_ENABLE);
+      } catch (e) {
+        closeFd(linkFd);
+        throw e;
+      }
+      return new Link(kind, program, target, { linkFd, perfFd });
     }
     if (r.errno !== EINVAL && r.errno !== EOPNOTSUPP && r.errno !== ENOTSUPP) {
       throw new SyscallError(req, r.errno, `attaching ${program} to ${kind} ${target}`);

@@ -47,7 +47,11 @@ export class FakeKernel implements KernelBackend {
 
   invoke(req: SyscallRequest): SyscallResult {
     this.calls.push(req);
-    if (this.calls.length === this.failAt) return { ret: -1, errno: this.failErrno };
+    if (this.calls.length === this.failAt) {
+      // Linux releases the fd even when close() reports an error (EINTR, EIO).
+      if (req.call === "close") this.passthrough?.invoke(req);
+      return { ret: -1, errno: this.failErrno };
+    }
     const i = this.rules.findIndex((r) => r.matches(req));
     if (i >= 0) {
       const rule = this.rules[i]!;

@@ -1,0 +1,150 @@
+/**
+ * Error paths through the syscall choke point: the fake kernel wraps the
+ * real one and fails chosen calls. After every failure, nothing tsbpf
+ * created may remain: not an fd in this process, not a program, map, link
+ * or BTF object in the kernel.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { BpfObject } from "../src/object/bpf-object.js";
+import { resetFeatureCache } from "../src/object/kernel-features.js";
+import { FakeKernel } from "../src/syscall/fake-kernel.js";
+import { kernelBackend, setKernelBackend } from "../src/syscall/kernel.js";
+import { realKernel } from "../src/syscall/libc.js";
+import { EPERM, EINVAL, ENOMEM } from "../src/syscall/errno.js";
+import { SyscallError } from "../src/syscall/syscall-error.js";
+import { TsbpfError } from "../src/errors.js";
+import { BpfCmd } from "../src/syscall/uapi-enums.js";
+import { Btf } from "../src/btf/btf.js";
+import { BtfKind } from "../src/btf/types.js";
+import type { BpfRequest } from "../src/syscall/requests.js";
+import { NO_NEW_OBJECTS, kernelObjects, newKernelObjects, openFdCount, settle } from "./helpers/kernel.js";
+
+afterEach(() => {
+  setKernelBackend(realKernel);
+  resetFeatureCache();
+});
+
+/** Runs the full load + attach of `path` with the nth syscall failing; returns the error. */
+function loadWithFailure(path: string, n: number, errno: number): unknown {
+  const fake = new FakeKernel(realKernel).failNth(n, errno);
+  setKernelBackend(fake);
+  const obj = BpfObject.open(path);
+  try {
+    obj.load();
+    obj.attach();
+    return undefined;
+  } catch (e) {
+    return e;
+  } finally {
+    // A failed load releases everything itself; a failed attach leaves the
+    // object loaded (the caller may retry), so destroy it as a user would.
+    obj.destroy();
+    setKernelBackend(realKernel);
+  }
+}
+
+function countCalls(path: string): number {
+  const fake = new FakeKernel(realKernel);
+  setKernelBackend(fake);
+  try {
+    const obj = BpfObject.open(path);
+    obj.load();
+    obj.attach();
+    const n = fake.calls.length;
+    obj.destroy();
+    return n;
+  } finally {
+    setKernelBackend(realKernel);
+  }
+}
+
+describe("fault injection on every syscall of a load + attach", () => {
+  for (const path of ["bpf/minimal.bpf.o", "bpf/bootstrap.bpf.o"]) {
+    it(`${path}: failing call 1..N each ends in a typed error and leaks nothing`, async () => {
+      resetFeatureCache();
+      const total = countCalls(path);
+      expect(total).toBeGreaterThan(5);
+      const before = kernelObjects();
+      const fds = openFdCount();
+      let failures = 0;
+      for (let n = 1; n <= total; n++) {
+        resetFeatureCache(); // so the probes are among the calls that fail
+        const err = loadWithFailure(path, n, n % 2 ? EPERM : ENOMEM);
+        // A failed feature probe is not an error: the load goes on without the feature.
+        if (err !== undefined) {
+          failures++;
+          expect(err, `call ${n}`).toBeInstanceOf(TsbpfError);
+        }
+        expect(openFdCount(), `fds after failing call ${n}`).toBe(fds);
+      }
+      // Probe failures are tolerated (the feature is treated as missing); every real step fails the load.
+      expect(failures).toBeGreaterThanOrEqual(6);
+      await settle(100);
+      expect(newKernelObjects(before)).toEqual(NO_NEW_OBJECTS);
+    });
+  }
+});
+
+describe("typed errors from the choke point", () => {
+  it("EPERM on MAP_CREATE names the command, the errno and the capability", () => {
+    setKernelBackend(new FakeKernel(realKernel).failWhen((r) => r.call === "bpf" && r.cmd === BpfCmd.MAP_CREATE, EPERM));
+    const fds = openFdCount();
+    const obj = BpfObject.open("bpf/minimal.bpf.o");
+    let err: unknown;
+    try {
+      obj.load();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SyscallError);
+    const se = err as SyscallError;
+    expect(se.code).toBe("EPERM");
+    expect(se.message).toContain("bpf(BPF_MAP_CREATE)");
+    expect(se.message).toContain("CAP_BPF");
+    expect(se.message).toContain("minimal.bss");
+    expect(obj.state).toBe("destroyed");
+    expect(openFdCount()).toBe(fds);
+  });
+
+  it("a kernel without perf links falls back to PERF_EVENT_IOC_SET_BPF", () => {
+    const fake = new FakeKernel(realKernel).failWhen((r) => r.call === "bpf" && r.cmd === BpfCmd.LINK_CREATE, EINVAL);
+    setKernelBackend(fake);
+    using obj = BpfObject.open("bpf/minimal.bpf.o");
+    obj.load();
+    const [link] = obj.attach();
+    expect(link!.fd).toBeUndefined();
+    expect(fake.calls.some((c) => c.call === "ioctl" && c.requestName === "PERF_EVENT_IOC_SET_BPF")).toBe(true);
+    expect(kernelBackend()).toBe(fake);
+  });
+});
+
+describe("BTF sanitisation for older kernels (probes answered by the fake kernel)", () => {
+  it("a kernel without DATASEC/VAR, FLOAT, DECL_TAG, TYPE_TAG and ENUM64 gets BTF it can load", () => {
+    const missing = new Set([BtfKind.Datasec, BtfKind.Var, BtfKind.Float, BtfKind.DeclTag, BtfKind.TypeTag, BtfKind.Enum64]);
+    const kindsOf = (r: BpfRequest) => {
+      const blob = r.values.btf as Uint8Array;
+      const btf = Btf.parse(blob);
+      const kinds = new Set<BtfKind>();
+      for (let id = 1; id < btf.typeCount; id++) kinds.add(btf.kind(id));
+      return kinds;
+    };
+    // An "old kernel": any BTF blob using a missing kind is refused.
+    const fake = new FakeKernel(realKernel).failWhen(
+      (r) => r.call === "bpf" && r.cmd === BpfCmd.BTF_LOAD && [...kindsOf(r)].some((k) => missing.has(k)),
+      EINVAL,
+    );
+    setKernelBackend(fake);
+    using obj = BpfObject.open("bpf/bootstrap.bpf.o");
+    obj.load(); // the real kernel accepts the sanitised BTF and the programs load with it
+    const loads = fake.calls.filter((c): c is BpfRequest => c.call === "bpf" && c.cmd === BpfCmd.BTF_LOAD);
+    const objectBtf = loads[loads.length - 1]!;
+    const kinds = kindsOf(objectBtf);
+    for (const k of missing) expect(kinds.has(k), BtfKind[k]).toBe(false);
+    expect(kinds.has(BtfKind.Struct)).toBe(true);
+    // The sanitised DATASEC became a struct named with '_' for '.', e.g. _rodata.
+    const btf = Btf.parse(objectBtf.values.btf as Uint8Array);
+    expect(btf.idsByName("_rodata").length).toBe(1);
+    const progLoads = fake.calls.filter((c) => c.call === "bpf" && c.cmd === BpfCmd.PROG_LOAD) as BpfRequest[];
+    expect(progLoads.every((p) => Number(p.values.prog_btf_fd) > 0)).toBe(true);
+  });
+});
