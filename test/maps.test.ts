@@ -1,0 +1,87 @@
+/**
+ * BTF-defined maps of every common type, created in the real kernel and
+ * read back with BPF_OBJ_GET_INFO_BY_FD; map-in-map and prog-array
+ * `.values` initialisers checked by running programs that use them.
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { BpfObject } from "../src/object/bpf-object.js";
+import { parseObject } from "../src/object/object-spec.js";
+import { mapInfo } from "../src/syscall/obj-info.js";
+import { BpfMapType } from "../src/syscall/uapi-enums.js";
+import { possibleCpuCount } from "../src/maps/possible-cpus.js";
+
+const MAPS = "bpf/maps.bpf.o";
+const u32 = (n: number) => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n, true);
+  return b;
+};
+
+describe("BTF-defined map specs (pure)", () => {
+  const spec = parseObject(readFileSync(MAPS), { path: MAPS });
+  const m = (name: string) => spec.maps.find((x) => x.name === name)!;
+
+  it("reads type, sizes from key/value types, flags, max_entries and map_extra", () => {
+    expect(m("hash")).toMatchObject({ type: BpfMapType.HASH, keySize: 4, valueSize: 16, maxEntries: 128 });
+    expect(m("lpm")).toMatchObject({ type: BpfMapType.LPM_TRIE, keySize: 8, valueSize: 4, flags: 1 });
+    expect(m("queue")).toMatchObject({ type: BpfMapType.QUEUE, keySize: 0, valueSize: 4, maxEntries: 8 });
+    expect(m("bloom")).toMatchObject({ type: BpfMapType.BLOOM_FILTER, mapExtra: 3n });
+    expect(m("perf")).toMatchObject({ type: BpfMapType.PERF_EVENT_ARRAY, keySize: 4, valueSize: 4, maxEntries: possibleCpuCount() });
+    expect(m("ring")).toMatchObject({ type: BpfMapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 });
+    expect(m("hash").btfKeyTypeId).toBeGreaterThan(0);
+    expect(m("hash").btfValueTypeId).toBeGreaterThan(0);
+  });
+
+  it("reads inner map definitions and .values initialisers", () => {
+    expect(m("outer_array").innerMap).toMatchObject({ type: BpfMapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+    expect([...m("outer_array").initSlots!]).toEqual([[0, "inner_a"], [1, "inner_b"]]);
+    expect([...m("outer_hash").initSlots!]).toEqual([[3, "inner_b"]]);
+    expect([...m("jump").initSlots!]).toEqual([[1, "tail_target"]]);
+  });
+});
+
+describe("BTF-defined maps in the kernel", () => {
+  it("creates every map as specified", () => {
+    using obj = BpfObject.open(MAPS);
+    obj.load();
+    for (const map of obj.maps) {
+      const info = mapInfo(map.fd);
+      expect(info, map.name).toMatchObject({
+        type: map.spec.type,
+        keySize: map.spec.keySize,
+        valueSize: map.spec.valueSize,
+        maxEntries: map.spec.maxEntries,
+        name: map.spec.name,
+      });
+      if (map.spec.type === BpfMapType.HASH) {
+        expect(info.btfId).toBeGreaterThan(0);
+        expect(info.btfValueTypeId).toBe(map.spec.btfValueTypeId);
+      }
+    }
+  });
+
+  it("fills prog arrays from .values: the tail call reaches tail_target", () => {
+    using obj = BpfObject.open(MAPS);
+    obj.load();
+    expect(obj.program("tail_caller").testRun().retval).toBe(42);
+    obj.map("jump").delete(u32(1));
+    expect(obj.program("tail_caller").testRun().retval).toBe(7);
+  });
+
+  it("fills map-in-map slots from .values: outer_array[1] is inner_b", () => {
+    using obj = BpfObject.open(MAPS);
+    obj.load();
+    obj.map("inner_b").update(u32(0), u32(1234));
+    expect(obj.program("read_inner").testRun().retval).toBe(1234);
+    expect(obj.map("outer_hash").lookup(u32(3))).toBeDefined();
+    expect(obj.map("outer_hash").lookup(u32(0))).toBeUndefined();
+  });
+
+  it("per-CPU maps hold one value per possible CPU", () => {
+    using obj = BpfObject.open(MAPS);
+    obj.load();
+    const v = obj.map("percpu_array").lookup(u32(0))!;
+    expect(v.byteLength).toBe(8 * possibleCpuCount());
+  });
+});
