@@ -204,11 +204,11 @@ export class Btf {
         case BtfKind.TypeTag:
         case BtfKind.Var:
         case BtfKind.DeclTag:
-          id = this.word(id, 2);
+          id = this.ref(id, this.word(id, 2));
           continue;
         case BtfKind.Array:
           mult *= this.word(id, 5);
-          id = this.word(id, 3);
+          id = this.ref(id, this.word(id, 3));
           continue;
         default:
           throw this.typeError(id, `${BTF_KIND_NAMES[kind]} has no size`);
@@ -238,7 +238,7 @@ export class Btf {
         k === BtfKind.Const || k === BtfKind.Volatile || k === BtfKind.Restrict || k === BtfKind.TypeTag ||
         (typedefs && k === BtfKind.Typedef);
       if (!follow) return id;
-      id = this.word(id, 2);
+      id = this.ref(id, this.word(id, 2));
     }
     throw this.typeError(id, `modifier chain longer than ${MAX_RESOLVE_DEPTH} (a loop?)`);
   }

@@ -7,6 +7,7 @@
  *    so they are sorted after the offsets are known.
  * The BTF is patched in place (Btf.rawBytes() is the parser's own copy).
  */
+import { ObjectFormatError } from "../errors.js";
 import type { Btf } from "./btf.js";
 import { BtfKind } from "./types.js";
 
@@ -36,6 +37,9 @@ export function fixupDatasecs(btf: Btf, layout: DataLayout): void {
     for (let i = 0; i < vlen; i++) {
       const v = at + TYPE_HEADER_SIZE + i * SECINFO_SIZE;
       const varId = view.getUint32(v, true);
+      if (varId >= btf.typeCount) {
+        throw new ObjectFormatError(btf.where, v, `DATASEC ${name} entry ${i} refers to type id ${varId}, past the last id ${btf.typeCount - 1}`);
+      }
       let offset = view.getUint32(v + 4, true);
       if (btf.kind(varId) === BtfKind.Var) {
         offset = layout.symbolOffset(name, btf.name(varId)) ?? offset;

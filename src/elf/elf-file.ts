@@ -36,6 +36,9 @@ export const SHN_UNDEF = 0;
 export const SHN_ABS = 0xfff1;
 export const SHN_COMMON = 0xfff2;
 
+/** e_type of relocatable objects (what clang -c produces). */
+export const ET_REL = 1;
+
 /** e_machine of BPF objects. */
 export const EM_BPF = 247;
 
@@ -127,7 +130,7 @@ export class ElfFile {
     return this.sections.find((s) => s.name === name);
   }
 
-  /** Throws unless this is a BPF relocatable object (e_machine EM_BPF). */
+  /** Throws unless this is a BPF relocatable object (e_machine EM_BPF, ET_REL, with sections). */
   assertBpf(): void {
     if (this.machine !== EM_BPF) {
       throw new ObjectFormatError(
@@ -135,6 +138,12 @@ export class ElfFile {
         18,
         `e_machine is ${this.machine}, not EM_BPF (247): this is not a BPF object (was it built with -target bpf?)`,
       );
+    }
+    if (this.type !== ET_REL) {
+      throw new ObjectFormatError("ELF header", 16, `e_type is ${this.type}, not ET_REL (1): BPF objects are relocatable files`);
+    }
+    if (this.sections.length === 0) {
+      throw new ObjectFormatError("ELF header", 40, "no section header table (e_shoff is 0): nothing to load");
     }
   }
 
@@ -261,6 +270,8 @@ export class ElfFile {
     const out: ElfRelocationSection[] = [];
     for (const section of this.sections) {
       if (section.type === SHT_RELA) {
+        // Host objects use RELA; let assertBpf() say what is really wrong.
+        if (this.machine !== EM_BPF) continue;
         throw new ObjectFormatError(`section ${section.name}`, 0, "SHT_RELA relocations are not used by BPF objects");
       }
       if (section.type !== SHT_REL) continue;
