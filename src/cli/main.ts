@@ -6,37 +6,50 @@
  */
 import { TsbpfError } from "../errors.js";
 import { UsageError } from "./args.js";
+import { featureCommand, FEATURE_HELP } from "./feature-command.js";
+import { mapCommand, MAP_HELP, progCommand, PROG_HELP } from "./introspect-command.js";
 import { loadCommand, LOAD_HELP } from "./load-command.js";
+
+interface Verb {
+  summary: string;
+  help: string;
+  run: (argv: string[]) => Promise<number>;
+}
+
+/** Every verb: its one-line summary, its --help text and its entry point. */
+const VERBS: Record<string, Verb> = {
+  load: { summary: "load <obj.bpf.o>      load, attach, stream output until Ctrl-C", help: LOAD_HELP, run: loadCommand },
+  prog: { summary: "prog list             programs loaded in the kernel", help: PROG_HELP, run: progCommand },
+  map: { summary: "map list|dump         maps in the kernel, and their contents", help: MAP_HELP, run: mapCommand },
+  feature: { summary: "feature probe         what this kernel supports", help: FEATURE_HELP, run: featureCommand },
+};
 
 const HELP = `tsbpf — a pure-TypeScript eBPF loader (no libbpf)
 
 usage: tsbpf <verb> [options]
 
 verbs:
-  load <obj.bpf.o>   load and attach every program, stream its output
-  help               this text
+${Object.values(VERBS)
+  .map((v) => `  ${v.summary}`)
+  .join("\n")}
+  help                  this text
 
-Run "tsbpf <verb> --help" for a verb's options.
+Run "tsbpf <verb> --help" for a verb's options. Exit codes: 0 ok, 1 runtime failure, 2 usage.
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
-  switch (verb) {
-    case "load":
-      if (rest.includes("--help") || rest.includes("-h")) {
-        process.stdout.write(LOAD_HELP);
-        return 0;
-      }
-      return loadCommand(rest);
-    case undefined:
-    case "help":
-    case "--help":
-    case "-h":
-      process.stdout.write(HELP);
-      return verb === undefined ? 2 : 0;
-    default:
-      throw new UsageError(`unknown verb "${verb}"`);
+  if (verb === undefined || verb === "help" || verb === "--help" || verb === "-h") {
+    process.stdout.write(HELP);
+    return verb === undefined ? 2 : 0;
   }
+  const v = VERBS[verb];
+  if (!v) throw new UsageError(`unknown verb "${verb}"`);
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(v.help);
+    return 0;
+  }
+  return v.run(rest);
 }
 
 const verbose = process.argv.includes("--verbose") || process.argv.includes("-v");
