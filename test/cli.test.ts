@@ -1,0 +1,43 @@
+/** The tsbpf command: verbs, help, exit codes, inspect output. */
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+const tsbpf = (...args: string[]) => spawnSync(process.execPath, ["dist/src/cli/main.js", ...args], { encoding: "utf8" });
+
+describe("tsbpf CLI", () => {
+  it("prints help and exits 0; no verb is a usage error (2)", () => {
+    expect(tsbpf("help").status).toBe(0);
+    expect(tsbpf("help").stdout).toContain("load <obj.bpf.o>");
+    expect(tsbpf().status).toBe(2);
+    const bad = tsbpf("frobnicate");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('unknown verb "frobnicate"');
+  });
+
+  it("has --help on every verb", () => {
+    for (const verb of ["load", "inspect", "prog", "map", "feature"]) {
+      const r = tsbpf(verb, "--help");
+      expect(r.status, verb).toBe(0);
+      expect(r.stdout, verb).toMatch(/^usage: tsbpf /);
+    }
+  });
+
+  it("a malformed object is a runtime failure (1) with a typed message and no stack trace", () => {
+    const r = tsbpf("inspect", "package.json");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("ObjectFormatError: ELF header at offset 0: not an ELF file (bad magic)");
+    expect(r.stderr).not.toContain("    at ");
+  });
+
+  it("inspect describes bootstrap.bpf.o: programs, maps with BTF types, CO-RE paths, globals", () => {
+    const r = tsbpf("inspect", "bpf/bootstrap.bpf.o");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("attach: tracepoint → sched/sched_process_exec");
+    expect(r.stdout).toContain("key 4 B (pid_t), value 8 B (u64)");
+    expect(r.stdout).toContain("CO-RE byte_off         task_struct::real_parent (0:95)");
+    expect(r.stdout).toContain("const volatile unsigned long long min_duration_ns = 0");
+    const json = JSON.parse(tsbpf("inspect", "bpf/globals.bpf.o", "--json").stdout);
+    expect(json.variables.find((v: { name: string }) => v.name === "seeded")).toMatchObject({ section: ".data", initial: "42", type: "int" });
+    expect(json.programs.map((p: { name: string }) => p.name).sort()).toEqual(["count_calls", "sock_prog", "sum_globals"]);
+  });
+});
