@@ -23,6 +23,7 @@ import { funcInfoBlob, lineInfoBlob } from "../programs/ext-info.js";
 import { hasCoreRelocations, relocateProgram } from "../programs/relocate.js";
 import { BtfLoadError, loadBtf } from "./btf-load.js";
 import { btfFeatures } from "./kernel-features.js";
+import { resolveAttachBtfId } from "../programs/attach-btf-id.js";
 import { BpfCmd } from "../syscall/uapi-enums.js";
 import { type GlobalVariable, type ObjectSpec, type ParseOptions, parseObject } from "./object-spec.js";
 
@@ -132,7 +133,8 @@ export class BpfObject {
     try {
       this.btfFd = this.loadObjectBtf();
       for (const spec of this.spec.maps) this.createMap(spec);
-      const target = this.spec.programs.some(hasCoreRelocations) ? this.targetBtf() : undefined;
+      const needsKernelBtf = this.spec.programs.some((p) => hasCoreRelocations(p) || p.section.def.attachBtf);
+      const target = needsKernelBtf ? this.targetBtf() : undefined;
       const cache = new CoreCache();
       const kernelVersion = runningKernelVersion();
       for (const p of this.spec.programs) {
@@ -144,6 +146,7 @@ export class BpfObject {
         const bytes = encodeInstructions(insns);
         this.onStep("load program", `${p.name}: ${insns.length} instructions, type from section "${p.sectionName}"`);
         const withBtf = this.btfFd !== undefined;
+        const attachBtfId = p.section.def.attachBtf ? resolveAttachBtfId(this.kernelBtf(), p.section, p.name) : undefined;
         const funcInfo = withBtf ? funcInfoBlob(insns) : undefined;
         const lineInfo = withBtf ? lineInfoBlob(insns) : undefined;
         const fd = loadProgram(
@@ -158,8 +161,10 @@ export class BpfObject {
             ...(withBtf ? { btfFd: this.btfFd } : {}),
             ...(funcInfo ? { funcInfo } : {}),
             ...(lineInfo ? { lineInfo } : {}),
+            ...(attachBtfId !== undefined ? { attachBtfId } : {}),
           },
           () => explainPoisoned(relocated.core),
+          p.section.def.attach === "trampoline" ? TRAMPOLINE_REFUSED : undefined,
         );
         this.programsByName.set(p.name, new BpfProgram(p, fd, bytes));
       }
@@ -176,6 +181,11 @@ export class BpfObject {
   /** CO-RE reports of a loaded program: what each relocation resolved to. */
   coreRelocations(program: string): readonly CoreRelocationReport[] {
     return this.coreReports.get(program) ?? [];
+  }
+
+  /** The running kernel's BTF (attach targets always refer to it, whatever CO-RE targets). */
+  private kernelBtf(): Btf {
+    return loadKernelBtf();
   }
 
   private targetBtf(): Btf {
@@ -331,6 +341,12 @@ export class BpfObject {
 
 /** BPF_F_SLEEPABLE: ".s" sections (fentry.s, uprobe.s, syscall, ...). */
 const BPF_F_SLEEPABLE = 1 << 4;
+
+/** Why a trampoline program (fentry/fexit/fmod_ret/lsm) fails with EPERM and no log. */
+const TRAMPOLINE_REFUSED =
+  "the kernel refused a BPF trampoline program (fentry/fexit/fmod_ret/lsm) with EPERM and an empty verifier log: " +
+  "this kernel does not allow trampoline attachment (some sandboxed or locked-down kernels refuse it even to root). " +
+  "Use tp_btf/ or raw_tp/ programs for the same events instead.";
 
 /** The words for every poisoned CO-RE relocation, for the verifier error. */
 function explainPoisoned(reports: readonly CoreRelocationReport[]): string | undefined {

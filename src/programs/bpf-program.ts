@@ -2,13 +2,13 @@
  * A program loaded in the kernel: its fd, attach by section convention,
  * and BPF_PROG_TEST_RUN.
  */
-import { StateError, UnsupportedError } from "../errors.js";
+import { StateError } from "../errors.js";
 import { readAttrU32 } from "../syscall/bpf-attr.js";
-import { bpf, bpfRequest, closeFd } from "../syscall/bpf.js";
+import { bpfRequest, closeFd } from "../syscall/bpf.js";
 import { syscall } from "../syscall/kernel.js";
 import { BpfCmd, BpfProgType } from "../syscall/uapi-enums.js";
 import type { ProgramSpec } from "../object/object-spec.js";
-import { attachTracepoint } from "./attach-tracepoint.js";
+import { type AttachOptions, attachProgram, isAutoAttachable } from "./attach/index.js";
 import { Link } from "./link.js";
 
 /** Program types whose test run takes a context but no packet data. */
@@ -23,6 +23,8 @@ export interface TestRunResult {
 
 export class BpfProgram {
   private closed = false;
+  /** Links made by attach(): a program's links die with it. */
+  private readonly links: Link[] = [];
 
   constructor(
     readonly spec: ProgramSpec,
@@ -39,31 +41,29 @@ export class BpfProgram {
     if (this.closed) throw new StateError(`program ${this.name} is closed`);
   }
 
-  /** Attaches as the section name says (tp/…, raw_tp/…, …). */
-  attach(): Link {
+  /**
+   * Attaches as the section name says (tp/…, raw_tp/…, tp_btf/…, uprobe/…),
+   * with `opts` for what a section cannot name (an interface, a cgroup, a
+   * socket, a binary to probe, a perf event).
+   */
+  attach(opts: AttachOptions = {}): Link {
     this.check();
     const { def, target } = this.spec.section;
-    switch (def.attach) {
-      case "tracepoint":
-        if (!target) throw new UnsupportedError(`program ${this.name}: section ${this.spec.sectionName} names no tracepoint to attach to`);
-        return attachTracepoint(this.fd, this.name, target);
-      case "raw_tracepoint": {
-        if (!target) throw new UnsupportedError(`program ${this.name}: section ${this.spec.sectionName} names no raw tracepoint`);
-        const name = new TextEncoder().encode(target + "\0");
-        const fd = bpf(BpfCmd.RAW_TRACEPOINT_OPEN, { name, prog_fd: this.fd }, `attaching ${this.name} to raw tracepoint ${target}`);
-        return new Link("raw_tracepoint", this.name, target, { linkFd: fd });
-      }
-      default:
-        throw new UnsupportedError(
-          `program ${this.name} (section ${this.spec.sectionName}) cannot be attached automatically yet (attach kind ${def.attach})`,
-        );
-    }
+    const link = attachProgram(def.attach, {
+      progFd: this.fd,
+      program: this.name,
+      sectionName: this.spec.sectionName,
+      target,
+      expectedAttachType: def.expectedAttachType,
+      retprobe: !!def.retprobe,
+    }, opts);
+    this.links.push(link);
+    return link;
   }
 
-  /** Whether attach() knows how to attach this program with no further arguments. */
+  /** Whether attach() works with no options, from the section name alone. */
   get autoAttachable(): boolean {
-    const { def, target } = this.spec.section;
-    return (def.attach === "tracepoint" || def.attach === "raw_tracepoint") && target !== "";
+    return isAutoAttachable(this.spec.section.def.attach, this.spec.section.target);
   }
 
   /**
@@ -97,6 +97,7 @@ export class BpfProgram {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const l of this.links.splice(0)) l.destroy();
     closeFd(this.fd);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { TsbpfError } from "../errors.js";
 import { tryBpf } from "../syscall/bpf.js";
-import { ENOSPC } from "../syscall/errno.js";
+import { ENOSPC, EPERM } from "../syscall/errno.js";
 import { SyscallError } from "../syscall/syscall-error.js";
 import { BpfCmd, type BpfAttachType, type BpfProgType } from "../syscall/uapi-enums.js";
 
@@ -91,7 +91,23 @@ function logText(buf: Uint8Array): string {
 }
 
 /** Loads a program; returns its fd. Throws VerifierError (with the log) if the verifier refuses it. */
-export function loadProgram(req: ProgLoadRequest, explain?: (log: string) => string | undefined): number {
+/** The kernel refused a program before verifying it (EPERM, empty log) for a reason the caller can name. */
+export class ProgramRefusedError extends TsbpfError {
+  override name = "ProgramRefusedError";
+  constructor(
+    readonly program: string,
+    override readonly cause: SyscallError,
+    reason: string,
+  ) {
+    super(`program ${program} was refused (${cause.code}): ${reason}`);
+  }
+}
+
+/**
+ * Loads a program; returns its fd. Throws VerifierError (with the log) if the
+ * verifier refuses it; `refusedReason` explains an EPERM without a log.
+ */
+export function loadProgram(req: ProgLoadRequest, explain?: (log: string) => string | undefined, refusedReason?: string): number {
   const first = tryBpf(BpfCmd.PROG_LOAD, attrFor(req));
   if (first.ret !== -1) return Number(first.ret);
 
@@ -109,6 +125,7 @@ export function loadProgram(req: ProgLoadRequest, explain?: (log: string) => str
     }
     const text = logText(log);
     const cause = new SyscallError(r.req, r.errno, `loading program ${req.name}`);
+    if (refusedReason && r.errno === EPERM && !text.trim()) throw new ProgramRefusedError(req.name, cause, refusedReason);
     if (!text && r.errno !== first.errno) {
       // The retry failed differently (e.g. EPERM without log): report the first failure.
       throw new SyscallError(first.req, first.errno, `loading program ${req.name}`);

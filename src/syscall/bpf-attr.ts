@@ -9,33 +9,62 @@
  * (offsetofend of the last field libbpf fills), because strace decodes only
  * the fields that fit in that size, and traces are meant to be diffed.
  */
-import { BpfCmd } from "./uapi-enums.js";
+import { BpfAttachType, BpfCmd } from "./uapi-enums.js";
 
 /** How a field is stored and how strace shows it. */
 export type FieldKind =
   | "u32"
   | "s32" // printed signed (target_fd=-1)
-  | "u64"
+  | "u64" // printed unsigned (UINT64_MAX by name)
+  | "x32" // u32 printed in hex (link_create.flags)
+  | "x64" // u64 printed in hex (perf_event.bpf_cookie, batch.flags)
   | "fd" // u32 fd, printed as a number
+  | "ifindex" // u32 network interface index: `if_nametoindex("lo")` when the interface exists
+  | "numa_node" // u32, NUMA_NO_NODE by name
   | "ptr" // user pointer: address of a buffer, printed as 0x... or NULL
   | "str" // pointer to a NUL-terminated string, printed quoted
+  | "path" // pointer to a path (like str, but strace does not cut it at -s)
+  | "log_buf" // pointer to a log buffer of `lengthField` bytes, printed as a string (strace reads it on entry)
+  | "insns" // pointer to `lengthField` struct bpf_insn; strace -v decodes them, plain strace prints the pointer
+  | "obj_info" // pointer to struct bpf_{prog,map}_info; strace -v decodes it on exit
+  | "iter_info" // pointer to union bpf_iter_link_info; strace -v prints it as an array
   | "name" // char[16] inline (BPF_OBJ_NAME_LEN)
   | "map_type"
   | "prog_type"
   | "attach_type"
   | "map_flags"
   | "prog_flags"
-  | "elem_flags" // BPF_ANY / BPF_NOEXIST / BPF_EXIST / BPF_F_LOCK
+  | "elem_flags" // update flags: BPF_ANY / BPF_NOEXIST / BPF_EXIST / BPF_F_LOCK, as one value
+  | "lookup_flags" // lookup flags: BPF_ANY, BPF_F_LOCK, as flags
+  | "file_flags" // BPF_F_RDONLY / BPF_F_WRONLY (open_flags, file_flags)
+  | "attach_flags" // BPF_F_ALLOW_OVERRIDE / BPF_F_ALLOW_MULTI / BPF_F_REPLACE
+  | "test_run_flags" // BPF_F_TEST_RUN_ON_CPU / BPF_F_TEST_XDP_LIVE_FRAMES
   | "kern_version" // KERNEL_VERSION(a, b, c)
   | "btf_blob"; // pointer to BTF bytes, printed as a quoted string
+
+const POINTER_KINDS: ReadonlySet<FieldKind> = new Set<FieldKind>(["ptr", "str", "path", "log_buf", "insns", "obj_info", "iter_info", "btf_blob"]);
+
+/** Whether a field of this kind holds a user pointer (encoded from a Uint8Array or a bigint address). */
+export function isPointerKind(kind: FieldKind): boolean {
+  return POINTER_KINDS.has(kind);
+}
 
 export interface AttrField {
   name: string;
   offset: number;
   size: 4 | 8 | 16;
   kind: FieldKind;
-  /** strace prints this field only when the predicate holds (e.g. numa_node with BPF_F_NUMA_NODE). */
+  /**
+   * strace prints this field only when the predicate holds (e.g. numa_node
+   * with BPF_F_NUMA_NODE, a link_create union member for its attach type).
+   * Fields at or past the end of strace's own struct for the command, or past
+   * the size passed to bpf(2), are never printed; the printer knows those sizes.
+   */
   printIf?: (values: AttrValues) => boolean;
+  /** The kernel writes this field back and strace shows `old => new` when it changed (next_id, info_len). */
+  showUpdate?: boolean;
+  /** For str fields: strace reads at most this many bytes (raw_tracepoint.name: 128). */
+  maxLen?: number;
   /** strace nests some fields in a struct (`link_create={...}`, `perf_event={...}`). */
   group?: string[];
   /** For ptr fields: the field holding the pointed-to length, used by tracer and fake kernel. */
@@ -55,7 +84,7 @@ export type AttrValues = Record<string, AttrValue>;
 const f = (name: string, offset: number, kind: FieldKind, extra: Partial<AttrField> = {}): AttrField => ({
   name,
   offset,
-  size: kind === "u64" || kind === "ptr" || kind === "str" || kind === "btf_blob" ? 8 : kind === "name" ? 16 : 4,
+  size: kind === "u64" || kind === "x64" || isPointerKind(kind) ? 8 : kind === "name" ? 16 : 4,
   kind,
   ...extra,
 });
@@ -72,9 +101,9 @@ const MAP_CREATE: AttrLayout = {
     f("max_entries", 12, "u32"),
     f("map_flags", 16, "map_flags"),
     f("inner_map_fd", 20, "fd"),
-    f("numa_node", 24, "u32", { printIf: (v) => ((Number(v.map_flags ?? 0) & BPF_F_NUMA_NODE) !== 0) }),
+    f("numa_node", 24, "numa_node", { printIf: (v) => ((Number(v.map_flags ?? 0) & BPF_F_NUMA_NODE) !== 0) }),
     f("map_name", 28, "name"),
-    f("map_ifindex", 44, "u32"),
+    f("map_ifindex", 44, "ifindex"),
     f("btf_fd", 48, "fd"),
     f("btf_key_type_id", 52, "u32"),
     f("btf_value_type_id", 56, "u32"),
@@ -83,11 +112,11 @@ const MAP_CREATE: AttrLayout = {
   ],
 };
 
-const elemFields = (third: "value" | "next_key"): AttrField[] => [
+const elemFields = (third: "value" | "next_key", flags: "elem_flags" | "lookup_flags" = "elem_flags"): AttrField[] => [
   f("map_fd", 0, "fd"),
   f("key", 8, "ptr"),
   f(third, 16, "ptr"),
-  f("flags", 24, "elem_flags"),
+  f("flags", 24, flags),
 ];
 
 const PROG_LOAD: AttrLayout = {
@@ -96,15 +125,15 @@ const PROG_LOAD: AttrLayout = {
   fields: [
     f("prog_type", 0, "prog_type"),
     f("insn_cnt", 4, "u32"),
-    f("insns", 8, "ptr"),
+    f("insns", 8, "insns", { lengthField: "insn_cnt" }),
     f("license", 16, "str"),
     f("log_level", 24, "u32"),
     f("log_size", 28, "u32"),
-    f("log_buf", 32, "ptr", { lengthField: "log_size" }),
+    f("log_buf", 32, "log_buf", { lengthField: "log_size" }),
     f("kern_version", 40, "kern_version"),
     f("prog_flags", 44, "prog_flags"),
     f("prog_name", 48, "name"),
-    f("prog_ifindex", 64, "u32"),
+    f("prog_ifindex", 64, "ifindex"),
     f("expected_attach_type", 68, "attach_type"),
     f("prog_btf_fd", 72, "fd"),
     f("func_info_rec_size", 76, "u32"),
@@ -132,6 +161,7 @@ const BTF_LOAD: AttrLayout = {
 };
 
 const LINK = ["link_create"];
+const linkAttach = (v: AttrValues) => Number(v.attach_type ?? 0);
 const LINK_CREATE: AttrLayout = {
   cmd: BpfCmd.LINK_CREATE,
   size: 48,
@@ -139,14 +169,14 @@ const LINK_CREATE: AttrLayout = {
     f("prog_fd", 0, "fd", { group: LINK }),
     f("target_fd", 4, "s32", { group: LINK }),
     f("attach_type", 8, "attach_type", { group: LINK }),
-    f("flags", 12, "u32", { group: LINK }),
+    f("flags", 12, "x32", { group: LINK }),
     // The union after `flags` depends on the attach type; tsbpf fills the
     // member that applies. perf_event.bpf_cookie shares offset 16 with
-    // target_btf_id and iter_info.
-    f("bpf_cookie", 16, "u64", { group: [...LINK, "perf_event"] }),
-    f("iter_info", 16, "ptr", { group: LINK }),
-    f("iter_info_len", 24, "u32", { group: LINK }),
-    f("target_btf_id", 16, "u32", { group: LINK }),
+    // target_btf_id and iter_info. strace picks the member by attach type.
+    f("bpf_cookie", 16, "x64", { group: [...LINK, "perf_event"], printIf: (v) => linkAttach(v) === BpfAttachType.PERF_EVENT }),
+    f("iter_info", 16, "iter_info", { group: LINK, lengthField: "iter_info_len", printIf: (v) => linkAttach(v) === BpfAttachType.TRACE_ITER }),
+    f("iter_info_len", 24, "u32", { group: LINK, printIf: (v) => linkAttach(v) === BpfAttachType.TRACE_ITER }),
+    f("target_btf_id", 16, "u32", { group: LINK, printIf: (v) => linkAttach(v) === 0 && Number(v.target_btf_id ?? 0) !== 0 }),
   ],
 };
 
@@ -157,10 +187,10 @@ const INFO = ["info"];
 /** Every command tsbpf issues, keyed by command. */
 export const ATTR_LAYOUTS: ReadonlyMap<BpfCmd, AttrLayout> = new Map<BpfCmd, AttrLayout>([
   [BpfCmd.MAP_CREATE, MAP_CREATE],
-  [BpfCmd.MAP_LOOKUP_ELEM, simple(BpfCmd.MAP_LOOKUP_ELEM, 32, elemFields("value"))],
+  [BpfCmd.MAP_LOOKUP_ELEM, simple(BpfCmd.MAP_LOOKUP_ELEM, 32, elemFields("value", "lookup_flags"))],
   [BpfCmd.MAP_UPDATE_ELEM, simple(BpfCmd.MAP_UPDATE_ELEM, 32, elemFields("value"))],
   [BpfCmd.MAP_DELETE_ELEM, simple(BpfCmd.MAP_DELETE_ELEM, 32, elemFields("value"))],
-  [BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, simple(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, 32, elemFields("value"))],
+  [BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, simple(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, 32, elemFields("value", "lookup_flags"))],
   [BpfCmd.MAP_GET_NEXT_KEY, simple(BpfCmd.MAP_GET_NEXT_KEY, 24, elemFields("next_key").slice(0, 3))],
   [BpfCmd.MAP_FREEZE, simple(BpfCmd.MAP_FREEZE, 4, [f("map_fd", 0, "fd")])],
   [BpfCmd.PROG_LOAD, PROG_LOAD],
@@ -171,8 +201,8 @@ export const ATTR_LAYOUTS: ReadonlyMap<BpfCmd, AttrLayout> = new Map<BpfCmd, Att
     BpfCmd.OBJ_GET_INFO_BY_FD,
     simple(BpfCmd.OBJ_GET_INFO_BY_FD, 16, [
       f("bpf_fd", 0, "fd", { group: INFO }),
-      f("info_len", 4, "u32", { group: INFO }),
-      f("info", 8, "ptr", { group: INFO, lengthField: "info_len" }),
+      f("info_len", 4, "u32", { group: INFO, showUpdate: true }),
+      f("info", 8, "obj_info", { group: INFO, lengthField: "info_len" }),
     ]),
   ],
   [
@@ -196,12 +226,17 @@ export const ATTR_LAYOUTS: ReadonlyMap<BpfCmd, AttrLayout> = new Map<BpfCmd, Att
     ] as const
   ).map(([cmd, first]): [BpfCmd, AttrLayout] => [
     cmd,
-    simple(cmd, 12, [f(first, 0, "u32"), f("next_id", 4, "u32"), f("open_flags", 8, "u32")]),
+    simple(cmd, 12, [
+      f(first, 0, "u32"),
+      // GET_NEXT_ID: the kernel writes next_id back.
+      f("next_id", 4, "u32", { showUpdate: first === "start_id" }),
+      f("open_flags", 8, "file_flags"),
+    ]),
   ]),
   [
     BpfCmd.RAW_TRACEPOINT_OPEN,
     simple(BpfCmd.RAW_TRACEPOINT_OPEN, 16, [
-      f("name", 0, "str", { group: ["raw_tracepoint"] }),
+      f("name", 0, "str", { group: ["raw_tracepoint"], maxLen: 128 }),
       f("prog_fd", 8, "fd", { group: ["raw_tracepoint"] }),
     ]),
   ],
@@ -220,18 +255,18 @@ export const ATTR_LAYOUTS: ReadonlyMap<BpfCmd, AttrLayout> = new Map<BpfCmd, Att
       f("ctx_size_out", 44, "u32", { group: ["test"] }),
       f("ctx_in", 48, "ptr", { group: ["test"], lengthField: "ctx_size_in" }),
       f("ctx_out", 56, "ptr", { group: ["test"], lengthField: "ctx_size_out" }),
-      f("flags", 64, "u32", { group: ["test"] }),
+      f("flags", 64, "test_run_flags", { group: ["test"] }),
       f("cpu", 68, "u32", { group: ["test"] }),
       f("batch_size", 72, "u32", { group: ["test"] }),
     ]),
   ],
   [
     BpfCmd.OBJ_PIN,
-    simple(BpfCmd.OBJ_PIN, 16, [f("pathname", 0, "str"), f("bpf_fd", 8, "fd"), f("file_flags", 12, "u32")]),
+    simple(BpfCmd.OBJ_PIN, 16, [f("pathname", 0, "path"), f("bpf_fd", 8, "fd"), f("file_flags", 12, "file_flags")]),
   ],
   [
     BpfCmd.OBJ_GET,
-    simple(BpfCmd.OBJ_GET, 16, [f("pathname", 0, "str"), f("bpf_fd", 8, "fd"), f("file_flags", 12, "u32")]),
+    simple(BpfCmd.OBJ_GET, 16, [f("pathname", 0, "path"), f("bpf_fd", 8, "fd"), f("file_flags", 12, "file_flags")]),
   ],
   [BpfCmd.ITER_CREATE, simple(BpfCmd.ITER_CREATE, 8, [f("link_fd", 0, "fd", { group: ["iter_create"] }), f("flags", 4, "u32", { group: ["iter_create"] })])],
   [
@@ -240,7 +275,7 @@ export const ATTR_LAYOUTS: ReadonlyMap<BpfCmd, AttrLayout> = new Map<BpfCmd, Att
       f("target_fd", 0, "fd"),
       f("attach_bpf_fd", 4, "fd"),
       f("attach_type", 8, "attach_type"),
-      f("attach_flags", 12, "u32"),
+      f("attach_flags", 12, "attach_flags"),
       f("replace_bpf_fd", 16, "fd"),
     ]),
   ],
@@ -248,26 +283,31 @@ export const ATTR_LAYOUTS: ReadonlyMap<BpfCmd, AttrLayout> = new Map<BpfCmd, Att
     BpfCmd.PROG_DETACH,
     simple(BpfCmd.PROG_DETACH, 20, [
       f("target_fd", 0, "fd"),
-      f("attach_bpf_fd", 4, "fd"),
+      // strace 6.1 treats this word as padding for PROG_DETACH and never shows it.
+      f("attach_bpf_fd", 4, "fd", { printIf: () => false }),
       f("attach_type", 8, "attach_type"),
-      f("attach_flags", 12, "u32"),
+      f("attach_flags", 12, "attach_flags"),
       f("replace_bpf_fd", 16, "fd"),
     ]),
   ],
   ...[BpfCmd.MAP_LOOKUP_BATCH, BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH, BpfCmd.MAP_UPDATE_BATCH, BpfCmd.MAP_DELETE_BATCH].map(
-    (cmd): [BpfCmd, AttrLayout] => [
-      cmd,
-      simple(cmd, 56, [
-        f("in_batch", 0, "ptr", { group: ["batch"] }),
-        f("out_batch", 8, "ptr", { group: ["batch"] }),
-        f("keys", 16, "ptr", { group: ["batch"] }),
-        f("values", 24, "ptr", { group: ["batch"] }),
-        f("count", 32, "u32", { group: ["batch"] }),
-        f("map_fd", 36, "fd", { group: ["batch"] }),
-        f("elem_flags", 40, "elem_flags", { group: ["batch"] }),
-        f("flags", 48, "u64", { group: ["batch"] }),
-      ]),
-    ],
+    (cmd): [BpfCmd, AttrLayout] => {
+      // strace shows in/out_batch only for the lookups, and no values for DELETE_BATCH.
+      const lookup = cmd === BpfCmd.MAP_LOOKUP_BATCH || cmd === BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH;
+      return [
+        cmd,
+        simple(cmd, 56, [
+          f("in_batch", 0, "ptr", { group: ["batch"], printIf: () => lookup }),
+          f("out_batch", 8, "ptr", { group: ["batch"], printIf: () => lookup }),
+          f("keys", 16, "ptr", { group: ["batch"] }),
+          f("values", 24, "ptr", { group: ["batch"], printIf: () => cmd !== BpfCmd.MAP_DELETE_BATCH }),
+          f("count", 32, "u32", { group: ["batch"], showUpdate: true }),
+          f("map_fd", 36, "fd", { group: ["batch"] }),
+          f("elem_flags", 40, "lookup_flags", { group: ["batch"] }),
+          f("flags", 48, "x64", { group: ["batch"] }),
+        ]),
+      ];
+    },
   ),
 ]);
 
@@ -301,6 +341,11 @@ export function encodeAttr(
       }
       case "ptr":
       case "str":
+      case "path":
+      case "log_buf":
+      case "insns":
+      case "obj_info":
+      case "iter_info":
       case "btf_blob": {
         if (typeof value === "bigint") view.setBigUint64(field.offset, value, true);
         else if (value instanceof Uint8Array) view.setBigUint64(field.offset, value.byteLength ? addressOf(value) : 0n, true);
@@ -308,6 +353,7 @@ export function encodeAttr(
         break;
       }
       case "u64":
+      case "x64":
         view.setBigUint64(field.offset, BigInt(value as number | bigint), true);
         break;
       default:

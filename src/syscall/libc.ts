@@ -32,6 +32,7 @@ interface Libc {
   epollWait: Fn & { async: Fn };
   eventfd: Fn;
   mount: Fn;
+  setsockopt: Fn;
 }
 
 let libc: Libc | undefined;
@@ -55,6 +56,7 @@ function load(): Libc {
     epollCtl: sys("int epoll_ctl(int epfd, int op, int fd, void *event)"),
     epollWait: sys("int epoll_wait(int epfd, void *events, int maxevents, int timeout)"),
     eventfd: sys("int eventfd(unsigned int initval, int flags)"),
+    setsockopt: sys("int setsockopt(int fd, int level, int optname, const void *optval, unsigned int optlen)"),
     mount: sys("int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)"),
   };
   (libc as any).numbers = numbers;
@@ -108,6 +110,8 @@ function run(l: Libc, req: SyscallRequest): number | bigint {
       return l.epollWait(req.epfd, req.events, req.maxEvents, req.timeout);
     case "eventfd2":
       return l.eventfd(req.initval, req.flags);
+    case "setsockopt":
+      return l.setsockopt(req.fd, req.level, req.optname, req.value, req.value.byteLength);
     case "mount":
       return l.mount(req.source, req.target, req.fstype, req.flags, null);
   }

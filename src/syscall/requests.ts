@@ -97,6 +97,16 @@ export interface MountRequest {
   flags: number;
 }
 
+/** setsockopt(2), for attaching socket filters (SO_ATTACH_BPF). */
+export interface SetsockoptRequest {
+  call: "setsockopt";
+  fd: number;
+  level: number;
+  optname: number;
+  optionName: string;
+  value: Uint8Array;
+}
+
 export type SyscallRequest =
   | BpfRequest
   | PerfEventOpenRequest
@@ -108,7 +118,8 @@ export type SyscallRequest =
   | EpollCtlRequest
   | EpollWaitRequest
   | EventfdRequest
-  | MountRequest;
+  | MountRequest
+  | SetsockoptRequest;
 
 /** What a call returned: `ret` (-1 on failure, or an address for mmap) and errno when it failed. */
 export interface SyscallResult {

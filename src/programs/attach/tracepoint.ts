@@ -4,20 +4,20 @@
  * Kernels before 5.15 lack perf links; there the fall-back is
  * ioctl(PERF_EVENT_IOC_SET_BPF). Either way the event is then enabled.
  */
-import { bpfRequest, closeFd } from "../syscall/bpf.js";
-import { EINVAL, ENOTSUPP, EOPNOTSUPP } from "../syscall/errno.js";
-import { trySyscall } from "../syscall/kernel.js";
+import { bpfRequest, closeFd } from "../../syscall/bpf.js";
+import { EINVAL, ENOTSUPP, EOPNOTSUPP } from "../../syscall/errno.js";
+import { trySyscall } from "../../syscall/kernel.js";
 import {
   PERF_EVENT_IOC_ENABLE,
   PERF_EVENT_IOC_SET_BPF,
   PERF_TYPE_TRACEPOINT,
   perfEventOpen,
   perfIoctl,
-} from "../syscall/perf.js";
-import { SyscallError } from "../syscall/syscall-error.js";
-import { BpfAttachType, BpfCmd } from "../syscall/uapi-enums.js";
-import { Link } from "./link.js";
-import { splitTracepoint, tracepointId } from "./tracefs.js";
+} from "../../syscall/perf.js";
+import { SyscallError } from "../../syscall/syscall-error.js";
+import { BpfAttachType, BpfCmd } from "../../syscall/uapi-enums.js";
+import { Link } from "../link.js";
+import { splitTracepoint, tracepointId } from "../tracefs.js";
 
 /**
  * Binds a program to an open perf event fd (tracepoint, kprobe, uprobe or

@@ -1,0 +1,126 @@
+/**
+ * Attach kinds against the real kernel, with attach.bpf.o: each program
+ * counts its runs in counts[], the test triggers the hook and checks the
+ * count moved; after destroy, nothing remains.
+ */
+import { spawnSync } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { describe, expect, it } from "vitest";
+import { BpfObject } from "../src/object/bpf-object.js";
+import { BtfKind, type EnumType } from "../src/btf/types.js";
+import { ProgramRefusedError } from "../src/programs/prog-load.js";
+import type { IterLink } from "../src/programs/attach/iter.js";
+import { NO_NEW_OBJECTS, kernelObjects, newKernelObjects, openFdCount, settle } from "./helpers/kernel.js";
+
+const ATTACH = "bpf/attach.bpf.o";
+
+/** Opens attach.bpf.o with only `programs` loaded. */
+function openWith(...programs: string[]): BpfObject {
+  const obj = BpfObject.open(ATTACH);
+  for (const p of obj.spec.programs) obj.setAutoload(p.name, programs.includes(p.name));
+  return obj;
+}
+
+function count(obj: BpfObject, slot: string): bigint {
+  const slots = (obj.spec.btf!.btf.typeByName("slot", BtfKind.Enum) as EnumType).values.map((v) => v.name);
+  const bytes = obj.variable("counts");
+  return new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(slots.indexOf(slot) * 8, true);
+}
+
+async function sendUdp(n: number): Promise<void> {
+  const rx = createSocket("udp4");
+  await new Promise<void>((r) => rx.bind(0, "127.0.0.1", () => r()));
+  const tx = createSocket("udp4");
+  for (let i = 0; i < n; i++) await new Promise<void>((r) => tx.send("ping", rx.address().port, "127.0.0.1", () => r()));
+  await settle(20);
+  tx.close();
+  rx.close();
+}
+
+describe("attach kinds on the real kernel", () => {
+  it("raw_tp/sys_enter fires for our syscalls", async () => {
+    using obj = openWith("on_raw_tp");
+    obj.setVariable("target_pid", process.pid);
+    obj.load();
+    const link = obj.program("on_raw_tp").attach();
+    await settle(10);
+    expect(count(obj, "SLOT_RAW_TP")).toBeGreaterThan(0n);
+    link.destroy();
+    const after = count(obj, "SLOT_RAW_TP");
+    await settle(10);
+    expect(count(obj, "SLOT_RAW_TP")).toBe(after);
+  });
+
+  it("tp_btf/sched_process_exec resolves its BTF id and fires on exec", () => {
+    using obj = openWith("on_tp_btf");
+    obj.load();
+    obj.program("on_tp_btf").attach();
+    spawnSync("/bin/true");
+    expect(count(obj, "SLOT_TP_BTF")).toBeGreaterThan(0n);
+  });
+
+  it("xdp and tcx on lo see loopback packets; cgroup_skb/egress on the root cgroup sees them leave", async () => {
+    using obj = openWith("on_xdp", "on_tcx", "on_cgroup_skb");
+    obj.load();
+    obj.program("on_xdp").attach({ interface: "lo" });
+    obj.program("on_tcx").attach({ interface: "lo" });
+    obj.program("on_cgroup_skb").attach();
+    await sendUdp(5);
+    expect(count(obj, "SLOT_XDP")).toBeGreaterThanOrEqual(5n);
+    expect(count(obj, "SLOT_TCX")).toBeGreaterThanOrEqual(5n);
+    expect(count(obj, "SLOT_CGROUP_SKB")).toBeGreaterThanOrEqual(5n);
+  });
+
+  it("socket filters attach to a socket the user gives (SO_ATTACH_BPF)", async () => {
+    using obj = openWith("on_socket");
+    obj.load();
+    const rx = createSocket("udp4");
+    await new Promise<void>((r) => rx.bind(0, "127.0.0.1", () => r()));
+    const fd = (rx as unknown as { _handle: { fd: number } })._handle.fd;
+    const link = obj.program("on_socket").attach({ socketFd: fd });
+    const tx = createSocket("udp4");
+    const got = new Promise<void>((r) => rx.once("message", () => r()));
+    tx.send("hello", rx.address().port, "127.0.0.1");
+    await got;
+    expect(count(obj, "SLOT_SOCKET")).toBeGreaterThanOrEqual(1n);
+    link.destroy();
+    tx.close();
+    rx.close();
+  });
+
+  it("iter/task lists this process", () => {
+    using obj = openWith("dump_tasks");
+    obj.load();
+    const link = obj.program("dump_tasks").attach() as IterLink;
+    const text = link.readText();
+    expect(text.split("\n")).toContain(`${process.pid} ${spawnSync("cat", [`/proc/${process.pid}/comm`], { encoding: "utf8" }).stdout.trim()}`);
+  });
+
+  it("fentry is refused by this kernel with a clear error", () => {
+    const obj = openWith("on_fentry");
+    expect(() => obj.load()).toThrow(ProgramRefusedError);
+    expect(() => openWith("on_fentry").load()).toThrow(/does not allow trampoline attachment/);
+  });
+
+  it("a missing tp_btf target is a clear error naming it", () => {
+    const obj = BpfObject.open(ATTACH);
+    for (const p of obj.spec.programs) obj.setAutoload(p.name, p.name === "on_tp_btf");
+    obj.spec.programs.find((p) => p.name === "on_tp_btf")!.section.target = "no_such_tracepoint";
+    expect(() => obj.load()).toThrow(/no raw tracepoint "no_such_tracepoint" in the kernel/);
+  });
+
+  it("leaves nothing behind", async () => {
+    const before = kernelObjects();
+    const fds = openFdCount();
+    {
+      using obj = openWith("on_raw_tp", "on_xdp", "dump_tasks");
+      obj.load();
+      obj.program("on_raw_tp").attach();
+      obj.program("on_xdp").attach({ interface: "lo" });
+      (obj.program("dump_tasks").attach() as IterLink).read();
+    }
+    await settle(200);
+    expect(newKernelObjects(before)).toEqual(NO_NEW_OBJECTS);
+    expect(openFdCount()).toBe(fds);
+  });
+});
