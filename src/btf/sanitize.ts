@@ -15,6 +15,7 @@
  *                   type), and the signedness flag on ENUM is cleared
  */
 import { Btf } from "./btf.js";
+import { appendTypes } from "./append.js";
 import { BTF_HEADER_SIZE } from "./scan.js";
 import { BtfKind } from "./types.js";
 
@@ -149,25 +150,10 @@ function underscoreDots(raw: Uint8Array, btf: Btf, nameOff: number): void {
 
 /** Appends `int enum64_placeholder` (8 bytes) after the last type; returns the new bytes and its id. */
 function appendPlaceholderInt(btf: Btf, raw: Uint8Array): { raw: Uint8Array; id: number } {
-  const v = new DataView(raw.buffer);
-  const typeLen = v.getUint32(12, true);
-  const strLen = v.getUint32(20, true);
-  const name = new TextEncoder().encode("enum64_placeholder\0");
-  const out = new Uint8Array(raw.length + 16 + name.length);
-  const o = new DataView(out.buffer);
-  out.set(raw.subarray(0, BTF_HEADER_SIZE + typeLen));
-  const rec = BTF_HEADER_SIZE + typeLen;
-  const base = btf.base ? btf.base.stringsSize : 0;
-  o.setUint32(rec, base + strLen, true);
-  o.setUint32(rec + 4, info(BtfKind.Int, 0), true);
-  o.setUint32(rec + 8, 8, true);
-  o.setUint32(rec + 12, 64, true); // BTF_INT_ENC(0, 0, 64)
-  out.set(raw.subarray(BTF_HEADER_SIZE + typeLen, BTF_HEADER_SIZE + typeLen + strLen), rec + 16);
-  out.set(name, rec + 16 + strLen);
-  o.setUint32(12, typeLen + 16, true); // type_len
-  o.setUint32(16, typeLen + 16, true); // str_off
-  o.setUint32(20, strLen + name.length, true); // str_len
-  return { raw: out, id: btf.typeCount };
+  const { bytes, firstId } = appendTypes(btf, raw, [
+    { name: "enum64_placeholder", kind: BtfKind.Int, sizeOrType: 8, extra: [64] }, // BTF_INT_ENC(0, 0, 64)
+  ]);
+  return { raw: bytes, id: firstId };
 }
 
 /** Parses sanitised bytes back (for tests and explain output). */

@@ -24,6 +24,7 @@ import { hasCoreRelocations, relocateProgram } from "../programs/relocate.js";
 import { BtfLoadError, loadBtf } from "./btf-load.js";
 import { btfFeatures } from "./kernel-features.js";
 import { resolveAttachBtfId } from "../programs/attach-btf-id.js";
+import { fillKconfig, resolveKsyms } from "./resolve-externs.js";
 import { BpfCmd } from "../syscall/uapi-enums.js";
 import { type GlobalVariable, type ObjectSpec, type ParseOptions, parseObject } from "./object-spec.js";
 
@@ -132,6 +133,9 @@ export class BpfObject {
     if (this.stateValue !== "opened") throw new StateError(`object ${this.name} is already ${this.stateValue}`);
     try {
       this.btfFd = this.loadObjectBtf();
+      const kconfig = this.spec.maps.find((m) => m.data?.kind === "kconfig");
+      if (kconfig) fillKconfig(kconfig.data!.initial, this.spec.externs, this.spec.btf!.btf);
+      const ksyms = resolveKsyms(this.spec.externs, () => this.kernelBtf());
       for (const spec of this.spec.maps) this.createMap(spec);
       const needsKernelBtf = this.spec.programs.some((p) => hasCoreRelocations(p) || p.section.def.attachBtf);
       const target = needsKernelBtf ? this.targetBtf() : undefined;
@@ -142,7 +146,7 @@ export class BpfObject {
         const relocated = relocateProgram(p, this.spec.btf?.btf, target, cache);
         this.coreReports.set(p.name, relocated.core);
         for (const r of relocated.core) this.onStep("CO-RE", r.explanation);
-        const insns = bindMapReferences(p.name, relocated.insns, (m) => this.mapsByName.get(m)?.fd);
+        const insns = bindMapReferences(p.name, relocated.insns, (m) => this.mapsByName.get(m)?.fd, ksyms);
         const bytes = encodeInstructions(insns);
         this.onStep("load program", `${p.name}: ${insns.length} instructions, type from section "${p.sectionName}"`);
         const withBtf = this.btfFd !== undefined;

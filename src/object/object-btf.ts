@@ -5,6 +5,7 @@
 import { Btf } from "../btf/btf.js";
 import { type BtfExt, parseBtfExt } from "../btf/ext.js";
 import { fixupDatasecs } from "../btf/fixup.js";
+import { type KconfigSlot, fixupExternDatasecs } from "../btf/fixup-externs.js";
 import { type BtfFeatures, needsSanitizing, sanitizeBtf } from "../btf/sanitize.js";
 import { BtfKind } from "../btf/types.js";
 import type { ElfFile } from "../elf/elf-file.js";
@@ -12,9 +13,19 @@ import type { MapSpec } from "../maps/map-spec.js";
 
 export class ObjectBtf {
   private constructor(
-    readonly btf: Btf,
+    private current: Btf,
     readonly ext: BtfExt | undefined,
   ) {}
+
+  /** The object's BTF, fixed up (data sections, and externs once laid out). */
+  get btf(): Btf {
+    return this.current;
+  }
+
+  /** Makes the extern DATASECs loadable once the .kconfig map is laid out. */
+  layoutExterns(kconfig: KconfigSlot[], kconfigSize: number): void {
+    this.current = fixupExternDatasecs(this.current, kconfig, kconfigSize);
+  }
 
   /** The object's BTF, or undefined when it has no .BTF section. */
   static read(elf: ElfFile): ObjectBtf | undefined {

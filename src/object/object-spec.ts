@@ -14,6 +14,8 @@ import type { Instruction } from "../programs/insn.js";
 import { type SectionMatch, sectionDefOrThrow } from "../programs/section-types.js";
 import { readObjectBtf, type ObjectBtf } from "./object-btf.js";
 import { btfMapSpecs } from "../maps/btf-maps.js";
+import { type ExternSpec, collectExterns } from "./externs.js";
+import type { BpfFunction } from "../programs/code-sections.js";
 
 export interface ProgramSpec {
   /** The function name (what libbpf calls the program name). */
@@ -41,6 +43,8 @@ export interface GlobalVariable {
 export interface ObjectSpec {
   /** Object name as libbpf derives it: the file name up to its first dot. */
   name: string;
+  /** Extern symbols (.kconfig values, kernel symbols, kfuncs), resolved at load. */
+  externs: ExternSpec[];
   license: string;
   programs: ProgramSpec[];
   maps: MapSpec[];
@@ -91,6 +95,19 @@ function globalVariables(elf: ElfFile, maps: MapSpec[]): GlobalVariable[] {
   return out;
 }
 
+/** kconfig externs are read like global data: point their references into the .kconfig map. */
+function bindKconfigReferences(functions: Iterable<BpfFunction>, externs: ExternSpec[], kconfigMap: string): void {
+  const byName = new Map(externs.filter((e) => e.kind === "kconfig").map((e) => [e.name, e]));
+  for (const fn of functions) {
+    for (const insn of fn.insns) {
+      const ref = insn.reference;
+      if (ref?.kind !== "extern") continue;
+      const e = byName.get(ref.name);
+      if (e) insn.reference = { kind: "map_value", map: kconfigMap, offset: e.offset + insn.imm, symbol: e.name };
+    }
+  }
+}
+
 /** Parses a BPF object. Throws ObjectFormatError/RelocationError/UnsupportedError on bad input. */
 export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ObjectSpec {
   const elf = new ElfFile(bytes);
@@ -100,10 +117,15 @@ export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ObjectS
   const kernelVersion = readVersion(elf);
   const btf = readObjectBtf(elf);
 
-  const maps = [...btfMapSpecs(elf, btf), ...dataMapSpecs(elf, name)];
+  const { externs, kconfigMap } = collectExterns(elf, btf?.btf, name);
+  if (btf && externs.length) {
+    btf.layoutExterns(externs.filter((e) => e.kind === "kconfig"), kconfigMap?.valueSize ?? 0);
+  }
+  const maps = [...btfMapSpecs(elf, btf), ...dataMapSpecs(elf, name), ...(kconfigMap ? [kconfigMap] : [])];
   if (btf) btf.describeDataMaps(maps);
   const dataMapNames = new Map(maps.filter((m) => m.sectionName).map((m) => [m.sectionName!, m.name]));
   const code = readCodeSections(elf, btf?.ext, dataMapNames);
+  if (kconfigMap) bindKconfigReferences(code.functions.values(), externs, kconfigMap.name);
 
   const programs: ProgramSpec[] = [];
   for (const fn of code.functions.values()) {
@@ -118,5 +140,5 @@ export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ObjectS
       ...(kernelVersion !== undefined ? { kernelVersion } : {}),
     });
   }
-  return { name, license, programs, maps, variables: globalVariables(elf, maps), ...(btf ? { btf } : {}), elf };
+  return { name, license, externs, programs, maps, variables: globalVariables(elf, maps), ...(btf ? { btf } : {}), elf };
 }

@@ -163,10 +163,16 @@ function referenceFor(
     return { kind: "extern", name: sym.name };
   }
   const target = elf.sections[sym.sectionIndex];
-  if (isPseudoCall(insn) || (isLdImm64(insn) && insn.src === BPF_PSEUDO_FUNC)) {
+  if (isPseudoCall(insn)) {
     if (!target || !isCodeSection(target)) throw new RelocationError(`${at}: call relocation to a symbol outside code`);
     // libbpf's rule: the callee slot is symbol value / 8 + imm + 1 (imm is -1 for STT_FUNC symbols).
-    return { kind: "pending_call", section: target.name, slot: sym.value / INSN_SIZE + insn.imm + 1, asAddress: !isPseudoCall(insn) };
+    return { kind: "pending_call", section: target.name, slot: sym.value / INSN_SIZE + insn.imm + 1, asAddress: false };
+  }
+  if (isLdImm64(insn) && target && isCodeSection(target)) {
+    // A function's address (a callback for bpf_loop & co.): here imm is a byte offset.
+    const byteOffset = sym.value + insn.imm;
+    if (byteOffset % INSN_SIZE !== 0) throw new RelocationError(`${at}: callback address is not at an instruction boundary`);
+    return { kind: "pending_call", section: target.name, slot: byteOffset / INSN_SIZE, asAddress: true };
   }
   if (!isLdImm64(insn)) {
     throw new RelocationError(`${at}: relocation of type ${relType} against ${sym.name || target?.name} on an instruction that is not ld_imm64 (opcode 0x${insn.opcode.toString(16)})`);

@@ -8,7 +8,7 @@
  */
 import { RelocationError } from "../errors.js";
 import type { BpfFunction } from "./code-sections.js";
-import { type Instruction, cloneInstruction } from "./insn.js";
+import { BPF_PSEUDO_FUNC, type Instruction, cloneInstruction } from "./insn.js";
 
 export interface LinkedCode {
   insns: Instruction[];
@@ -45,6 +45,11 @@ export function linkProgram(main: BpfFunction, functions: ReadonlyMap<string, Bp
     const ref = insn.reference;
     if (ref && (ref.kind === "call" || ref.kind === "func_addr")) {
       insn.imm = functionStarts.get(ref.function)! - (i + 1);
+      // A callback's address: the kernel resolves BPF_PSEUDO_FUNC like a call, relative to the next slot.
+      if (ref.kind === "func_addr") {
+        insn.src = BPF_PSEUDO_FUNC;
+        insns[i + 1]!.imm = 0;
+      }
     }
   });
   return { insns, functionStarts };

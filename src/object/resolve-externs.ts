@@ -1,0 +1,120 @@
+/**
+ * Load-time values of externs, from the running kernel:
+ *   .kconfig: LINUX_KERNEL_VERSION, LINUX_HAS_BPF_COOKIE,
+ *             LINUX_HAS_SYSCALL_WRAPPER, and CONFIG_* from /proc/config.gz
+ *             (or /boot/config-$(uname -r)); absent __weak ones read as 0;
+ *   .ksyms:   kfuncs and typed variables by kernel BTF id, untyped
+ *             variables by address from /proc/kallsyms.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { release } from "node:os";
+import { gunzipSync } from "node:zlib";
+import type { Btf } from "../btf/btf.js";
+import { BtfKind } from "../btf/types.js";
+import { NotFoundError, TsbpfError } from "../errors.js";
+import type { ExternBinding } from "../programs/bind-references.js";
+import { runningKernelVersion } from "../syscall/kernel-version.js";
+import type { ExternSpec } from "./externs.js";
+
+let configCache: Map<string, string> | undefined;
+
+/** CONFIG_FOO → "y" / "m" / "250" / "\"str\"" from the kernel's config. */
+export function kernelConfig(): Map<string, string> {
+  if (configCache) return configCache;
+  let text: string | undefined;
+  if (existsSync("/proc/config.gz")) text = gunzipSync(readFileSync("/proc/config.gz")).toString("utf8");
+  else if (existsSync(`/boot/config-${release()}`)) text = readFileSync(`/boot/config-${release()}`, "utf8");
+  const map = new Map<string, string>();
+  for (const line of (text ?? "").split("\n")) {
+    const m = line.match(/^(CONFIG_\w+)=(.*)$/);
+    if (m) map.set(m[1]!, m[2]!);
+  }
+  configCache = map;
+  return map;
+}
+
+function writeInt(out: Uint8Array, offset: number, size: number, value: bigint): void {
+  const v = new DataView(out.buffer, out.byteOffset + offset, size);
+  let x = BigInt.asUintN(size * 8, value);
+  for (let i = 0; i < size; i++) {
+    v.setUint8(i, Number(x & 0xffn));
+    x >>= 8n;
+  }
+}
+
+/** Fills the .kconfig map's initial value; `btf` is the object's (for each extern's type). */
+export function fillKconfig(initial: Uint8Array, externs: ExternSpec[], btf: Btf): void {
+  const config = kernelConfig();
+  for (const e of externs) {
+    if (e.kind !== "kconfig") continue;
+    let raw: string | undefined;
+    if (e.name === "LINUX_KERNEL_VERSION") raw = String(runningKernelVersion());
+    else if (e.name === "LINUX_HAS_BPF_COOKIE" || e.name === "LINUX_HAS_SYSCALL_WRAPPER") raw = "1";
+    else raw = config.get(e.name);
+    if (raw === undefined) {
+      if (e.weak) continue; // absent __weak externs read as zero
+      throw new NotFoundError(`extern ${e.name} is not set in this kernel's config (/proc/config.gz); declare it __weak to accept its absence`);
+    }
+    const t = btf.type(btf.skipModifiers(e.typeId));
+    if (t.kind === BtfKind.Array) {
+      const str = raw.replace(/^"(.*)"$/, "$1");
+      const bytes = new TextEncoder().encode(str);
+      if (bytes.length >= e.size) throw new TsbpfError(`CONFIG value of ${e.name} ("${str}") does not fit its ${e.size}-byte array`);
+      initial.set(bytes, e.offset);
+      continue;
+    }
+    let value: bigint;
+    if (raw === "y") value = 1n;
+    // libbpf's tristate enum: n = 0, y = 1, m = 2; a bool reads a module as true.
+    else if (raw === "m") value = t.kind === BtfKind.Enum ? 2n : 1n;
+    else if (raw === "n") value = 0n;
+    else if (/^-?(0x[0-9a-f]+|\d+)$/i.test(raw)) value = BigInt(raw);
+    else throw new TsbpfError(`extern ${e.name}: cannot read "${raw}" as a number`);
+    writeInt(initial, e.offset, e.size, value);
+  }
+}
+
+let kallsymsCache: Map<string, bigint> | undefined;
+
+function kallsyms(): Map<string, bigint> {
+  if (kallsymsCache) return kallsymsCache;
+  const map = new Map<string, bigint>();
+  for (const line of readFileSync("/proc/kallsyms", "utf8").split("\n")) {
+    const [addr, , name] = line.split(/\s+/);
+    if (name && addr && !name.includes("[") && !map.has(name)) map.set(name, BigInt(`0x${addr}`));
+  }
+  kallsymsCache = map;
+  return map;
+}
+
+/** How each .ksyms extern is bound, resolved against the kernel's BTF and kallsyms. */
+export function resolveKsyms(externs: ExternSpec[], kernelBtf: () => Btf): Map<string, ExternBinding> {
+  const out = new Map<string, ExternBinding>();
+  for (const e of externs) {
+    if (e.kind === "kconfig") continue;
+    if (e.kind === "ksym_func" || e.typed) {
+      const kind = e.kind === "ksym_func" ? BtfKind.Func : BtfKind.Var;
+      const btf = kernelBtf();
+      const id = btf.idsByName(e.name).find((i) => btf.kind(i) === kind);
+      if (id === undefined) {
+        if (e.weak) {
+          out.set(e.name, e.kind === "ksym_func" ? { kind: "kfunc", btfId: 0 } : { kind: "btf_var", btfId: 0 });
+          continue;
+        }
+        throw new NotFoundError(
+          e.kind === "ksym_func"
+            ? `kfunc ${e.name} does not exist in this kernel (no FUNC ${e.name} in kernel BTF)`
+            : `typed ksym ${e.name} has no VAR in this kernel's BTF (per-CPU and data symbols need CONFIG_DEBUG_INFO_BTF with variables, and CONFIG_KALLSYMS_ALL)`,
+        );
+      }
+      out.set(e.name, e.kind === "ksym_func" ? { kind: "kfunc", btfId: id } : { kind: "btf_var", btfId: id });
+      continue;
+    }
+    const addr = kallsyms().get(e.name);
+    if (addr === undefined && !e.weak) {
+      throw new NotFoundError(`ksym ${e.name} is not in /proc/kallsyms (data symbols are listed only with CONFIG_KALLSYMS_ALL)`);
+    }
+    out.set(e.name, { kind: "address", address: addr ?? 0n });
+  }
+  return out;
+}
