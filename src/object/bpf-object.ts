@@ -8,7 +8,8 @@
 import { readFileSync } from "node:fs";
 import { NotFoundError, StateError, TsbpfError } from "../errors.js";
 import { BpfMap } from "../maps/bpf-map.js";
-import { BPF_F_MMAPABLE, type MapSpec } from "../maps/map-spec.js";
+import { BPF_F_MMAPABLE, type MapSpec, PinningType } from "../maps/map-spec.js";
+import { DEFAULT_PIN_ROOT, checkPinnedCompatible, ensureBpffs, openPinned, pinMap, pinPath } from "../maps/pinning.js";
 import { bindMapReferences } from "../programs/bind-references.js";
 import { BpfProgram } from "../programs/bpf-program.js";
 import { encodeInstructions } from "../programs/insn.js";
@@ -34,6 +35,8 @@ export type ObjectState = "opened" | "loaded" | "destroyed";
 export type StepListener = (step: string, detail?: string) => void;
 
 export interface OpenOptions extends ParseOptions {
+  /** Where maps with LIBBPF_PIN_BY_NAME are pinned (default /sys/fs/bpf). */
+  pinRoot?: string;
   /** BTF to CO-RE-relocate against: a path, or a parsed Btf (default: the running kernel's). */
   targetBtf?: string | Btf;
   /** Called for every step of the load, for explain/verbose output. */
@@ -223,6 +226,12 @@ export class BpfObject {
     this.onStep("create map", `${spec.name}: ${spec.valueSize}-byte values, ${spec.maxEntries} entries`);
     // Map-in-map: the kernel needs a template of the inner map at creation.
     const inner = spec.innerMap ? BpfMap.create(spec.innerMap, this.btfFd !== undefined ? { btfFd: this.btfFd } : {}) : undefined;
+    const pinned = spec.pinning === PinningType.ByName ? this.reusePinned(spec) : undefined;
+    if (pinned) {
+      inner?.close();
+      this.mapsByName.set(spec.name, pinned);
+      return; // a reused map keeps its contents: no initial values
+    }
     let map: BpfMap;
     try {
       map = BpfMap.create(spec, { ...(this.btfFd !== undefined ? { btfFd: this.btfFd } : {}), ...(inner ? { innerMapFd: inner.fd } : {}) });
@@ -230,11 +239,31 @@ export class BpfObject {
       inner?.close();
     }
     this.mapsByName.set(spec.name, map);
+    if (spec.pinning === PinningType.ByName) {
+      const path = pinPath(this.pinRoot, spec);
+      this.onStep("pin map", `${spec.name} at ${path}`);
+      pinMap(map.fd, path);
+    }
     if (spec.data) {
       // Initial contents (zeros for .bss too, as libbpf writes them).
       bpf(BpfCmd.MAP_UPDATE_ELEM, { map_fd: map.fd, key: new Uint8Array(4), value: spec.data.initial, flags: 0 }, `initialising ${spec.name}`);
       if (spec.freeze) map.freeze();
     }
+  }
+
+  private get pinRoot(): string {
+    return this.opts.pinRoot ?? DEFAULT_PIN_ROOT;
+  }
+
+  /** A compatible map already pinned under this name, if any. */
+  private reusePinned(spec: MapSpec): BpfMap | undefined {
+    ensureBpffs(this.pinRoot);
+    const path = pinPath(this.pinRoot, spec);
+    const fd = openPinned(path);
+    if (fd === undefined) return undefined;
+    checkPinnedCompatible(fd, spec, path);
+    this.onStep("reuse pinned map", `${spec.name} from ${path}`);
+    return BpfMap.fromFd(spec, fd);
   }
 
   /** `.values = { ... }` initialisers: prog array slots get program fds, map-in-map slots map fds. */
