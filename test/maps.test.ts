@@ -85,3 +85,25 @@ describe("BTF-defined maps in the kernel", () => {
     expect(v.byteLength).toBe(8 * possibleCpuCount());
   });
 });
+
+describe("batch operations", () => {
+  it("updates, reads back and deletes many hash elements per call", () => {
+    using obj = BpfObject.open(MAPS);
+    obj.load();
+    const hash = obj.map("hash");
+    const n = 100;
+    const keys = new Uint8Array(n * 4);
+    const values = new Uint8Array(n * 16);
+    for (let i = 0; i < n; i++) {
+      new DataView(keys.buffer).setUint32(i * 4, i, true);
+      new DataView(values.buffer).setUint32(i * 16, i * 3, true);
+    }
+    hash.updateBatch(keys, values);
+    const got = hash.lookupBatch(16);
+    expect(got.length).toBe(n);
+    const byKey = new Map(got.map(([k, v]) => [new DataView(k.buffer).getUint32(0, true), new DataView(v.buffer).getUint32(0, true)]));
+    for (let i = 0; i < n; i++) expect(byKey.get(i)).toBe(i * 3);
+    expect(hash.deleteBatch(keys.subarray(0, 40))).toBe(10);
+    expect([...hash.keys()].length).toBe(n - 10);
+  });
+});

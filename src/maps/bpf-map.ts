@@ -4,6 +4,7 @@
  */
 import { StateError, TsbpfError } from "../errors.js";
 import { bpf, closeFd, tryBpf } from "../syscall/bpf.js";
+import { readAttrU32 } from "../syscall/bpf-attr.js";
 import { ENOENT } from "../syscall/errno.js";
 import { koffi } from "../syscall/libc.js";
 import { syscallAddress, trySyscall } from "../syscall/kernel.js";
@@ -166,6 +167,52 @@ export class BpfMap {
       const v = this.lookup(k);
       if (v) yield [k, v];
     }
+  }
+
+  /**
+   * Batch operations: many elements per syscall (BPF_MAP_*_BATCH). Keys and
+   * values are concatenated, `count` elements each of keySize / valueBytes.
+   */
+  updateBatch(keys: Uint8Array, values: Uint8Array, flags = BPF_ANY): void {
+    this.check();
+    const count = keys.byteLength / this.spec.keySize;
+    if (!Number.isInteger(count) || values.byteLength !== count * this.valueBytes) {
+      throw new TsbpfError(`map ${this.name}: batch of ${keys.byteLength} key bytes and ${values.byteLength} value bytes is not whole elements`);
+    }
+    bpf(BpfCmd.MAP_UPDATE_BATCH, { map_fd: this.fd, keys, values, count, elem_flags: flags }, `map ${this.name}`);
+  }
+
+  /** Reads every element in batches of `batchSize`; returns [keys, values] pairs. */
+  lookupBatch(batchSize = 256): Array<[Uint8Array, Uint8Array]> {
+    this.check();
+    const out: Array<[Uint8Array, Uint8Array]> = [];
+    // The kernel's opaque batch cursor: at least the key size (hash maps use 4 bytes).
+    const cursorSize = Math.max(this.spec.keySize, 8);
+    let inBatch: Uint8Array | null = null;
+    for (;;) {
+      const outBatch = new Uint8Array(cursorSize);
+      const keys = new Uint8Array(batchSize * this.spec.keySize);
+      const values = new Uint8Array(batchSize * this.valueBytes);
+      const r = tryBpf(BpfCmd.MAP_LOOKUP_BATCH, { in_batch: inBatch, out_batch: outBatch, keys, values, count: batchSize, map_fd: this.fd });
+      const count = readAttrU32(r.req.layout, r.req.attr, "count");
+      for (let i = 0; i < count; i++) {
+        out.push([keys.slice(i * this.spec.keySize, (i + 1) * this.spec.keySize), values.slice(i * this.valueBytes, (i + 1) * this.valueBytes)]);
+      }
+      if (r.ret === -1) {
+        if (r.errno === ENOENT) return out; // no more elements
+        throw new SyscallError(r.req, r.errno, `map ${this.name}`);
+      }
+      inBatch = outBatch;
+    }
+  }
+
+  /** Deletes the given keys in one call; returns how many were deleted. */
+  deleteBatch(keys: Uint8Array): number {
+    this.check();
+    const count = keys.byteLength / this.spec.keySize;
+    const r = tryBpf(BpfCmd.MAP_DELETE_BATCH, { map_fd: this.fd, keys, count });
+    if (r.ret === -1 && r.errno !== ENOENT) throw new SyscallError(r.req, r.errno, `map ${this.name}`);
+    return readAttrU32(r.req.layout, r.req.attr, "count");
   }
 
   /** BPF_MAP_FREEZE: user space can no longer write the map (the verifier may then trust .rodata). */
