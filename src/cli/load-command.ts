@@ -7,6 +7,7 @@ import { BpfObject } from "../object/bpf-object.js";
 import { parseArgs, UsageError } from "./args.js";
 import { TraceForwarder } from "./trace-forwarding.js";
 import { untilStopped } from "./signals.js";
+import { explainListener } from "./explain.js";
 
 export const LOAD_HELP = `usage: tsbpf load <obj.bpf.o> [options]
 
@@ -19,6 +20,7 @@ options:
                      a number (decimal or 0x hex), "self" (this process's pid)
                      or a string for char arrays
   --duration S       stop after S seconds (fractions allowed)
+  --explain          narrate each step of the load, and why a loader does it
   -v, --verbose      print each load step, and stack traces on errors
   -h, --help         this text
 
@@ -39,6 +41,7 @@ export async function loadCommand(argv: string[]): Promise<number> {
     set: { value: true, repeat: true },
     duration: { value: true },
     verbose: { short: "-v" },
+    explain: {},
   });
   const [path, ...extra] = args.positionals;
   if (!path) throw new UsageError("load needs an object file");
@@ -48,8 +51,13 @@ export async function loadCommand(argv: string[]): Promise<number> {
   if (duration !== undefined && !(duration > 0)) throw new UsageError(`--duration needs a positive number of seconds, got ${durationText}`);
   const verbose = args.flags.has("verbose");
 
+  const explain = args.flags.has("explain");
   const obj = BpfObject.open(path, {
-    ...(verbose ? { onStep: (step: string, detail?: string) => process.stderr.write(`[${step}] ${detail ?? ""}\n`) } : {}),
+    ...(explain
+      ? { onStep: explainListener((t) => process.stderr.write(t)) }
+      : verbose
+        ? { onStep: (step: string, detail?: string) => process.stderr.write(`[${step}] ${detail ?? ""}\n`) }
+        : {}),
   });
   const given = new Set<string>();
   for (const assignment of args.options.get("set") ?? []) {

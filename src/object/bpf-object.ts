@@ -26,7 +26,10 @@ import { BtfLoadError, loadBtf } from "./btf-load.js";
 import { btfFeatures } from "./kernel-features.js";
 import { resolveAttachBtfId } from "../programs/attach-btf-id.js";
 import { fillKconfig, resolveKsyms } from "./resolve-externs.js";
-import { BpfCmd } from "../syscall/uapi-enums.js";
+import { BpfCmd, BpfMapTypeNames } from "../syscall/uapi-enums.js";
+import { cTypeName } from "../btf/type-name.js";
+import { MAP_FLAG_NAMES } from "../maps/map-flags.js";
+import type { Instruction } from "../programs/insn.js";
 import { type GlobalVariable, type ObjectSpec, type ParseOptions, parseObject } from "./object-spec.js";
 
 export type ObjectState = "opened" | "loaded" | "destroyed";
@@ -150,6 +153,7 @@ export class BpfObject {
         this.coreReports.set(p.name, relocated.core);
         for (const r of relocated.core) this.onStep("CO-RE", r.explanation);
         const insns = bindMapReferences(p.name, relocated.insns, (m) => this.mapsByName.get(m)?.fd, ksyms);
+        if (this.opts.onStep) this.describeBindings(p.name, insns);
         const bytes = encodeInstructions(insns);
         this.onStep("load program", `${p.name}: ${insns.length} instructions, type from section "${p.sectionName}"`);
         const withBtf = this.btfFd !== undefined;
@@ -174,6 +178,7 @@ export class BpfObject {
           p.section.def.attach === "trampoline" ? TRAMPOLINE_REFUSED : undefined,
         );
         this.programsByName.set(p.name, new BpfProgram(p, fd, bytes));
+        this.onStep("program loaded", `${p.name}: the verifier accepted it; fd ${fd}`);
       }
       this.fillInitialSlots();
       for (const map of this.mapsByName.values()) this.mapData(map);
@@ -223,7 +228,7 @@ export class BpfObject {
   }
 
   private createMap(spec: MapSpec): void {
-    this.onStep("create map", `${spec.name}: ${spec.valueSize}-byte values, ${spec.maxEntries} entries`);
+    this.onStep("create map", describeMapSpec(spec, this.spec.btf?.btf));
     // Map-in-map: the kernel needs a template of the inner map at creation.
     const inner = spec.innerMap ? BpfMap.create(spec.innerMap, this.btfFd !== undefined ? { btfFd: this.btfFd } : {}) : undefined;
     const pinned = spec.pinning === PinningType.ByName ? this.reusePinned(spec) : undefined;
@@ -247,7 +252,11 @@ export class BpfObject {
     if (spec.data) {
       // Initial contents (zeros for .bss too, as libbpf writes them).
       bpf(BpfCmd.MAP_UPDATE_ELEM, { map_fd: map.fd, key: new Uint8Array(4), value: spec.data.initial, flags: 0 }, `initialising ${spec.name}`);
-      if (spec.freeze) map.freeze();
+      this.onStep("initialise map", `${spec.name}: wrote the ${spec.valueSize} initial bytes of ${spec.sectionName}`);
+      if (spec.freeze) {
+        map.freeze();
+        this.onStep("freeze map", `${spec.name}: now read-only for user space too`);
+      }
     }
   }
 
@@ -286,6 +295,19 @@ export class BpfObject {
     const spec = map.spec;
     if (!spec.data || !(spec.flags & BPF_F_MMAPABLE)) return;
     map.mmap(!spec.freeze);
+    this.onStep("mmap map", `${spec.name}: ${spec.sectionName} mapped ${spec.freeze ? "read-only" : "read-write"} into this process`);
+  }
+
+  /** One step per bound reference, for --explain. */
+  private describeBindings(program: string, insns: readonly Instruction[]): void {
+    insns.forEach((insn, i) => {
+      const ref = insn.reference;
+      if (ref?.kind === "map") this.onStep("relocate", `${program}: ld_imm64 at insn ${i} now points at map ${ref.map} (fd ${insn.imm})`);
+      else if (ref?.kind === "map_value") {
+        this.onStep("relocate", `${program}: ld_imm64 at insn ${i} now points at ${ref.symbol ?? "offset " + ref.offset} inside map ${ref.map} (fd ${insn.imm}, offset ${ref.offset})`);
+      } else if (ref?.kind === "call") this.onStep("relocate", `${program}: call at insn ${i} jumps ${insn.imm + 1} instructions to subprogram ${ref.function}`);
+      else if (ref?.kind === "extern") this.onStep("relocate", `${program}: insn ${i} uses kernel symbol ${ref.name} (${insn.src === 2 ? `kfunc, BTF id ${insn.imm}` : insn.src === 3 ? `BTF id ${insn.imm}` : "address from kallsyms"})`);
+    });
   }
 
   // ---- attach ---------------------------------------------------------------
@@ -297,8 +319,9 @@ export class BpfObject {
     try {
       for (const prog of this.programsByName.values()) {
         if (!prog.autoAttachable) continue;
-        this.onStep("attach", `${prog.name} → ${prog.spec.sectionName}`);
-        created.push(prog.attach());
+        const link = prog.attach();
+        created.push(link);
+        this.onStep("attach", `${prog.name} → ${link.kind} ${link.target}${link.fd !== undefined ? ` (link fd ${link.fd})` : ""}`);
       }
     } catch (e) {
       for (const l of created) l.destroy();
@@ -370,6 +393,16 @@ export class BpfObject {
   [Symbol.dispose](): void {
     this.destroy();
   }
+}
+
+/** "exec_start: BPF_MAP_TYPE_HASH, key pid_t (4 B), value u64 (8 B), 8192 entries". */
+function describeMapSpec(spec: MapSpec, btf: Btf | undefined): string {
+  const t = (id: number, size: number) => (btf && id ? `${cTypeName(btf, id)} (${size} B)` : `${size} B`);
+  const flags = MAP_FLAG_NAMES.filter(([bit]) => spec.flags & bit).map(([, n]) => n);
+  return (
+    `${spec.name}: ${BpfMapTypeNames[spec.type] ?? spec.type}, key ${t(spec.btfKeyTypeId, spec.keySize)}, value ${t(spec.btfValueTypeId, spec.valueSize)}, ` +
+    `${spec.maxEntries} entries${flags.length ? `, flags ${flags.join("|")}` : ""}${spec.sectionName ? ` — holds ${spec.sectionName}` : ""}`
+  );
 }
 
 /** BPF_F_SLEEPABLE: ".s" sections (fentry.s, uprobe.s, syscall, ...). */

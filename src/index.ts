@@ -1,0 +1,65 @@
+/**
+ * tsbpf — a pure-TypeScript eBPF loader.
+ *
+ * Two layers, usable separately:
+ *  - the object half (no kernel): {@link parseObject}, {@link ElfFile},
+ *    {@link Btf}, CO-RE with {@link relocateProgram} against any BTF file,
+ *    {@link inspectObject};
+ *  - the kernel half: {@link BpfObject} (open → set globals → load → attach
+ *    → destroy), maps ({@link BpfMap}), ring buffers, links, introspection.
+ *
+ * @packageDocumentation
+ */
+
+// Errors
+export { TsbpfError, ObjectFormatError, RelocationError, UnsupportedError, NotFoundError, StateError } from "./errors.js";
+export { SyscallError } from "./syscall/syscall-error.js";
+export { VerifierError, ProgramRefusedError } from "./programs/prog-load.js";
+export { BtfLoadError } from "./object/btf-load.js";
+
+// Object half: pure
+export { ElfFile } from "./elf/elf-file.js";
+export type { ElfSection, ElfSymbol, ElfRelocation } from "./elf/elf-file.js";
+export { Btf } from "./btf/btf.js";
+export { BtfBuilder, encodeBtf } from "./btf/encode.js";
+export { parseBtfExt, CoreReloKind } from "./btf/ext.js";
+export type { BtfExt, FuncInfo, LineInfo, CoreRelo } from "./btf/ext.js";
+export { loadKernelBtf, KERNEL_BTF_PATH } from "./btf/kernel-btf.js";
+export { dumpRaw } from "./btf/dump-raw.js";
+export { cTypeName } from "./btf/type-name.js";
+export * from "./btf/types.js";
+export { CoreCache, applyCoreRelocations, explainPoison } from "./btf/core/index.js";
+export type { CoreRelocationReport } from "./btf/core/index.js";
+export { parseObject, objectNameFromPath } from "./object/object-spec.js";
+export type { ObjectSpec, ProgramSpec, GlobalVariable, ParseOptions } from "./object/object-spec.js";
+export { inspectObject } from "./object/inspect.js";
+export type { InspectReport } from "./object/inspect.js";
+export { relocateProgram, hasCoreRelocations } from "./programs/relocate.js";
+export type { RelocatedProgram } from "./programs/relocate.js";
+export { decodeInstructions, encodeInstructions } from "./programs/insn.js";
+export type { Instruction, Reference } from "./programs/insn.js";
+export { SECTION_DEFS, findSectionDef } from "./programs/section-types.js";
+export type { SectionDef, AttachKind } from "./programs/section-types.js";
+export type { MapSpec } from "./maps/map-spec.js";
+
+// Kernel half
+export { BpfObject, encodeValue } from "./object/bpf-object.js";
+export type { OpenOptions, ObjectState, StepListener } from "./object/bpf-object.js";
+export { BpfProgram } from "./programs/bpf-program.js";
+export type { TestRunResult } from "./programs/bpf-program.js";
+export { BpfMap, BPF_ANY, BPF_NOEXIST, BPF_EXIST } from "./maps/bpf-map.js";
+export { Link } from "./programs/link.js";
+export { IterLink } from "./programs/attach/iter.js";
+export type { AttachOptions } from "./programs/attach/options.js";
+export { TracePipeReader, parseTraceLine } from "./programs/trace-pipe.js";
+export type { TraceLine } from "./programs/trace-pipe.js";
+export { listObjectIds } from "./syscall/object-ids.js";
+export { progInfo, mapInfo, fdById } from "./syscall/obj-info.js";
+export { btfFeatures } from "./object/kernel-features.js";
+
+// The syscall choke point: observers (tracing) and a fake kernel (tests)
+export { observeSyscalls, setKernelBackend, withKernelBackend } from "./syscall/kernel.js";
+export type { SyscallObserver } from "./syscall/kernel.js";
+export { FakeKernel } from "./syscall/fake-kernel.js";
+export type { SyscallRequest, SyscallResult, KernelBackend } from "./syscall/requests.js";
+export { BpfCmd, BpfMapType, BpfProgType, BpfAttachType } from "./syscall/uapi-enums.js";
