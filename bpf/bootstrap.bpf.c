@@ -23,6 +23,10 @@ struct {
 
 const volatile unsigned long long min_duration_ns = 0;
 
+/* Never used by the programs: it only puts struct event into the object's
+ * BTF, so user space can decode ring buffer records from the object alone. */
+const struct event *unused_event __attribute__((unused));
+
 SEC("tp/sched/sched_process_exec")
 int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 {

@@ -48,6 +48,14 @@ export type { OpenOptions, ObjectState, StepListener } from "./object/bpf-object
 export { BpfProgram } from "./programs/bpf-program.js";
 export type { TestRunResult } from "./programs/bpf-program.js";
 export { BpfMap, BPF_ANY, BPF_NOEXIST, BPF_EXIST } from "./maps/bpf-map.js";
+export { TypedMap } from "./maps/typed-map.js";
+export { makeDecoder } from "./maps/value-decoder.js";
+export type { Decoder, DecoderOptions } from "./maps/value-decoder.js";
+export { makeEncoder } from "./maps/value-encoder.js";
+export { RingBuffer } from "./maps/ringbuf.js";
+export { RingBufferPoller } from "./maps/ring-poller.js";
+export { generateSkeleton } from "./object/skeleton-gen.js";
+export type { SkeletonOptions } from "./object/skeleton-gen.js";
 export { Link } from "./programs/link.js";
 export { IterLink } from "./programs/attach/iter.js";
 export type { AttachOptions } from "./programs/attach/options.js";

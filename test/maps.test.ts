@@ -107,3 +107,22 @@ describe("batch operations", () => {
     expect([...hash.keys()].length).toBe(n - 10);
   });
 });
+
+describe("typed maps (BTF-aware keys and values)", () => {
+  it("encodes and decodes struct values and u32 keys; refuses misspelt members", () => {
+    using obj = BpfObject.open(MAPS);
+    obj.load();
+    const hash = obj.typedMap<number, { x: number; y: number; z: bigint }>("hash");
+    hash.update(7, { x: 1, y: -2, z: 3n });
+    expect(hash.lookup(7)).toEqual({ x: 1, y: -2, z: 3n });
+    expect(hash.lookup(8)).toBeUndefined();
+    expect([...hash.keys()]).toEqual([7]);
+    expect(() => hash.update(9, { x: 1, why: 2 } as never)).toThrow(/has no member why/);
+    // The program writes through the same map; we read its struct back.
+    obj.program("touch_all").testRun();
+    expect(hash.lookup(0)).toEqual({ x: 1, y: -2, z: 3n });
+    const percpu = obj.typedMap<number, number[]>("percpu_array");
+    percpu.update(1, Array.from({ length: possibleCpuCount() }, (_, i) => i + 10));
+    expect(percpu.lookup(1)).toEqual(Array.from({ length: possibleCpuCount() }, (_, i) => i + 10));
+  });
+});

@@ -116,6 +116,8 @@ export class RingBuffer {
   private producerMapping: Mapping | undefined;
   private producerBuffer: ArrayBufferLike | undefined;
   private closed = false;
+  /** Inside consume(): close() then waits for it to finish, and re-entry is refused. */
+  private consuming = false;
 
   /** Maps the ring of a BPF_MAP_TYPE_RINGBUF map. The map stays owned by the caller. */
   constructor(map: BpfMap);
@@ -225,12 +227,26 @@ export class RingBuffer {
    * The consumer position is written back after each record (as libbpf
    * does), so the producer gets the space back as early as possible; hence
    * the view passed to `cb` is valid only until `cb` returns. If `cb`
-   * throws, its record counts as consumed and the error propagates.
+   * throws, its record counts as consumed and the error propagates. The
+   * callback may call close() (consumption stops after its record), but not
+   * consume() on the same ring.
    *
    * Returns the number of records handed to `cb`.
    */
   consume(cb: RecordCallback, limit = Infinity): number {
     this.check();
+    if (this.consuming) throw new StateError(`ring buffer ${this.name}: consume() called from its own callback`);
+    this.consuming = true;
+    try {
+      return this.drain(cb, limit);
+    } finally {
+      this.consuming = false;
+      // close() from a callback: the mappings were kept until the record's position was written.
+      if (this.closed) this.unmap();
+    }
+  }
+
+  private drain(cb: RecordCallback, limit: number): number {
     const words = this.words;
     const buffer = this.buffer;
     const mask = this.mask;
@@ -269,7 +285,7 @@ export class RingBuffer {
           else Atomics.store(consWords, 0, (this.consLo = next));
         }
         cons = next;
-        if (more === false || count >= limit) return count;
+        if (more === false || count >= limit || this.closed) return count;
       }
     }
   }
@@ -298,6 +314,10 @@ export class RingBuffer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (!this.consuming) this.unmap();
+  }
+
+  private unmap(): void {
     if (this.consumerMapping) {
       trySyscall({ call: "munmap", addr: this.consumerMapping.address, length: this.consumerMapping.length });
       this.consumerMapping = undefined;

@@ -8,6 +8,10 @@
 import { readFileSync } from "node:fs";
 import { NotFoundError, StateError, TsbpfError } from "../errors.js";
 import { BpfMap } from "../maps/bpf-map.js";
+import { TypedMap } from "../maps/typed-map.js";
+import { makeDecoder } from "../maps/value-decoder.js";
+import { makeEncoder } from "../maps/value-encoder.js";
+import { BtfKind } from "../btf/types.js";
 import { BPF_F_MMAPABLE, type MapSpec, PinningType } from "../maps/map-spec.js";
 import { DEFAULT_PIN_ROOT, checkPinnedCompatible, ensureBpffs, openPinned, pinMap, pinPath } from "../maps/pinning.js";
 import { bindMapReferences } from "../programs/bind-references.js";
@@ -106,6 +110,34 @@ export class BpfObject {
     if (map.mapped) return map.mapped.bytes.slice(v.offset, v.offset + v.size);
     const value = map.lookup(new Uint8Array(4))!;
     return value.slice(v.offset, v.offset + v.size);
+  }
+
+  /** A global variable decoded through its BTF type (numbers, bigints, strings, objects). */
+  readVariable(name: string): unknown {
+    const bytes = this.variable(name);
+    const typeId = this.variableTypeId(name);
+    return typeId === undefined ? bytes : makeDecoder(this.spec.btf!.btf, typeId)(bytes);
+  }
+
+  /** Sets a global variable from a JS value, encoded through its BTF type. */
+  writeVariable(name: string, value: unknown): void {
+    const typeId = this.variableTypeId(name);
+    if (typeId === undefined) {
+      this.setVariable(name, value as Uint8Array | number | bigint | string);
+      return;
+    }
+    this.setVariable(name, makeEncoder(this.spec.btf!.btf, typeId)(value));
+  }
+
+  private variableTypeId(name: string): number | undefined {
+    this.variableSpec(name);
+    const btf = this.spec.btf?.btf;
+    if (!btf) return undefined;
+    for (const id of btf.idsByName(name)) {
+      const t = btf.type(id);
+      if (t.kind === BtfKind.Var) return t.type;
+    }
+    return undefined;
   }
 
   /** Sets a global variable from bytes or a number (little-endian, the variable's size). */
@@ -348,6 +380,16 @@ export class BpfObject {
     this.requireLoaded();
     const spec = this.mapSpec(name);
     return this.mapsByName.get(spec.name)!;
+  }
+
+  /**
+   * A loaded map with JS keys and values, encoded through its BTF types:
+   * `obj.typedMap<number, bigint>("exec_start").lookup(pid)`.
+   */
+  typedMap<K = unknown, V = unknown>(name: string): TypedMap<K, V> {
+    const map = this.map(name);
+    if (!this.spec.btf) throw new StateError(`object ${this.name} has no BTF: map ${name} can only be used raw`);
+    return new TypedMap<K, V>(map, this.spec.btf.btf);
   }
 
   program(name: string): BpfProgram {

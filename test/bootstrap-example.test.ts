@@ -1,0 +1,70 @@
+/**
+ * `npm start` (examples/bootstrap.ts) on the real kernel: EXEC and EXIT lines
+ * for commands run meanwhile, in the C original's columns, with the right
+ * pid, ppid, filename and exit code; -d hides short-lived processes.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+function start(args: string[]): { child: ChildProcess; output: () => string; ready: Promise<void> } {
+  const child = spawn(process.execPath, ["dist/examples/bootstrap.js", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let resolveReady!: () => void;
+  const ready = new Promise<void>((r) => (resolveReady = r));
+  child.stdout!.on("data", (d) => {
+    out += d;
+    if (out.includes("FILENAME/EXIT CODE")) resolveReady();
+  });
+  child.stderr!.on("data", (d) => (out += d));
+  return { child, output: () => out, ready };
+}
+
+async function run(cmd: string): Promise<number> {
+  const c = spawn("sh", ["-c", cmd], { stdio: "ignore" });
+  await new Promise((r) => c.on("exit", r));
+  return c.pid!;
+}
+
+/** The line of `event` for process `pid` (matched on the PID column, not PPID). */
+function lineFor(out: string, event: "EXEC" | "EXIT", pid: number): string | undefined {
+  return out.split("\n").find((l) => {
+    const f = l.split(/\s+/);
+    return f[1] === event && f[3] === String(pid);
+  });
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  await new Promise((r) => setTimeout(r, 300)); // let the last records arrive
+  child.kill("SIGINT");
+  return new Promise((r) => child.on("exit", (code) => r(code)));
+}
+
+describe("examples/bootstrap (npm start)", () => {
+  it("prints EXEC and EXIT lines with pid, ppid, filename and exit code", async () => {
+    const b = start([]);
+    await b.ready;
+    const pid = await run("exit 3");
+    expect(await stop(b.child)).toBe(0);
+    const out = b.output();
+    expect(out.split("\n")[0]).toBe("TIME     EVENT COMM             PID     PPID    FILENAME/EXIT CODE");
+    const exec = lineFor(out, "EXEC", pid);
+    expect(exec, out).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d EXEC  sh {15}${pid} +${process.pid} +/usr/bin/sh$`));
+    const exit = lineFor(out, "EXIT", pid);
+    expect(exit, out).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d EXIT  sh {15}${pid} +${process.pid} +\\[3\\]( \\(\\d+ms\\))?$`));
+  });
+
+  it("-d 100 hides processes that lived less than 100 ms", async () => {
+    const b = start(["-d", "100"]);
+    await b.ready;
+    const quick = await run("exit 3");
+    const slow = await run("sleep 0.3; exit 5");
+    expect(await stop(b.child)).toBe(0);
+    const out = b.output();
+    const lines = out.split("\n");
+    expect(lineFor(out, "EXIT", quick)).toBeUndefined();
+    const exit = lineFor(out, "EXIT", slow);
+    expect(exit).toMatch(/\[5\] \((\d+)ms\)$/);
+    expect(Number(exit!.match(/\((\d+)ms\)$/)![1])).toBeGreaterThanOrEqual(100);
+    expect(lines.some((l) => l.includes(" EXEC "))).toBe(false); // with -d, exec events are not reported
+  });
+});
