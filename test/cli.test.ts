@@ -40,4 +40,13 @@ describe("tsbpf CLI", () => {
     expect(json.variables.find((v: { name: string }) => v.name === "seeded")).toMatchObject({ section: ".data", initial: "42", type: "int" });
     expect(json.programs.map((p: { name: string }) => p.name).sort()).toEqual(["count_calls", "sock_prog", "sum_globals"]);
   });
+
+  it("a verifier rejection shows the log tail, the failing instruction disassembled and its C source line", () => {
+    const r = tsbpf("load", "bpf/reject.bpf.o", "--duration", "1");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("VerifierError: program unchecked_read was rejected by the verifier (EACCES)");
+    expect(r.stderr).toContain("failing instruction 1: r0 = *(u32 *)(r1 + 0x0)");
+    expect(r.stderr).toContain("from reject.bpf.c:12: return *(int *)(long)ctx->data;");
+    expect(r.stderr).toContain("invalid access to packet");
+  });
 });

@@ -29,6 +29,7 @@ import { hasCoreRelocations, relocateProgram } from "../programs/relocate.js";
 import { BtfLoadError, loadBtf } from "./btf-load.js";
 import { btfFeatures } from "./kernel-features.js";
 import { resolveAttachBtfId } from "../programs/attach-btf-id.js";
+import { describeFailure } from "../programs/verifier-context.js";
 import { fillKconfig, resolveKsyms } from "./resolve-externs.js";
 import { BpfCmd, BpfMapTypeNames } from "../syscall/uapi-enums.js";
 import { cTypeName } from "../btf/type-name.js";
@@ -206,7 +207,7 @@ export class BpfObject {
             ...(lineInfo ? { lineInfo } : {}),
             ...(attachBtfId !== undefined ? { attachBtfId } : {}),
           },
-          () => explainPoisoned(relocated.core),
+          (log) => [explainPoisoned(relocated.core), describeFailure(log, insns)].filter(Boolean).join("\n") || undefined,
           p.section.def.attach === "trampoline" ? TRAMPOLINE_REFUSED : undefined,
         );
         this.programsByName.set(p.name, new BpfProgram(p, fd, bytes));

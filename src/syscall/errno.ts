@@ -59,6 +59,7 @@ export const EINTR = 4;
 export const E2BIG = 7;
 export const EBADF = 9;
 export const EAGAIN = 11;
+export const ENOMEM = 12;
 export const EACCES = 13;
 export const EFAULT = 14;
 export const EEXIST = 17;

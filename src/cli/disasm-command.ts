@@ -1,0 +1,92 @@
+/**
+ * `tsbpf disasm <obj> [--program NAME] [--raw | --sections] [--no-bytes] [--no-source]`:
+ * the instructions of a BPF object. `--raw` is exactly `llvm-objdump -d`;
+ * the default annotates each program as it would be loaded (the program
+ * and its subprograms, linked), `--sections` annotates the ELF sections.
+ */
+import { readFileSync } from "node:fs";
+import { parseObject } from "../object/object-spec.js";
+import { annotateObjectSections, annotateProgram, disassembleObject, objdumpHeader } from "../programs/disasm.js";
+import { parseArgs, UsageError } from "./args.js";
+
+export const DISASM_HELP = `usage: tsbpf disasm <obj.bpf.o> [options]
+
+Disassembles a BPF object in llvm-objdump's syntax. By default each program
+is shown as it is loaded (the program followed by the subprograms it calls),
+with comments saying what instructions refer to: maps (; map: rb), global
+variables (; .rodata+0 min_duration_ns), helpers (; bpf_ktime_get_ns),
+subprograms, kfuncs and externs, CO-RE accesses
+(; CO-RE field_byte_offset task_struct::real_parent), and the C source lines
+recorded in the object's line_info.
+
+options:
+  --program NAME   only this program (with --raw or --sections: this function)
+  --raw            print exactly what "llvm-objdump -d <obj>" prints
+  --sections       annotate ELF sections as llvm-objdump lays them out,
+                   instead of linked programs
+  --no-bytes       leave out the raw instruction bytes (annotated modes)
+  --no-source      leave out the C source lines (annotated modes)
+  -h, --help       this text
+`;
+
+export async function disasmCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, {
+    program: { value: true },
+    raw: {},
+    sections: {},
+    "no-bytes": {},
+    "no-source": {},
+    help: { short: "-h" },
+  });
+  if (args.flags.has("help")) {
+    process.stdout.write(DISASM_HELP);
+    return 0;
+  }
+  const [path, ...extra] = args.positionals;
+  if (!path) throw new UsageError("disasm needs an object file");
+  if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
+  const raw = args.flags.has("raw");
+  const sections = args.flags.has("sections");
+  if (raw && sections) throw new UsageError("--raw and --sections exclude each other");
+  if (raw && (args.flags.has("no-bytes") || args.flags.has("no-source"))) {
+    throw new UsageError("--no-bytes and --no-source apply to the annotated listings, not --raw");
+  }
+  const program = args.options.get("program")?.[0];
+  const bytes = readFileSync(path);
+  const opts = { bytes: !args.flags.has("no-bytes"), source: !args.flags.has("no-source") };
+
+  if (raw) {
+    const text = disassembleObject(bytes, { path, ...(program ? { symbols: [program] } : {}) });
+    if (program && !text.includes(`<${program}>:`)) return missing(program, path);
+    process.stdout.write(text);
+    return 0;
+  }
+  if (sections) {
+    const { text, warning } = annotateObjectSections(bytes, { ...opts, ...(program ? { symbols: [program] } : {}) });
+    if (warning) process.stderr.write(`tsbpf: ${warning}\n`);
+    if (program && !text.includes(`<${program}>:`)) return missing(program, path);
+    process.stdout.write(objdumpHeader(path) + text);
+    return 0;
+  }
+
+  const spec = parseObject(bytes, { path });
+  const programs = program ? spec.programs.filter((p) => p.name === program) : spec.programs;
+  if (programs.length === 0) {
+    if (program) {
+      process.stderr.write(`tsbpf: no program "${program}" in ${path}; programs: ${spec.programs.map((p) => p.name).join(", ") || "none"}\n`);
+      return 1;
+    }
+    process.stderr.write(`tsbpf: ${path} has no programs; showing its sections\n`);
+    process.stdout.write(objdumpHeader(path) + annotateObjectSections(bytes, opts).text);
+    return 0;
+  }
+  let out = objdumpHeader(path);
+  for (const p of programs) out += annotateProgram(spec, p, opts);
+  process.stdout.write(out);
+  return 0;
+}
+
+function missing(name: string, path: string): number {
+  process.stderr.write(`tsbpf: no function "${name}" in ${path}\n`);
+  return 1;
+}
