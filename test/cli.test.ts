@@ -1,5 +1,5 @@
 /** The tsbpf command: verbs, help, exit codes, inspect output. */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 
 const tsbpf = (...args: string[]) => spawnSync(process.execPath, ["dist/src/cli/main.js", ...args], { encoding: "utf8" });
@@ -48,5 +48,22 @@ describe("tsbpf CLI", () => {
     expect(r.stderr).toContain("failing instruction 1: r0 = *(u32 *)(r1 + 0x0)");
     expect(r.stderr).toContain("from reject.bpf.c:12: return *(int *)(long)ctx->data;");
     expect(r.stderr).toContain("invalid access to packet");
+  });
+
+  it("load streams ring buffer records decoded through BTF, as JSON lines with --json", async () => {
+    const child = spawn(process.execPath, ["dist/src/cli/main.js", "load", "bpf/bootstrap.bpf.o", "--json", "--duration", "2"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    while (!err.includes("running")) await new Promise((r) => setTimeout(r, 50));
+    const sh = spawn("sh", ["-c", "exit 6"]);
+    await new Promise((r) => sh.on("exit", r));
+    const code = await new Promise((r) => child.on("exit", r));
+    expect(code).toBe(0);
+    const records = out.trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.type === "record");
+    const exit = records.find((r) => r.pid === sh.pid && r.exit_event === true);
+    expect(exit).toMatchObject({ map: "rb", comm: "sh", exit_code: 6, ppid: process.pid });
+    expect(typeof exit.duration_ns).toBe("string"); // u64 as a decimal string
   });
 });

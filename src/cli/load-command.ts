@@ -8,12 +8,15 @@ import { parseArgs, UsageError } from "./args.js";
 import { TraceForwarder } from "./trace-forwarding.js";
 import { untilStopped } from "./signals.js";
 import { explainListener } from "./explain.js";
+import { RecordPrinter } from "./record-printer.js";
+import { streamRecords } from "./record-streams.js";
 
 export const LOAD_HELP = `usage: tsbpf load <obj.bpf.o> [options]
 
 Loads a BPF object, attaches every program whose section names an attach
-point (tp/..., raw_tp/...), prints bpf_printk output, and detaches
-everything on Ctrl-C, SIGTERM or when --duration runs out.
+point (tp/..., raw_tp/...), streams what it produces — ring buffer records
+decoded through BTF (a table, or --json) and bpf_printk output — and
+detaches everything on Ctrl-C, SIGTERM or when --duration runs out.
 
 options:
   --set NAME=VALUE   set a global variable before load (repeatable); VALUE is
@@ -21,6 +24,9 @@ options:
                      or a string for char arrays
   --duration S       stop after S seconds (fractions allowed)
   --explain          narrate each step of the load, and why a loader does it
+  --json             records and printk lines as JSON lines
+  --record NAME      decode ring buffer records as struct NAME (default: struct
+                     event when the object's BTF has one; else hex)
   -v, --verbose      print each load step, and stack traces on errors
   -h, --help         this text
 
@@ -42,6 +48,8 @@ export async function loadCommand(argv: string[]): Promise<number> {
     duration: { value: true },
     verbose: { short: "-v" },
     explain: {},
+    json: {},
+    record: { value: true },
   });
   const [path, ...extra] = args.positionals;
   if (!path) throw new UsageError("load needs an object file");
@@ -52,6 +60,7 @@ export async function loadCommand(argv: string[]): Promise<number> {
   const verbose = args.flags.has("verbose");
 
   const explain = args.flags.has("explain");
+  const json = args.flags.has("json");
   const obj = BpfObject.open(path, {
     ...(explain
       ? { onStep: explainListener((t) => process.stderr.write(t)) }
@@ -84,9 +93,11 @@ export async function loadCommand(argv: string[]): Promise<number> {
       process.stderr.write(`tsbpf: my_pid = ${process.pid} (this process); writing a dot to stderr every second\n`);
       heartbeat = setInterval(() => process.stderr.write("."), 1000);
     }
-    forwarder.start();
+    forwarder.start(json ? { json: true } : {});
+    const streams = streamRecords(obj, new RecordPrinter(json ? "json" : "table", (t) => process.stdout.write(t)), args.options.get("record")?.[0]);
     process.stderr.write(`tsbpf: running${duration ? ` for ${duration} s` : ""}; Ctrl-C to stop\n`);
     await untilStopped(duration);
+    await streams.stop();
   } finally {
     if (heartbeat) clearInterval(heartbeat);
     await forwarder.stop();

@@ -1,0 +1,40 @@
+/**
+ * The records an object produces while `tsbpf load` runs: every ring
+ * buffer map is read by one poller, each record decoded through the object's
+ * BTF (struct event by default) and handed to the printer.
+ */
+import { BtfKind } from "../btf/types.js";
+import { RingBufferPoller } from "../maps/ring-poller.js";
+import { RingBuffer } from "../maps/ringbuf.js";
+import { makeDecoder } from "../maps/value-decoder.js";
+import type { BpfObject } from "../object/bpf-object.js";
+import { BpfMapType } from "../syscall/uapi-enums.js";
+import type { RecordPrinter } from "./record-printer.js";
+
+export interface RecordStreams {
+  stop(): Promise<void>;
+}
+
+export function streamRecords(obj: BpfObject, printer: RecordPrinter, recordType?: string): RecordStreams {
+  const rings = obj.maps.filter((m) => m.spec.type === BpfMapType.RINGBUF);
+  if (rings.length === 0) return { stop: async () => {} };
+  const btf = obj.spec.btf?.btf;
+  const typeName = recordType ?? (btf?.idsByName("event").some((id) => btf.kind(id) === BtfKind.Struct) ? "struct event" : undefined);
+  const decode = btf && typeName ? makeDecoder(btf, typeName) : undefined;
+  const poller = new RingBufferPoller();
+  const opened: RingBuffer[] = [];
+  for (const map of rings) {
+    const ring = new RingBuffer(map);
+    opened.push(ring);
+    poller.add(ring, (view) => printer.print(map.name, decode && view.byteLength >= decode.size ? decode(view) : view.slice()));
+  }
+  const running = poller.start();
+  return {
+    async stop() {
+      poller.stop();
+      await running;
+      poller.close();
+      for (const r of opened) r.close();
+    },
+  };
+}
