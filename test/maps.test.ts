@@ -126,3 +126,22 @@ describe("typed maps (BTF-aware keys and values)", () => {
     expect(percpu.lookup(1)).toEqual(Array.from({ length: possibleCpuCount() }, (_, i) => i + 10));
   });
 });
+
+describe("perf buffers (PERF_EVENT_ARRAY)", () => {
+  it("receives bpf_perf_event_output records through a poller, per CPU", async () => {
+    const { PerfBuffer } = await import("../src/maps/perf-buffer.js");
+    const { RingBufferPoller } = await import("../src/maps/ring-poller.js");
+    using obj = BpfObject.open(MAPS);
+    for (const p of obj.spec.programs) obj.setAutoload(p.name, p.name === "touch_all");
+    obj.load();
+    using perf = new PerfBuffer(obj.map("perf"));
+    const poller = new RingBufferPoller({ wait: "threadpool" }); // see perf-buffer.ts on why
+    const got: number[] = [];
+    for (const ring of perf.rings) poller.add(ring, (v) => void got.push(new DataView(v.buffer, v.byteOffset).getUint32(0, true)));
+    for (let i = 0; i < 7; i++) obj.program("touch_all").testRun();
+    for (let i = 0; i < 10 && got.length < 7; i++) await poller.poll(1000);
+    poller.close();
+    expect(got).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    expect(perf.lost).toBe(0n);
+  });
+});

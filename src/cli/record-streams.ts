@@ -1,11 +1,12 @@
 /**
  * The records an object produces while `tsbpf load` runs: every ring
- * buffer map is read by one poller, each record decoded through the object's
+ * buffer and perf event array map is read by one poller, each record decoded through the object's
  * BTF (struct event by default) and handed to the printer.
  */
 import { BtfKind } from "../btf/types.js";
 import { RingBufferPoller } from "../maps/ring-poller.js";
 import { RingBuffer } from "../maps/ringbuf.js";
+import { PerfBuffer } from "../maps/perf-buffer.js";
 import { makeDecoder } from "../maps/value-decoder.js";
 import type { BpfObject } from "../object/bpf-object.js";
 import { BpfMapType } from "../syscall/uapi-enums.js";
@@ -17,23 +18,33 @@ export interface RecordStreams {
 
 export function streamRecords(obj: BpfObject, printer: RecordPrinter, recordType?: string): RecordStreams {
   const rings = obj.maps.filter((m) => m.spec.type === BpfMapType.RINGBUF);
-  if (rings.length === 0) return { stop: async () => {} };
+  const perfMaps = obj.maps.filter((m) => m.spec.type === BpfMapType.PERF_EVENT_ARRAY);
+  if (rings.length === 0 && perfMaps.length === 0) return { stop: async () => {} };
   const btf = obj.spec.btf?.btf;
   const typeName = recordType ?? (btf?.idsByName("event").some((id) => btf.kind(id) === BtfKind.Struct) ? "struct event" : undefined);
   const decode = btf && typeName ? makeDecoder(btf, typeName) : undefined;
   const poller = new RingBufferPoller();
-  const opened: RingBuffer[] = [];
+  const opened: Array<{ close(): void }> = [];
+  const print = (name: string) => (view: Uint8Array) => printer.print(name, decode && view.byteLength >= decode.size ? decode(view) : view.slice());
   for (const map of rings) {
     const ring = new RingBuffer(map);
     opened.push(ring);
-    poller.add(ring, (view) => printer.print(map.name, decode && view.byteLength >= decode.size ? decode(view) : view.slice()));
+    poller.add(ring, print(map.name));
   }
-  const running = poller.start();
+  // Perf rings need a thread-pool poller (see perf-buffer.ts).
+  const perfPoller = perfMaps.length ? new RingBufferPoller({ wait: "threadpool" }) : undefined;
+  for (const map of perfMaps) {
+    const perf = new PerfBuffer(map);
+    opened.push(perf);
+    for (const ring of perf.rings) perfPoller!.add(ring, print(map.name));
+  }
+  const pollers = [...(rings.length ? [poller] : []), ...(perfPoller ? [perfPoller] : [])];
+  const running = pollers.map((p) => p.start());
   return {
     async stop() {
-      poller.stop();
-      await running;
-      poller.close();
+      for (const p of pollers) p.stop();
+      await Promise.all(running);
+      for (const p of pollers) p.close();
       for (const r of opened) r.close();
     },
   };

@@ -43,7 +43,7 @@ import { syscall, trySyscall, trySyscallAsync } from "../syscall/kernel.js";
 import { koffi } from "../syscall/libc.js";
 import type { EpollWaitRequest } from "../syscall/requests.js";
 import { SyscallError } from "../syscall/syscall-error.js";
-import type { RecordCallback, RingBuffer } from "./ringbuf.js";
+import type { RecordCallback, RecordSource } from "./ringbuf.js";
 
 const EPOLL_CLOEXEC = 0o2000000;
 const EPOLL_CTL_ADD = 1;
@@ -74,12 +74,12 @@ export interface PollerOptions {
 
 /** What the async iterator yields by default: the ring and a copy of the record. */
 export interface RingRecord {
-  ring: RingBuffer;
+  ring: RecordSource;
   data: Uint8Array;
 }
 
 /** Turns a record view into a value the iterator can hold on to. Runs while the view is valid. */
-export type RecordTransform<T> = (data: Uint8Array, ring: RingBuffer) => T;
+export type RecordTransform<T> = (data: Uint8Array, ring: RecordSource) => T;
 
 export interface RecordsOptions {
   /** Records taken from the rings at a time, then yielded one by one. Default 1024. */
@@ -88,7 +88,7 @@ export interface RecordsOptions {
 
 interface Entry {
   slot: number;
-  ring: RingBuffer;
+  ring: RecordSource;
   cb: RecordCallback | undefined;
 }
 
@@ -163,7 +163,7 @@ export class RingBufferPoller implements AsyncIterable<RingRecord> {
   }
 
   /** The rings being polled, in the order they were added. */
-  get rings(): RingBuffer[] {
+  get rings(): RecordSource[] {
     return [...this.entries.values()].map((e) => e.ring);
   }
 
@@ -177,7 +177,7 @@ export class RingBufferPoller implements AsyncIterable<RingRecord> {
    * without a callback can only be read with the async iterator.
    * The ring stays owned by the caller (close it after the poller).
    */
-  add(ring: RingBuffer, cb?: RecordCallback): this {
+  add(ring: RecordSource, cb?: RecordCallback): this {
     this.check();
     if (ring.fd < 0) throw new TsbpfError(`ring ${ring.name} has no fd to wait on (it was built from memory)`);
     if (ring.isClosed) throw new StateError(`ring buffer ${ring.name} is closed`);
@@ -189,7 +189,7 @@ export class RingBufferPoller implements AsyncIterable<RingRecord> {
   }
 
   /** Stops polling `ring`; returns false if it was not in the poller. */
-  remove(ring: RingBuffer): boolean {
+  remove(ring: RecordSource): boolean {
     for (const e of this.entries.values()) {
       if (e.ring !== ring) continue;
       this.entries.delete(e.slot);

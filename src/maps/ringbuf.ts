@@ -63,7 +63,18 @@ const MAP_ANONYMOUS = 0x20;
  * Called with each record's bytes: a zero-copy, read-only view valid only
  * during the call. Return `false` to stop consuming after this record.
  */
-export type RecordCallback = (data: Uint8Array, ring: RingBuffer) => void | boolean;
+export type RecordCallback = (data: Uint8Array, ring: RecordSource) => void | boolean;
+
+/**
+ * Anything a RingBufferPoller can wait on and drain: a BPF ring buffer, or
+ * one CPU's perf buffer. `fd` becomes readable when records arrive.
+ */
+export interface RecordSource {
+  readonly fd: number;
+  readonly name: string;
+  readonly isClosed: boolean;
+  consume(cb: RecordCallback, limit?: number): number;
+}
 
 /**
  * A ring's memory as the reader sees it. `RingBuffer` makes one by mmapping
@@ -90,7 +101,7 @@ const placeholders = new FinalizationRegistry<Mapping>((m) => {
   trySyscall({ call: "munmap", addr: m.address, length: m.length });
 });
 
-export class RingBuffer {
+export class RingBuffer implements RecordSource {
   /** The map's name ("rb"), for messages and for telling rings apart in callbacks. */
   readonly name: string;
   /** The map's fd, which a poller waits on; -1 for a ring built from plain memory. */

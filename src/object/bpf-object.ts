@@ -312,6 +312,10 @@ export class BpfObject {
   private fillInitialSlots(): void {
     for (const map of this.mapsByName.values()) {
       for (const [slot, name] of map.spec.initSlots ?? []) {
+        if (this.notAutoloaded.has(name)) {
+          this.onStep("skip slot", `${map.name}[${slot}]: program ${name} is not loaded (autoload off)`);
+          continue;
+        }
         const fd = this.programsByName.get(name)?.fd ?? this.mapsByName.get(name)?.fd;
         if (fd === undefined) throw new NotFoundError(`map ${map.name} slot ${slot} names ${name}, which is neither a program nor a map of this object`);
         const key = new Uint8Array(4);

@@ -1,0 +1,184 @@
+/**
+ * Reading a BPF_MAP_TYPE_PERF_EVENT_ARRAY (bpf_perf_event_output): one
+ * perf event per CPU (software event BPF_OUTPUT, sample type RAW), its fd
+ * stored in the map at the CPU's index, and its ring mmapped:
+ *   page 0: struct perf_event_mmap_page (data_head at 1024, data_tail at 1032)
+ *   pages 1..n: the data area (a power of two pages), NOT mapped twice, so a
+ *   record that wraps is copied out in two parts.
+ * Records: struct perf_event_header { u32 type; u16 misc; u16 size; }, then
+ * for PERF_RECORD_SAMPLE a u32 raw size and the raw bytes; PERF_RECORD_LOST
+ * carries { u64 id; u64 lost; }.
+ * Each CPU's ring is a RecordSource, so a RingBufferPoller waits on them —
+ * in its "threadpool" mode: the kernel's perf_poll() clears the ring's
+ * readiness as it reports it, and the "loop" mode's nested epoll (libuv's
+ * epoll watching the poller's epoll) polls it twice, so the second look,
+ * the one that picks the ring to drain, sees nothing.
+ */
+import { readFileSync } from "node:fs";
+import { TsbpfError } from "../errors.js";
+import { closeFd } from "../syscall/bpf.js";
+import { syscallAddress, trySyscall } from "../syscall/kernel.js";
+import { koffi } from "../syscall/libc.js";
+import { PERF_EVENT_IOC_ENABLE, PERF_TYPE_SOFTWARE, perfEventOpen, perfIoctl } from "../syscall/perf.js";
+import { BpfMapType } from "../syscall/uapi-enums.js";
+import { type BpfMap, PAGE_SIZE } from "./bpf-map.js";
+import type { RecordCallback, RecordSource } from "./ringbuf.js";
+
+const PERF_COUNT_SW_BPF_OUTPUT = 10;
+const PERF_SAMPLE_RAW = 1 << 10;
+const PERF_RECORD_LOST = 2;
+const PERF_RECORD_SAMPLE = 9;
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 1;
+const DATA_HEAD = 1024;
+const DATA_TAIL = 1032;
+
+function onlineCpus(): number[] {
+  const text = readFileSync("/sys/devices/system/cpu/online", "utf8");
+  const out: number[] = [];
+  for (const part of text.trim().split(",")) {
+    const [a, b] = part.split("-").map(Number);
+    for (let c = a!; c <= (b ?? a!); c++) out.push(c);
+  }
+  return out;
+}
+
+/** One CPU's perf ring. */
+export class PerfRing implements RecordSource {
+  private closed = false;
+  private readonly meta: DataView;
+  private readonly data: Uint8Array;
+  /** Records lost because the ring was full (PERF_RECORD_LOST), since open. */
+  lost = 0n;
+
+  constructor(
+    readonly name: string,
+    readonly cpu: number,
+    readonly fd: number,
+    private readonly address: bigint,
+    private readonly length: number,
+  ) {
+    const mem = new Uint8Array(koffi().view(address, length));
+    this.meta = new DataView(mem.buffer, 0, PAGE_SIZE);
+    this.data = mem.subarray(PAGE_SIZE);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  consume(cb: RecordCallback, limit = Infinity): number {
+    if (this.closed) return 0;
+    const size = this.data.byteLength;
+    const head = this.meta.getBigUint64(DATA_HEAD, true);
+    let tail = this.meta.getBigUint64(DATA_TAIL, true);
+    let n = 0;
+    while (tail < head && n < limit) {
+      const at = Number(tail % BigInt(size));
+      const header = this.read(at, 8);
+      const hv = new DataView(header.buffer, header.byteOffset, 8);
+      const type = hv.getUint32(0, true);
+      const recSize = hv.getUint16(6, true);
+      if (recSize < 8 || BigInt(recSize) > head - tail) throw new TsbpfError(`perf ring ${this.name} cpu ${this.cpu}: corrupt record size ${recSize}`);
+      const rec = this.read(at, recSize);
+      const rv = new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
+      if (type === PERF_RECORD_SAMPLE && recSize >= 12) {
+        const rawSize = rv.getUint32(8, true);
+        if (12 + rawSize > recSize) throw new TsbpfError(`perf ring ${this.name} cpu ${this.cpu}: raw size ${rawSize} exceeds its record`);
+        n++;
+        const keepGoing = cb(rec.subarray(12, 12 + rawSize), this);
+        tail += BigInt(recSize);
+        this.meta.setBigUint64(DATA_TAIL, tail, true);
+        if (keepGoing === false) break;
+        continue;
+      }
+      if (type === PERF_RECORD_LOST && recSize >= 24) this.lost += rv.getBigUint64(16, true);
+      tail += BigInt(recSize);
+      this.meta.setBigUint64(DATA_TAIL, tail, true);
+    }
+    return n;
+  }
+
+  /** `len` bytes at ring offset `at`, copied when they wrap past the end. */
+  private read(at: number, len: number): Uint8Array {
+    const size = this.data.byteLength;
+    if (at + len <= size) return this.data.subarray(at, at + len);
+    const out = new Uint8Array(len);
+    out.set(this.data.subarray(at));
+    out.set(this.data.subarray(0, len - (size - at)), size - at);
+    return out;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    trySyscall({ call: "munmap", addr: this.address, length: this.length });
+    closeFd(this.fd);
+  }
+}
+
+export interface PerfBufferOptions {
+  /** Data pages per CPU (a power of two). Default 8. */
+  pages?: number;
+}
+
+/** The per-CPU rings of a PERF_EVENT_ARRAY map. Add `rings` to a RingBufferPoller. */
+export class PerfBuffer {
+  readonly rings: PerfRing[] = [];
+
+  constructor(
+    readonly map: BpfMap,
+    opts: PerfBufferOptions = {},
+  ) {
+    if (map.spec.type !== BpfMapType.PERF_EVENT_ARRAY) throw new TsbpfError(`map ${map.name} is not a PERF_EVENT_ARRAY`);
+    const pages = opts.pages ?? 8;
+    if (pages & (pages - 1)) throw new TsbpfError(`perf buffer pages must be a power of two, got ${pages}`);
+    const length = PAGE_SIZE * (1 + pages);
+    try {
+      for (const cpu of onlineCpus()) {
+        if (cpu >= map.spec.maxEntries) break;
+        const fd = perfEventOpen(
+          { type: PERF_TYPE_SOFTWARE, config: PERF_COUNT_SW_BPF_OUTPUT, samplePeriod: 1, sampleType: PERF_SAMPLE_RAW, wakeupEvents: 1 },
+          -1,
+          cpu,
+        );
+        let address: bigint;
+        try {
+          address = syscallAddress({ call: "mmap", addr: 0n, length, prot: PROT_READ | PROT_WRITE, flags: MAP_SHARED, fd, offset: 0 });
+        } catch (e) {
+          closeFd(fd);
+          throw e;
+        }
+        const ring = new PerfRing(map.name, cpu, fd, address, length);
+        this.rings.push(ring);
+        const key = new Uint8Array(4);
+        new DataView(key.buffer).setUint32(0, cpu, true);
+        const value = new Uint8Array(4);
+        new DataView(value.buffer).setUint32(0, fd, true);
+        map.update(key, value);
+        perfIoctl(fd, PERF_EVENT_IOC_ENABLE);
+      }
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  /** Records lost on every CPU since open. */
+  get lost(): bigint {
+    return this.rings.reduce((n, r) => n + r.lost, 0n);
+  }
+
+  consume(cb: RecordCallback): number {
+    return this.rings.reduce((n, r) => n + r.consume(cb), 0);
+  }
+
+  close(): void {
+    for (const r of this.rings) r.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

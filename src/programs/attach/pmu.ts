@@ -1,0 +1,158 @@
+/**
+ * The dynamic perf PMUs behind kprobes and uprobes. Their perf type is not a
+ * constant: the kernel assigns it at boot and publishes it in
+ * /sys/bus/event_source/devices/{kprobe,uprobe}/type, with the config bit
+ * that makes a return probe in .../format/retprobe ("config:0"). A probe is
+ * then one perf_event_open with config1 = pointer to the function name
+ * (kprobe) or binary path (uprobe) and config2 = offset.
+ *
+ * The sysfs directory is a module setting so tests can point it at a fake
+ * tree (a temp dir with `kprobe/type` and `kprobe/format/retprobe`).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ObjectFormatError, UnsupportedError } from "../../errors.js";
+import { addressOf } from "../../syscall/libc.js";
+import { perfEventOpen } from "../../syscall/perf.js";
+
+export const EVENT_SOURCE_DEVICES = "/sys/bus/event_source/devices";
+export const CPU_ONLINE = "/sys/devices/system/cpu/online";
+
+export type ProbePmu = "kprobe" | "uprobe";
+
+let eventSourceRoot = EVENT_SOURCE_DEVICES;
+
+/** Points PMU lookups at another directory (tests: a fake sysfs); returns the previous one. */
+export function setEventSourceRoot(dir: string): string {
+  const prev = eventSourceRoot;
+  eventSourceRoot = dir;
+  return prev;
+}
+
+export function getEventSourceRoot(): string {
+  return eventSourceRoot;
+}
+
+const MISSING: Record<ProbePmu, string> = {
+  kprobe: "this kernel was built without kprobes (CONFIG_KPROBES is off)",
+  uprobe: "this kernel was built without uprobes (CONFIG_UPROBE_EVENTS is off)",
+};
+const ALTERNATIVES: Record<ProbePmu, string> = {
+  kprobe: "use a tracepoint (tp/...), raw_tp or fentry instead",
+  uprobe: "user-space functions cannot be probed on it",
+};
+
+function pmuDir(pmu: ProbePmu): string {
+  const dir = join(eventSourceRoot, pmu);
+  if (!existsSync(dir)) {
+    if (!existsSync(eventSourceRoot)) {
+      throw new UnsupportedError(`cannot find the ${pmu} PMU: ${eventSourceRoot} does not exist (is sysfs mounted at /sys?)`);
+    }
+    throw new UnsupportedError(`${MISSING[pmu]}: ${dir} does not exist; ${ALTERNATIVES[pmu]}`);
+  }
+  return dir;
+}
+
+function readSysfs(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new UnsupportedError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** The perf event type the kernel gave the kprobe or uprobe PMU. */
+export function probePmuType(pmu: ProbePmu): number {
+  const path = join(pmuDir(pmu), "type");
+  const text = readSysfs(path).trim();
+  if (!/^\d+$/.test(text)) throw new ObjectFormatError(path, 0, `expected a decimal perf type, found ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** First bit of a PMU format field: "config:0" → 0, "config:32-63" → 32. Only `config` fields are accepted. */
+export function parseFormatBit(text: string, where = "format"): number {
+  const m = text.trim().match(/^config:(\d+)(?:-(\d+))?$/);
+  if (!m) throw new ObjectFormatError(where, 0, `expected "config:N", found ${JSON.stringify(text.trim())}`);
+  const bit = Number(m[1]);
+  if (bit > 63) throw new ObjectFormatError(where, 0, `bit ${bit} does not fit the 64-bit config`);
+  return bit;
+}
+
+/** The config bit that turns a probe into a return probe (format/retprobe). */
+export function probeRetprobeBit(pmu: ProbePmu): number {
+  const path = join(pmuDir(pmu), "format", "retprobe");
+  return parseFormatBit(readSysfs(path), path);
+}
+
+/** "0-3,5,7-8" → [0, 1, 2, 3, 5, 7, 8]. */
+export function parseCpuRanges(text: string): number[] {
+  const out: number[] = [];
+  for (const part of text.trim().split(",")) {
+    if (!part) continue;
+    const m = part.match(/^(\d+)(?:-(\d+))?$/);
+    if (!m) throw new ObjectFormatError("CPU list", 0, `cannot parse ${JSON.stringify(part)} in ${JSON.stringify(text.trim())}`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    for (let c = a; c <= b; c++) out.push(c);
+  }
+  return out;
+}
+
+/** The CPUs that are online now (/sys/devices/system/cpu/online). */
+export function onlineCpus(path = CPU_ONLINE): number[] {
+  return parseCpuRanges(readSysfs(path));
+}
+
+/** A NUL-terminated copy of `s` in its own (off-heap, non-moving) ArrayBuffer. */
+export function cString(s: string): Uint8Array {
+  const encoded = new TextEncoder().encode(s);
+  if (encoded.includes(0)) throw new UnsupportedError(`${JSON.stringify(s)} contains a NUL byte`);
+  const buf = new Uint8Array(new ArrayBuffer(encoded.byteLength + 1));
+  buf.set(encoded);
+  return buf;
+}
+
+export interface ProbeEvent {
+  pmu: ProbePmu;
+  retprobe: boolean;
+  /** kprobe: the kernel function; uprobe: the binary's path. */
+  name: string;
+  /** kprobe: offset into the function; uprobe: file offset in the binary. */
+  offset: bigint | number;
+  /** Only this process (-1: every process). */
+  pid: number;
+}
+
+/** What perf_event_open gets for a probe, before the name pointer is filled in. */
+export interface ProbeAttr {
+  type: number;
+  config: bigint;
+  pid: number;
+  cpu: number;
+}
+
+/** Computes type, config and the pid/cpu pair (cpu 0 for pid -1, as libbpf does; -1 with a pid). */
+export function probeAttr(p: ProbeEvent): ProbeAttr {
+  const type = probePmuType(p.pmu);
+  const config = p.retprobe ? 1n << BigInt(probeRetprobeBit(p.pmu)) : 0n;
+  const pid = p.pid < 0 ? -1 : p.pid;
+  return { type, config, pid, cpu: pid === -1 ? 0 : -1 };
+}
+
+/**
+ * Opens the perf event of a kprobe or uprobe; returns its fd. The kernel
+ * copies the name string during the call (strndup_user), so the buffer only
+ * has to live until perf_event_open returns.
+ */
+export function openProbeEvent(p: ProbeEvent): number {
+  const a = probeAttr(p);
+  const name = cString(p.name);
+  const fd = perfEventOpen({ type: a.type, config: a.config, config1: addressOf(name), config2: BigInt(p.offset) }, a.pid, a.cpu);
+  keepAlive(name);
+  return fd;
+}
+
+/** Keeps a buffer reachable until this point (its address was handed to the kernel). */
+function keepAlive(buf: Uint8Array): void {
+  if (buf.byteLength < 0) throw new Error("unreachable");
+}
