@@ -19,7 +19,7 @@ import { EINVAL, ENOENT } from "../../syscall/errno.js";
 import { SyscallError } from "../../syscall/syscall-error.js";
 import type { Link } from "../link.js";
 import type { AttachOptions, AttachTarget } from "./options.js";
-import { attachPerfEventFd } from "./perf-event.js";
+import { attachToPerfEvent } from "./tracepoint.js";
 import { getEventSourceRoot, openProbeEvent, probePmuType } from "./pmu.js";
 
 const EILSEQ = 84;
@@ -139,5 +139,5 @@ export function attachKprobe(t: AttachTarget, opts: AttachOptions): Link {
     }
     throw new SyscallError(e.request, e.errno, `creating ${kind} ${target} for ${t.program}`);
   }
-  return attachPerfEventFd(t.progFd, perfFd, kind, t.program, target, opts.cookie);
+  return attachToPerfEvent(t.progFd, perfFd, kind, t.program, target, opts.cookie);
 }

@@ -12,12 +12,9 @@
  * hardware PMU, where PERF_TYPE_HARDWARE events fail with ENOENT.
  */
 import { UnsupportedError } from "../../errors.js";
-import { bpfRequest, closeFd } from "../../syscall/bpf.js";
-import { EINVAL, ENOENT, EOPNOTSUPP } from "../../syscall/errno.js";
-import { trySyscall } from "../../syscall/kernel.js";
-import { PERF_EVENT_IOC_ENABLE, PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE, perfEventOpen, perfIoctl } from "../../syscall/perf.js";
+import { ENOENT, EOPNOTSUPP } from "../../syscall/errno.js";
+import { PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE, perfEventOpen } from "../../syscall/perf.js";
 import { SyscallError } from "../../syscall/syscall-error.js";
-import { BpfAttachType, BpfCmd } from "../../syscall/uapi-enums.js";
 import { Link } from "../link.js";
 import type { AttachOptions, AttachTarget } from "./options.js";
 import { onlineCpus } from "./pmu.js";
@@ -45,35 +42,6 @@ export const DEFAULT_PERF_EVENT: PerfEventOptions = { type: PERF_TYPE_SOFTWARE, 
 
 const ENODEV = 19;
 const ENOSYS = 38;
-
-/**
- * Binds a program to an open perf event fd, passing `cookie` (read with
- * bpf_get_attach_cookie()) when it is non-zero. Cookies need a perf link
- * (Linux 5.15+), so there is no ioctl fallback then. On failure the perf fd
- * is closed.
- */
-export function attachPerfEventFd(progFd: number, perfFd: number, kind: string, program: string, target: string, cookie?: bigint): Link {
-  if (!cookie) return attachToPerfEvent(progFd, perfFd, kind, program, target);
-  try {
-    const req = bpfRequest(BpfCmd.LINK_CREATE, { prog_fd: progFd, target_fd: perfFd, attach_type: BpfAttachType.PERF_EVENT, flags: 0, bpf_cookie: cookie });
-    const r = trySyscall(req);
-    if (r.ret === -1) {
-      const why = r.errno === EINVAL ? " (BPF cookies need perf links, Linux 5.15 or later)" : "";
-      throw new SyscallError(req, r.errno, `attaching ${program} to ${kind} ${target} with cookie 0x${cookie.toString(16)}${why}`);
-    }
-    const linkFd = Number(r.ret);
-    try {
-      perfIoctl(perfFd, PERF_EVENT_IOC_ENABLE);
-    } catch (e) {
-      closeFd(linkFd);
-      throw e;
-    }
-    return new Link(kind, program, target, { linkFd, perfFd });
-  } catch (e) {
-    closeFd(perfFd);
-    throw e;
-  }
-}
 
 function describeEvent(ev: PerfEventOptions): string {
   const name =
@@ -130,7 +98,7 @@ export function attachPerfEventProgram(t: AttachTarget, opts: AttachOptions): Li
       } catch (e) {
         throw explainOpenFailure(e, ev, t.program, target);
       }
-      links.push(attachPerfEventFd(t.progFd, perfFd, "perf_event", t.program, target, opts.cookie));
+      links.push(attachToPerfEvent(t.progFd, perfFd, "perf_event", t.program, target, opts.cookie));
     }
   } catch (e) {
     for (const l of links) l.destroy();

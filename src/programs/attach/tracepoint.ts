@@ -21,11 +21,13 @@ import { splitTracepoint, tracepointId } from "../tracefs.js";
 
 /**
  * Binds a program to an open perf event fd (tracepoint, kprobe, uprobe or
- * perf_event); on failure the perf fd is closed.
+ * perf_event); on failure the perf fd is closed. Without a cookie, kernels
+ * lacking perf links (< 5.15) fall back to ioctl(PERF_EVENT_IOC_SET_BPF); a
+ * cookie needs the link.
  */
-export function attachToPerfEvent(progFd: number, perfFd: number, kind: string, program: string, target: string): Link {
+export function attachToPerfEvent(progFd: number, perfFd: number, kind: string, program: string, target: string, cookie = 0n): Link {
   try {
-    const req = bpfRequest(BpfCmd.LINK_CREATE, { prog_fd: progFd, target_fd: perfFd, attach_type: BpfAttachType.PERF_EVENT, flags: 0, bpf_cookie: 0n });
+    const req = bpfRequest(BpfCmd.LINK_CREATE, { prog_fd: progFd, target_fd: perfFd, attach_type: BpfAttachType.PERF_EVENT, flags: 0, bpf_cookie: cookie });
     const r = trySyscall(req);
     if (r.ret !== -1) {
       const linkFd = Number(r.ret);
@@ -37,8 +39,10 @@ export function attachToPerfEvent(progFd: number, perfFd: number, kind: string, 
       }
       return new Link(kind, program, target, { linkFd, perfFd });
     }
-    if (r.errno !== EINVAL && r.errno !== EOPNOTSUPP && r.errno !== ENOTSUPP) {
-      throw new SyscallError(req, r.errno, `attaching ${program} to ${kind} ${target}`);
+    const noLinks = r.errno === EINVAL || r.errno === EOPNOTSUPP || r.errno === ENOTSUPP;
+    if (!noLinks || cookie) {
+      const why = cookie && noLinks ? " (BPF cookies need perf links, Linux 5.15 or later)" : "";
+      throw new SyscallError(req, r.errno, `attaching ${program} to ${kind} ${target}${cookie ? ` with cookie 0x${cookie.toString(16)}` : ""}${why}`);
     }
     // No perf links in this kernel: the older ioctl interface.
     perfIoctl(perfFd, PERF_EVENT_IOC_SET_BPF, progFd);

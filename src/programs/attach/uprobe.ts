@@ -16,7 +16,7 @@ import { EINVAL, ENOENT } from "../../syscall/errno.js";
 import { SyscallError } from "../../syscall/syscall-error.js";
 import type { Link } from "../link.js";
 import type { AttachOptions, AttachTarget } from "./options.js";
-import { attachPerfEventFd } from "./perf-event.js";
+import { attachToPerfEvent } from "./tracepoint.js";
 import { openProbeEvent } from "./pmu.js";
 
 const ESRCH = 3;
@@ -138,5 +138,5 @@ export function attachUprobe(t: AttachTarget, opts: AttachOptions): Link {
             : "";
     throw new SyscallError(e.request, e.errno, `creating ${kind} ${target} for ${t.program}${why}`);
   }
-  return attachPerfEventFd(t.progFd, perfFd, kind, t.program, target, opts.cookie);
+  return attachToPerfEvent(t.progFd, perfFd, kind, t.program, target, opts.cookie);
 }
