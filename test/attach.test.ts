@@ -3,14 +3,17 @@
  * counts its runs in counts[], the test triggers the hook and checks the
  * count moved; after destroy, nothing remains.
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, rmdirSync } from "node:fs";
+import { join } from "node:path";
 import { createSocket } from "node:dgram";
 import { describe, expect, it } from "vitest";
 import { BpfObject } from "../src/object/bpf-object.js";
 import { BtfKind, type EnumType } from "../src/btf/types.js";
 import { ProgramRefusedError } from "../src/programs/prog-load.js";
 import type { IterLink } from "../src/programs/attach/iter.js";
-import { NO_NEW_OBJECTS, kernelObjects, newKernelObjects, openFdCount, settle } from "./helpers/kernel.js";
+import { cgroup2Root } from "../src/programs/attach/cgroup.js";
+import { NO_NEW_OBJECTS, kernelObjects, namesOf, newKernelObjects, openFdCount, settle } from "./helpers/kernel.js";
 
 const ATTACH = "bpf/attach.bpf.o";
 
@@ -59,16 +62,50 @@ describe("attach kinds on the real kernel", () => {
     expect(count(obj, "SLOT_TP_BTF")).toBeGreaterThan(0n);
   });
 
-  it("xdp and tcx on lo see loopback packets; cgroup_skb/egress on the root cgroup sees them leave", async () => {
-    using obj = openWith("on_xdp", "on_tcx", "on_cgroup_skb");
-    obj.load();
-    obj.program("on_xdp").attach({ interface: "lo" });
-    obj.program("on_tcx").attach({ interface: "lo" });
-    obj.program("on_cgroup_skb").attach();
-    await sendUdp(5);
-    expect(count(obj, "SLOT_XDP")).toBeGreaterThanOrEqual(5n);
-    expect(count(obj, "SLOT_TCX")).toBeGreaterThanOrEqual(5n);
-    expect(count(obj, "SLOT_CGROUP_SKB")).toBeGreaterThanOrEqual(5n);
+  it("xdp and tcx on a veth pair see packets from a network namespace the test creates", async () => {
+    const ns = `tsbpf-${process.pid}`;
+    const host = `tsbh${process.pid % 100000}`;
+    const peer = `tsbp${process.pid % 100000}`;
+    const ip = (...a: string[]) => execFileSync("ip", a);
+    ip("netns", "add", ns);
+    try {
+      ip("link", "add", host, "type", "veth", "peer", "name", peer);
+      ip("link", "set", peer, "netns", ns);
+      ip("addr", "add", "10.199.0.1/24", "dev", host);
+      ip("link", "set", host, "up");
+      ip("netns", "exec", ns, "ip", "addr", "add", "10.199.0.2/24", "dev", peer);
+      ip("netns", "exec", ns, "ip", "link", "set", peer, "up");
+      using obj = openWith("on_xdp", "on_tcx");
+      obj.load();
+      obj.program("on_xdp").attach({ interface: host });
+      obj.program("on_tcx").attach({ interface: host });
+      // Five UDP datagrams from inside the namespace to the host end of the pair.
+      const send = `for i in 1 2 3 4 5; do printf x > /dev/udp/10.199.0.1/9; done`;
+      execFileSync("ip", ["netns", "exec", ns, "bash", "-c", send]);
+      await settle(50);
+      expect(count(obj, "SLOT_XDP")).toBeGreaterThanOrEqual(5n);
+      expect(count(obj, "SLOT_TCX")).toBeGreaterThanOrEqual(5n);
+    } finally {
+      ip("netns", "del", ns); // takes the veth pair with it
+    }
+  });
+
+  it("cgroup_skb/egress on a cgroup the test creates sees only its members' packets", async () => {
+    const cg = join(cgroup2Root(), `tsbpf-test-${process.pid}`);
+    mkdirSync(cg);
+    try {
+      using obj = openWith("on_cgroup_skb");
+      obj.load();
+      obj.program("on_cgroup_skb").attach({ cgroup: cg });
+      await sendUdp(3); // this process is not in the cgroup
+      expect(count(obj, "SLOT_CGROUP_SKB")).toBe(0n);
+      // A shell that joins the cgroup, then sends five datagrams.
+      execFileSync("bash", ["-c", `echo $$ > ${cg}/cgroup.procs; for i in 1 2 3 4 5; do printf x > /dev/udp/127.0.0.1/9; done`]);
+      expect(count(obj, "SLOT_CGROUP_SKB")).toBeGreaterThanOrEqual(5n);
+    } finally {
+      await settle(50);
+      rmdirSync(cg);
+    }
   });
 
   it("socket filters attach to a socket the user gives (SO_ATTACH_BPF)", async () => {
@@ -120,7 +157,7 @@ describe("attach kinds on the real kernel", () => {
       (obj.program("dump_tasks").attach() as IterLink).read();
     }
     await settle(200);
-    expect(newKernelObjects(before)).toEqual(NO_NEW_OBJECTS);
+    expect(newKernelObjects(before, namesOf(BpfObject.open(ATTACH).spec))).toEqual(NO_NEW_OBJECTS);
     expect(openFdCount()).toBe(fds);
   });
 });

@@ -17,7 +17,7 @@ import { BpfCmd } from "../src/syscall/uapi-enums.js";
 import { Btf } from "../src/btf/btf.js";
 import { BtfKind } from "../src/btf/types.js";
 import type { BpfRequest } from "../src/syscall/requests.js";
-import { NO_NEW_OBJECTS, kernelObjects, newKernelObjects, openFdCount, settle } from "./helpers/kernel.js";
+import { NO_NEW_OBJECTS, kernelObjects, namesOf, newKernelObjects, openFdCount, settle } from "./helpers/kernel.js";
 
 afterEach(() => {
   setKernelBackend(realKernel);
@@ -80,7 +80,7 @@ describe("fault injection on every syscall of a load + attach", () => {
       // Probe failures are tolerated (the feature is treated as missing); every real step fails the load.
       expect(failures).toBeGreaterThanOrEqual(6);
       await settle(100);
-      expect(newKernelObjects(before)).toEqual(NO_NEW_OBJECTS);
+      expect(newKernelObjects(before, namesOf(BpfObject.open(path).spec))).toEqual(NO_NEW_OBJECTS);
     });
   }
 });

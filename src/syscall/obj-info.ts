@@ -102,3 +102,9 @@ export function fdById(kind: "prog" | "map" | "link" | "btf", id: number): numbe
   const field = { prog: "prog_id", map: "map_id", link: "link_id", btf: "btf_id" }[kind];
   return bpf(cmd, { [field]: id }, `opening ${kind} id ${id}`);
 }
+
+/** The program a link holds (struct bpf_link_info's prog_id). */
+export function linkProgId(fd: number): number {
+  const info = new Uint8Array(64);
+  return getInfo(fd, info, "reading link info").getUint32(8, true);
+}

@@ -2,6 +2,8 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { listObjectIds } from "../../src/syscall/object-ids.js";
+import { fdById, linkProgId, mapInfo, progInfo } from "../../src/syscall/obj-info.js";
+import { closeFd } from "../../src/syscall/bpf.js";
 
 export function openFdCount(): number {
   return readdirSync("/proc/self/fd").length;
@@ -17,14 +19,58 @@ export function kernelObjects(): Record<"prog" | "map" | "link" | "btf", Set<num
   };
 }
 
-/** Objects present now that were not in `before`. */
-export function newKernelObjects(before: ReturnType<typeof kernelObjects>): Record<string, number[]> {
+function nameOf(kind: "prog" | "map", id: number): string | undefined {
+  try {
+    const fd = fdById(kind, id);
+    try {
+      return kind === "prog" ? progInfo(fd).name : mapInfo(fd).name;
+    } finally {
+      closeFd(fd);
+    }
+  } catch {
+    return undefined; // already gone
+  }
+}
+
+function linkProgName(id: number): string | undefined {
+  try {
+    const fd = fdById("link", id);
+    try {
+      return nameOf("prog", linkProgId(fd));
+    } finally {
+      closeFd(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Objects present now that were not in `before`. With `ours` (names of the
+ * programs and maps the test's objects define), objects other processes
+ * create meanwhile are ignored — links by their program's name, BTF not
+ * at all (the fd count covers our BTF) — so the check holds on a busy machine.
+ */
+export function newKernelObjects(before: ReturnType<typeof kernelObjects>, ours?: { progs: string[]; maps: string[] }): Record<string, number[]> {
   const now = kernelObjects();
   const out: Record<string, number[]> = {};
   for (const k of ["prog", "map", "link", "btf"] as const) {
     out[k] = [...now[k]].filter((id) => !before[k].has(id));
   }
+  if (ours) {
+    const progs = new Set(ours.progs.map((n) => n.slice(0, 15)));
+    const maps = new Set(ours.maps.map((n) => n.slice(0, 15)));
+    out.prog = out.prog!.filter((id) => progs.has(nameOf("prog", id) ?? ""));
+    out.map = out.map!.filter((id) => maps.has(nameOf("map", id) ?? ""));
+    out.link = out.link!.filter((id) => progs.has(linkProgName(id) ?? ""));
+    out.btf = [];
+  }
   return out;
+}
+
+/** The names `newKernelObjects` should watch for an object file. */
+export function namesOf(spec: { programs: Array<{ name: string }>; maps: Array<{ name: string }> }): { progs: string[]; maps: string[] } {
+  return { progs: spec.programs.map((p) => p.name), maps: spec.maps.map((m) => m.name) };
 }
 
 /** Closing fds frees objects asynchronously (RCU); give the kernel a moment. */
