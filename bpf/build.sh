@@ -5,6 +5,11 @@
 # clang's BTF type order depends on the build directory's path (not only on
 # the sources), so objects are always built in one fixed directory: then a
 # clone anywhere rebuilds byte-identical objects.
+# bpf/vmlinux.h is committed and used as is (never regenerated here, so the
+# --check stays deterministic on any kernel). It comes from tsbpf's own
+# BTF-to-C dumper; to regenerate it from the running kernel's BTF:
+#   npm run build && node scripts/gen-vmlinux-h.mjs [BTF file]
+# then rebuild the objects with this script and commit header and objects together.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 CLANG=${CLANG:-clang-19}

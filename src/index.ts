@@ -26,6 +26,8 @@ export { parseBtfExt, CoreReloKind } from "./btf/ext.js";
 export type { BtfExt, FuncInfo, LineInfo, CoreRelo } from "./btf/ext.js";
 export { loadKernelBtf, KERNEL_BTF_PATH } from "./btf/kernel-btf.js";
 export { dumpRaw } from "./btf/dump-raw.js";
+export { dumpC, dumpCBytes } from "./btf/dump-c.js";
+export type { DumpCOptions } from "./btf/dump-c.js";
 export { cTypeName } from "./btf/type-name.js";
 export * from "./btf/types.js";
 export { CoreCache, applyCoreRelocations, explainPoison } from "./btf/core/index.js";

@@ -15,7 +15,7 @@ describe("tsbpf CLI", () => {
   });
 
   it("has --help on every verb", () => {
-    for (const verb of ["load", "inspect", "prog", "map", "feature"]) {
+    for (const verb of ["load", "inspect", "prog", "map", "feature", "gen", "disasm", "btf"]) {
       const r = tsbpf(verb, "--help");
       expect(r.status, verb).toBe(0);
       expect(r.stdout, verb).toMatch(/^usage: tsbpf /);

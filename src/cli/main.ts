@@ -8,6 +8,7 @@ import { TsbpfError } from "../errors.js";
 import { UsageError } from "./args.js";
 import { featureCommand, FEATURE_HELP } from "./feature-command.js";
 import { mapCommand, MAP_HELP, progCommand, PROG_HELP } from "./introspect-command.js";
+import { btfCommand, BTF_HELP } from "./btf-command.js";
 import { disasmCommand, DISASM_HELP } from "./disasm-command.js";
 import { genCommand, GEN_HELP } from "./gen-command.js";
 import { inspectCommand, INSPECT_HELP } from "./inspect-command.js";
@@ -23,6 +24,7 @@ interface Verb {
 const VERBS: Record<string, Verb> = {
   load: { summary: "load <obj.bpf.o>      load, attach, stream output until Ctrl-C", help: LOAD_HELP, run: loadCommand },
   inspect: { summary: "inspect <obj.bpf.o>   what an object holds, without loading it", help: INSPECT_HELP, run: inspectCommand },
+  btf: { summary: "btf dump <file|obj>   BTF as bpftool prints it (raw) or as a C header", help: BTF_HELP, run: btfCommand },
   disasm: { summary: "disasm <obj.bpf.o>    BPF disassembly, annotated (llvm-objdump syntax)", help: DISASM_HELP, run: disasmCommand },
   gen: { summary: "gen skeleton <obj>    a typed TypeScript skeleton of an object", help: GEN_HELP, run: genCommand },
   prog: { summary: "prog list             programs loaded in the kernel", help: PROG_HELP, run: progCommand },
