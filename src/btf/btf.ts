@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { NotFoundError, ObjectFormatError } from "../errors.js";
-import { NameIndex, hashCString } from "./name-index.js";
+import { NameOffsetIndex } from "./name-index.js";
 import { scanBtf } from "./scan.js";
 import type { ScannedBtf } from "./scan.js";
 import { BTF_KIND_NAMES, BtfKind } from "./types.js";
@@ -24,6 +24,13 @@ export interface BtfParseOptions {
   base?: Btf;
   /** Names the input in errors, e.g. "section .BTF" or a file path. */
   where?: string;
+  /**
+   * The Btf may keep `bytes` as its own (no copy) when they are already in
+   * the normalised layout and 4-byte aligned, as kernel BTF is. The caller
+   * must not change them afterwards; they may be read-only memory (an mmap),
+   * so nothing may patch such a Btf in place. Default false: a copy.
+   */
+  inPlace?: boolean;
 }
 
 export class Btf {
@@ -51,7 +58,11 @@ export class Btf {
   /** Allocated on first type() call so parse() stays allocation-free; sized up front to stay a fast array. */
   private typeCache: (BtfType | undefined)[] | undefined;
   private strCache = new Map<number, string>();
-  private nameIndex: NameIndex | undefined;
+  /** name_off of each own type (from the scan; refreshed by invalidate()). */
+  private readonly nameOffs: Uint32Array;
+  private readonly nameOffBytes: Buffer;
+  /** Hash of nameOffs, built the first time one lookup has many string offsets to resolve. */
+  private nameIndex: NameOffsetIndex | undefined;
   private nameCache = new Map<string, readonly number[]>();
 
   private constructor(scanned: ScannedBtf, base: Btf | undefined, where: string) {
@@ -60,6 +71,8 @@ export class Btf {
     this.words = new Uint32Array(raw.buffer, raw.byteOffset, raw.byteLength >>> 2);
     this.rawBuffer = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     this.offsets = scanned.offsets;
+    this.nameOffs = scanned.nameOffs;
+    this.nameOffBytes = Buffer.from(this.nameOffs.buffer, this.nameOffs.byteOffset, this.nameOffs.byteLength);
     this.base = base;
     this.where = where;
     this.startId = base ? base.typeCount : 1;
@@ -76,7 +89,7 @@ export class Btf {
    */
   static parse(bytes: Uint8Array, opts: BtfParseOptions = {}): Btf {
     const where = opts.where ?? "BTF";
-    const scanned = scanBtf(bytes, where, opts.base);
+    const scanned = scanBtf(bytes, where, opts.base, opts.inPlace ?? false);
     return new Btf(scanned, opts.base, where);
   }
 
@@ -101,6 +114,7 @@ export class Btf {
     this.strCache.clear();
     this.nameIndex = undefined;
     this.nameCache.clear();
+    for (let i = 0; i < this.offsets.length; i++) this.nameOffs[i] = this.words[this.offsets[i]! >>> 2]!;
   }
 
   /** The kind of type `id`, read from the raw record without decoding it. */
@@ -156,16 +170,69 @@ export class Btf {
     let ids = this.nameCache.get(name);
     if (ids !== undefined) return ids;
     const found: number[] = this.base ? [...this.base.idsByName(name)] : [];
-    this.nameIndex ??= new NameIndex({
-      count: this.offsets.length,
-      nameOffset: (i) => this.words[this.offsets[i]! >>> 2]!,
-      hashAt: (off) => this.hashString(off),
-      equalsAt: (off, q) => this.stringEquals(off, q),
-    });
-    for (const i of this.nameIndex.lookup(name)) found.push(this.startId + i);
+    // A NUL inside the name would match across two strings; no BTF name holds one.
+    if (name !== "" && !name.includes("\0")) {
+      const strings = this.ownStrings();
+      const needle = Buffer.from(`${name}\0`, "utf8");
+      // Every offset whose string is exactly `name` (usually one: strings are deduplicated).
+      const at: number[] = [];
+      for (let p = strings.indexOf(needle); p >= 0; p = strings.indexOf(needle, p + 1)) at.push(this.strBase + p);
+      for (const i of this.typesNamedAt(at)) found.push(this.startId + i);
+    }
     ids = Object.freeze(found);
     this.nameCache.set(name, ids);
     return ids;
+  }
+
+  /**
+   * Every type this blob itself defines (not its base) whose name starts
+   * with `prefix`, as [id, name] pairs in ascending id order. Only whole
+   * strings are considered (a name_off into the middle of a string is not
+   * found here; idsByName finds those). Two native scans, as idsByName.
+   */
+  idsWithNamePrefix(prefix: string): Array<[number, string]> {
+    const out: Array<[number, string]> = [];
+    if (prefix === "" || prefix.includes("\0")) return out;
+    const strings = this.ownStrings();
+    // Whole strings only: each is preceded by the previous one's NUL (offset 0 is "").
+    const needle = Buffer.from(`\0${prefix}`, "utf8");
+    const at: number[] = [];
+    // Split BTF's own strings need not start with "": the first string has no NUL before it.
+    if (strings.length >= needle.length - 1 && strings.subarray(0, needle.length - 1).equals(needle.subarray(1))) at.push(this.strBase);
+    for (let p = strings.indexOf(needle); p >= 0; p = strings.indexOf(needle, p + 1)) at.push(this.strBase + p + 1);
+    for (const i of this.typesNamedAt(at)) {
+      const id = this.startId + i;
+      out.push([id, this.name(id)]);
+    }
+    return out;
+  }
+
+  /** Local indexes of the own types whose name_off is one of `nameOffs` (own string offsets), ascending. */
+  private typesNamedAt(nameOffs: readonly number[]): number[] {
+    const found: number[] = [];
+    if (nameOffs.length === 0) return found;
+    if (this.nameIndex || nameOffs.length > 8) {
+      const index = (this.nameIndex ??= new NameOffsetIndex(this.nameOffs));
+      for (const off of nameOffs) index.collect(off, found);
+    } else {
+      // A native search of the offset's 4 bytes in the compact name_off array; only aligned hits are entries.
+      const bytes = this.nameOffBytes;
+      const needle = Buffer.alloc(4);
+      for (const off of nameOffs) {
+        if (off === 0) continue;
+        needle.writeUInt32LE(off, 0);
+        for (let p = bytes.indexOf(needle); p >= 0; p = bytes.indexOf(needle, p + 1)) {
+          if ((p & 3) === 0) found.push(p >>> 2);
+        }
+      }
+    }
+    if (nameOffs.length > 1) found.sort((a, b) => a - b);
+    return found;
+  }
+
+  /** This blob's own string section, as a Buffer (for native searches). */
+  private ownStrings(): Buffer {
+    return this.rawBuffer.subarray(this.strStart, this.strStart + this.stringsSize - this.strBase);
   }
 
   /** The first type named `name` (and of `kind`, if given); NotFoundError if there is none. */
@@ -353,18 +420,4 @@ export class Btf {
         // scanTypes() rejected every other kind.
         throw this.typeError(id, `unknown kind ${kind}`);
     }
-  }
-
-  private hashString(offset: number): number {
-    if (offset < this.strBase) return this.base!.hashString(offset);
-    return hashCString(this.raw, this.strStart + offset - this.strBase);
-  }
-
-  private stringEquals(offset: number, q: Uint8Array): boolean {
-    if (offset < this.strBase) return this.base!.stringEquals(offset, q);
-    const raw = this.raw;
-    const at = this.strStart + offset - this.strBase;
-    for (let i = 0; i < q.length; i++) if (raw[at + i] !== q[i]) return false;
-    return raw[at + q.length] === 0;
-  }
-}
+  }}

@@ -1,8 +1,20 @@
 /**
- * Name → type ids for one BTF blob, without decoding its strings: names are
- * hashed straight from the string-table bytes into a chained hash table of
- * typed arrays, and a lookup compares bytes. For vmlinux this is one pass
- * over ~127k name offsets instead of ~127k string allocations.
+ * Name → type ids for one BTF blob, without decoding or hashing its strings.
+ *
+ * A lookup (Btf.idsByName) has two halves:
+ *   1. where the name occurs in the string section: a native
+ *      `Buffer.indexOf` of the name's bytes plus its NUL, which finds every
+ *      string offset whose string is exactly the name (suffix-shared strings
+ *      included);
+ *   2. which types have such a string offset as their name_off: a native
+ *      search of the 4-byte offset in the compact array of every type's
+ *      name_off (made by the scan), or, when a name occurs at many offsets,
+ *      this chained hash table keyed by name_off, built once on demand.
+ *
+ * For vmlinux (~127k types, 2.5 MB of strings) nothing is built up front
+ * and no name is hashed or decoded: a lookup is two native scans. Names are
+ * looked up a few times per object (CO-RE roots, ksyms, attach targets) and
+ * Btf caches the answers.
  */
 
 /** FNV-1a over the NUL-terminated bytes at `at`. */
@@ -19,52 +31,40 @@ export function hashBytes(bytes: Uint8Array): number {
   return h >>> 0;
 }
 
-/** How the index reads its blob's names: by string offset. */
-export interface NameSource {
-  /** Number of types indexed (local indexes 0..count-1). */
-  count: number;
-  /** The name_off of local type `i`; 0 means anonymous and is not indexed. */
-  nameOffset(i: number): number;
-  hashAt(nameOff: number): number;
-  equalsAt(nameOff: number, q: Uint8Array): boolean;
-}
-
-const encoder = new TextEncoder();
-
-export class NameIndex {
-  private readonly mask: number;
+/** name_off → local type indexes (0..count-1), ascending. Offset 0 (anonymous) is not indexed. */
+export class NameOffsetIndex {
+  private readonly shift: number;
   private readonly head: Int32Array;
   private readonly next: Int32Array;
-  private readonly hashes: Uint32Array;
+  private readonly keys: Uint32Array;
 
-  constructor(private readonly src: NameSource) {
-    const n = src.count;
-    let size = 1024;
-    while (size < n * 2) size *= 2;
-    this.mask = size - 1;
-    this.head = new Int32Array(size).fill(-1);
-    this.next = new Int32Array(n);
-    this.hashes = new Uint32Array(n);
+  /** @param nameOffs each type's name_off, by local index */
+  constructor(nameOffs: Uint32Array) {
+    const count = nameOffs.length;
+    let bits = 10;
+    while (1 << bits < count * 2) bits++;
+    this.shift = 32 - bits;
+    const head = new Int32Array(1 << bits).fill(-1);
+    const next = new Int32Array(count);
+    const shift = this.shift;
     // Walk backwards so each chain lists types in ascending order.
-    for (let i = n - 1; i >= 0; i--) {
-      const off = src.nameOffset(i);
+    for (let i = count - 1; i >= 0; i--) {
+      const off = nameOffs[i]!;
       if (off === 0) continue;
-      const h = src.hashAt(off);
-      this.hashes[i] = h;
-      this.next[i] = this.head[h & this.mask]!;
-      this.head[h & this.mask] = i;
+      const slot = Math.imul(off, 0x9e3779b1) >>> shift;
+      next[i] = head[slot]!;
+      head[slot] = i;
     }
+    this.head = head;
+    this.next = next;
+    this.keys = nameOffs;
   }
 
-  /** Local indexes of the types named `name`, ascending. */
-  lookup(name: string): number[] {
-    const found: number[] = [];
-    if (name === "") return found;
-    const q = encoder.encode(name);
-    const h = hashBytes(q);
-    for (let i = this.head[h & this.mask]!; i >= 0; i = this.next[i]!) {
-      if (this.hashes[i] === h && this.src.equalsAt(this.src.nameOffset(i), q)) found.push(i);
+  /** Appends the local indexes of the types whose name_off is `nameOff` to `out`, ascending. */
+  collect(nameOff: number, out: number[]): void {
+    if (nameOff === 0) return;
+    for (let i = this.head[Math.imul(nameOff, 0x9e3779b1) >>> this.shift]!; i >= 0; i = this.next[i]!) {
+      if (this.keys[i] === nameOff) out.push(i);
     }
-    return found;
   }
 }

@@ -24,6 +24,8 @@ export interface ScannedBtf {
   raw: Uint8Array;
   /** Byte offset in `raw` of each type record, in id order. */
   offsets: Uint32Array;
+  /** name_off of each type record, in id order (a compact copy, for name lookups). */
+  nameOffs: Uint32Array;
   /** Byte offset of the string section in `raw`. */
   strStart: number;
   strLen: number;
@@ -31,7 +33,12 @@ export interface ScannedBtf {
   inputDelta: number;
 }
 
-export function scanBtf(bytes: Uint8Array, where: string, base: ScanBase | undefined): ScannedBtf {
+/**
+ * With `inPlace`, input already in the normalised layout (24-byte header,
+ * types right after it, strings right after the types) and 4-byte aligned
+ * is used as it is, without a copy: kernel BTF is laid out that way.
+ */
+export function scanBtf(bytes: Uint8Array, where: string, base: ScanBase | undefined, inPlace = false): ScannedBtf {
   const fail = (offset: number, problem: string): never => {
     throw new ObjectFormatError(where, offset, problem);
   };
@@ -72,31 +79,75 @@ export function scanBtf(bytes: Uint8Array, where: string, base: ScanBase | undef
   if (strLen > 0 && bytes[strIn + strLen - 1] !== 0) fail(strIn + strLen - 1, "string section does not end with a NUL");
   if (strLen > 0 && !base && bytes[strIn] !== 0) fail(strIn, "string section does not start with an empty string");
 
-  // Copy into a fresh, aligned buffer: Uint32Array access needs alignment, and in-place
-  // patches (DATASEC fix-ups, sanitising) must not write into the caller's ELF bytes.
   const strStart = BTF_HEADER_SIZE + typeLen;
-  const raw = new Uint8Array((strStart + strLen + 3) & ~3);
-  raw.set(bytes.subarray(0, 4));
-  const rdv = new DataView(raw.buffer);
-  rdv.setUint32(4, BTF_HEADER_SIZE, true);
-  rdv.setUint32(8, 0, true);
-  rdv.setUint32(12, typeLen, true);
-  rdv.setUint32(16, typeLen, true);
-  rdv.setUint32(20, strLen, true);
-  raw.set(bytes.subarray(hdrLen + typeOff, hdrLen + typeOff + typeLen), BTF_HEADER_SIZE);
-  raw.set(bytes.subarray(strIn, strIn + strLen), strStart);
+  let raw: Uint8Array;
+  if (inPlace && hdrLen === BTF_HEADER_SIZE && typeOff === 0 && strOff === typeLen && bytes.byteOffset % 4 === 0) {
+    raw = bytes.subarray(0, strStart + strLen);
+  } else {
+    // Copy into a fresh, aligned buffer: Uint32Array access needs alignment, and in-place
+    // patches (DATASEC fix-ups, sanitising) must not write into the caller's ELF bytes.
+    raw = new Uint8Array((strStart + strLen + 3) & ~3);
+    raw.set(bytes.subarray(0, 4));
+    const rdv = new DataView(raw.buffer);
+    rdv.setUint32(4, BTF_HEADER_SIZE, true);
+    rdv.setUint32(8, 0, true);
+    rdv.setUint32(12, typeLen, true);
+    rdv.setUint32(16, typeLen, true);
+    rdv.setUint32(20, strLen, true);
+    raw.set(bytes.subarray(hdrLen + typeOff, hdrLen + typeOff + typeLen), BTF_HEADER_SIZE);
+    raw.set(bytes.subarray(strIn, strIn + strLen), strStart);
+  }
 
   const inputDelta = hdrLen + typeOff - BTF_HEADER_SIZE;
   const firstId = base ? base.typeCount : 1;
   const strTotal = (base ? base.stringsSize : 0) + strLen;
-  const offsets = scanTypes(raw, typeLen, firstId, strTotal, inputDelta, fail);
-  return { raw, offsets, strStart, strLen, inputDelta };
+  const { offsets, nameOffs } = scanTypes(raw, typeLen, firstId, strTotal, inputDelta, fail);
+  return { raw, offsets, nameOffs, strStart, strLen, inputDelta };
+}
+
+/**
+ * The trailer after each kind's 12-byte `struct btf_type`, as tables so the
+ * scan's loop has no switch (vmlinux: ~127k records and ~170k trailer name
+ * offsets, walked once per process, mostly before V8 has optimised the
+ * loop, so every bytecode per record counts):
+ *   TRAILER_FIXED  bytes regardless of vlen, -1 for an unknown kind
+ *   TRAILER_PER    bytes per vlen entry
+ *   TRAILER_NAMES  stride in words of entries that start with a name_off (0: none)
+ */
+const TRAILER_FIXED = new Int8Array(32).fill(-1);
+const TRAILER_PER = new Uint8Array(32);
+const TRAILER_NAMES = new Uint8Array(32);
+for (const [kind, fixed, per, names] of [
+  [BtfKind.Int, 4, 0, 0], // u32 encoding/offset/bits
+  [BtfKind.Ptr, 0, 0, 0],
+  [BtfKind.Array, 12, 0, 0], // type, index_type, nelems
+  [BtfKind.Struct, 0, 12, 3], // name_off, type, offset
+  [BtfKind.Union, 0, 12, 3],
+  [BtfKind.Enum, 0, 8, 2], // name_off, val
+  [BtfKind.Fwd, 0, 0, 0],
+  [BtfKind.Typedef, 0, 0, 0],
+  [BtfKind.Volatile, 0, 0, 0],
+  [BtfKind.Const, 0, 0, 0],
+  [BtfKind.Restrict, 0, 0, 0],
+  [BtfKind.Func, 0, 0, 0], // linkage is in vlen
+  [BtfKind.FuncProto, 0, 8, 2], // name_off, type
+  [BtfKind.Var, 4, 0, 0], // u32 linkage
+  [BtfKind.Datasec, 0, 12, 0], // type, offset, size
+  [BtfKind.Float, 0, 0, 0],
+  [BtfKind.DeclTag, 4, 0, 0], // s32 component_idx
+  [BtfKind.TypeTag, 0, 0, 0],
+  [BtfKind.Enum64, 0, 12, 3], // name_off, val_lo32, val_hi32
+] as const) {
+  TRAILER_FIXED[kind] = fixed;
+  TRAILER_PER[kind] = per;
+  TRAILER_NAMES[kind] = names;
 }
 
 /**
  * Records each type's offset and checks that its kind is known, its record
  * (with `vlen` trailers) fits, and every name offset in it is inside the
- * string section. Referenced type ids are checked later, on decode.
+ * string section. Referenced type ids are checked later, on decode. Also
+ * copies each type's name_off into one compact array, for name lookups.
  */
 function scanTypes(
   raw: Uint8Array,
@@ -105,68 +156,35 @@ function scanTypes(
   strTotal: number,
   inputDelta: number,
   fail: (offset: number, problem: string) => never,
-): Uint32Array {
+): { offsets: Uint32Array; nameOffs: Uint32Array } {
   const words = new Uint32Array(raw.buffer, raw.byteOffset, raw.byteLength >>> 2);
   const end = BTF_HEADER_SIZE + typeLen;
   const offsets = new Uint32Array(Math.floor(typeLen / BTF_TYPE_SIZE));
+  const nameOffs = new Uint32Array(offsets.length);
+  const fixedOf = TRAILER_FIXED;
+  const perOf = TRAILER_PER;
+  const namesOf = TRAILER_NAMES;
   let n = 0;
   let p = BTF_HEADER_SIZE;
   while (p < end) {
     if (p + BTF_TYPE_SIZE > end) fail(p + inputDelta, `truncated type record: ${end - p} bytes left, a type needs ${BTF_TYPE_SIZE}`);
     const w = p >>> 2;
+    const nameOff = words[w]!;
     const info = words[w + 1]!;
     const kind = (info >>> 24) & 0x1f;
-    const vlen = info & 0xffff;
-    // Trailer size per kind; `stride` (in words) for trailers whose entries start with a name_off.
-    let extra: number;
-    let stride = 0;
-    switch (kind) {
-      case BtfKind.Int: // u32 encoding/offset/bits
-      case BtfKind.Var: // u32 linkage
-      case BtfKind.DeclTag: // s32 component_idx
-        extra = 4;
-        break;
-      case BtfKind.Ptr:
-      case BtfKind.Fwd:
-      case BtfKind.Typedef:
-      case BtfKind.Volatile:
-      case BtfKind.Const:
-      case BtfKind.Restrict:
-      case BtfKind.Func: // linkage is in vlen
-      case BtfKind.Float:
-      case BtfKind.TypeTag:
-        extra = 0;
-        break;
-      case BtfKind.Array: // type, index_type, nelems
-        extra = 12;
-        break;
-      case BtfKind.Struct: // name_off, type, offset
-      case BtfKind.Union:
-      case BtfKind.Enum64: // name_off, val_lo32, val_hi32
-        extra = vlen * 12;
-        stride = 3;
-        break;
-      case BtfKind.Enum: // name_off, val
-      case BtfKind.FuncProto: // name_off, type
-        extra = vlen * 8;
-        stride = 2;
-        break;
-      case BtfKind.Datasec: // type, offset, size
-        extra = vlen * 12;
-        break;
-      default:
-        return fail(p + inputDelta, `type [${firstId + n}] has unknown kind ${kind}`);
-    }
-    const next = p + BTF_TYPE_SIZE + extra;
+    const fixed = fixedOf[kind]!;
+    if (fixed < 0) fail(p + inputDelta, `type [${firstId + n}] has unknown kind ${kind}`);
+    const next = p + BTF_TYPE_SIZE + fixed + (info & 0xffff) * perOf[kind]!;
     if (next > end) {
       fail(
         p + inputDelta,
-        `type [${firstId + n}] ${BTF_KIND_NAMES[kind as BtfKind]} with vlen ${vlen} needs ${next - p} bytes, only ${end - p} left in the type section`,
+        `type [${firstId + n}] ${BTF_KIND_NAMES[kind as BtfKind]} with vlen ${info & 0xffff} needs ${next - p} bytes, only ${end - p} left in the type section`,
       );
     }
-    if (words[w]! >= strTotal) {
-      fail(p + inputDelta, `type [${firstId + n}] name offset ${words[w]} is past the end of the ${strTotal}-byte string section`);
+    if (nameOff >= strTotal) {
+      fail(p + inputDelta, `type [${firstId + n}] name offset ${nameOff} is past the end of the ${strTotal}-byte string section`);
     }
+    const stride = namesOf[kind]!;
     if (stride !== 0) {
       for (let q = w + 3, qEnd = next >>> 2; q < qEnd; q += stride) {
         if (words[q]! >= strTotal) {
@@ -174,8 +192,9 @@ function scanTypes(
         }
       }
     }
+    nameOffs[n] = nameOff;
     offsets[n++] = p;
     p = next;
   }
-  return offsets.slice(0, n);
+  return { offsets: offsets.slice(0, n), nameOffs: nameOffs.slice(0, n) };
 }

@@ -4,11 +4,13 @@
  * equals the local name once both lose their `___flavor` suffix.
  *
  * libbpf scans every target type for each local type. Here the target's
- * name index does the work: ids named exactly the essential name come from
- * Btf.idsByName, and the few flavored names in the target (kernel BTF has a
- * handful) are found once by scanning its string section for `___`. The
- * result is cached per target BTF under (essential name, kind class), so
- * every object relocated against the same kernel BTF shares it.
+ * string section does the work: types named exactly E come from
+ * Btf.idsByName, and a flavored name whose essential name is E starts with
+ * `E___`, so a native search for those bytes at the start of each string of
+ * the target (Btf.idsWithNamePrefix) finds them; those whose essential name
+ * is exactly E are kept. Nothing is done for names no relocation asks
+ * about. The result is cached per target BTF under (essential name, kind
+ * class), so every object relocated against the same kernel BTF shares it.
  *
  * libbpf also narrows a local type's candidate list to the candidates that
  * matched, each time a relocation against that type succeeds, for the rest
@@ -19,12 +21,8 @@ import { BtfKind } from "../types.js";
 import { kindClass } from "./compat.js";
 import { essentialName } from "./names.js";
 
-const decoder = new TextDecoder();
-
 /** What is cached about one target BTF; shared by every CoreCache. */
 class TargetIndex {
-  /** Essential name → the flavored names (containing a `___` separator) that reduce to it. */
-  private flavored: Map<string, string[]> | undefined;
   private readonly lists = new Map<string, readonly number[]>();
 
   constructor(private readonly btf: Btf) {}
@@ -43,12 +41,16 @@ class TargetIndex {
   private search(essential: string, cls: BtfKind): readonly number[] {
     const btf = this.btf;
     const found: number[] = [];
-    const add = (name: string): void => {
-      for (const id of btf.idsByName(name)) if (kindClass(btf.kind(id)) === cls) found.push(id);
-    };
     // A name that itself carries a flavor suffix is not its own essential name.
-    if (essentialName(essential) === essential) add(essential);
-    for (const name of this.flavoredNames().get(essential) ?? []) add(name);
+    if (essentialName(essential) === essential) {
+      for (const id of btf.idsByName(essential)) if (kindClass(btf.kind(id)) === cls) found.push(id);
+    }
+    // Flavored names reducing to `essential` all start with `essential___`.
+    for (let b: Btf | undefined = btf; b; b = b.base) {
+      for (const [id, name] of b.idsWithNamePrefix(`${essential}___`)) {
+        if (essentialName(name) === essential && kindClass(btf.kind(id)) === cls) found.push(id);
+      }
+    }
     if (found.length > 1) {
       found.sort((a, b) => a - b);
       // A type may be reached through more than one name list only if names repeat; keep ids unique.
@@ -56,43 +58,6 @@ class TargetIndex {
     }
     return Object.freeze(found);
   }
-
-  private flavoredNames(): Map<string, string[]> {
-    if (this.flavored) return this.flavored;
-    const map = new Map<string, string[]>();
-    for (let btf: Btf | undefined = this.btf; btf; btf = btf.base) {
-      for (const name of stringsWithSeparator(btf)) {
-        const essential = essentialName(name);
-        if (essential === name) continue;
-        const list = map.get(essential);
-        if (!list) map.set(essential, [name]);
-        else if (!list.includes(name)) list.push(name);
-      }
-    }
-    this.flavored = map;
-    return map;
-  }
-}
-
-/** Every string of `btf`'s own string section that contains "___". */
-function stringsWithSeparator(btf: Btf): string[] {
-  const raw = btf.rawBytes();
-  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const hdrLen = dv.getUint32(4, true);
-  const strOff = dv.getUint32(16, true);
-  const strLen = dv.getUint32(20, true);
-  const start = hdrLen + strOff;
-  const strings = Buffer.from(raw.buffer, raw.byteOffset + start, Math.min(strLen, raw.byteLength - start));
-  const out: string[] = [];
-  let at = strings.indexOf("___");
-  while (at >= 0) {
-    const begin = strings.lastIndexOf(0, at) + 1;
-    let end = strings.indexOf(0, at);
-    if (end < 0) end = strings.length;
-    out.push(decoder.decode(strings.subarray(begin, end)));
-    at = strings.indexOf("___", end);
-  }
-  return out;
 }
 
 const targetIndexes = new WeakMap<Btf, TargetIndex>();

@@ -1,0 +1,226 @@
+#!/usr/bin/env node
+// `npm run bench`: builds the libbpf comparator (bench/libbpf-bench.c, with
+// Debian's libbpf-dev), then runs it and tsbpf back to back on the same
+// objects, one fresh process per measurement on each side. Prints one JSON
+// line per metric, {"metric","tsbpf","libbpf","unit","ratio","target","met"},
+// then a table. ratio = tsbpf / libbpf (for times lower is better, for rates
+// higher is better).
+//
+//   npm run bench                 full run (~1-2 min)
+//   npm run bench -- --quick      a few iterations of everything (CI smoke, < 60 s)
+//   npm run bench -- --only load,ringbuf   just some groups
+//
+// Needs root (it loads programs), a built dist/ (npm run build), cc,
+// libbpf-dev and bpftool. Benchmarks are not tests: "met" is informative,
+// the exit code only says whether every measurement ran.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..");
+const argv = process.argv.slice(2);
+const quick = argv.includes("--quick");
+const onlyArg = argv[argv.indexOf("--only") + 1];
+const only = argv.includes("--only") && onlyArg ? new Set(onlyArg.split(",")) : undefined;
+const want = (group) => !only || only.has(group);
+
+const N = quick
+  ? { load: 4, minimal: 5, attach: 2, drain: 2, stream: 100_000, dump: 1, cli: 2 }
+  : { load: 20, minimal: 30, attach: 6, drain: 5, stream: 1_000_000, dump: 5, cli: 7 };
+
+const BIN = join(here, "build", "libbpf-bench");
+const TS = join(here, "tsbpf-bench.mjs");
+const obj = (name) => join(root, "bpf", name);
+const BOOTSTRAP = obj("bootstrap.bpf.o");
+const MINIMAL = obj("minimal.bpf.o");
+const RING = obj("bench_ringbuf.bpf.o");
+const VMLINUX = "/sys/kernel/btf/vmlinux";
+
+function log(msg) {
+  process.stderr.write(`bench: ${msg}\n`);
+}
+
+function build() {
+  log("building bench/build/libbpf-bench");
+  execFileSync("make", ["-s", "-C", here], { stdio: ["ignore", "inherit", "inherit"] });
+  if (!existsSync(join(root, "dist", "src", "object", "bpf-object.js"))) {
+    throw new Error("dist/ is missing: run npm run build first");
+  }
+}
+
+/** Runs a command that prints one JSON line; returns it parsed. */
+function json(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited with ${r.status ?? r.signal}`);
+  const line = r.stdout.trim().split("\n").pop();
+  return JSON.parse(line);
+}
+
+const tsbpf = (...args) => json(process.execPath, [TS, ...args]);
+const libbpf = (...args) => json(BIN, args);
+
+function median(v) {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Wall time of a whole process, ms; `until` ends the clock early on a line of its stderr. */
+function wall(cmd, args, until) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
+    let done = false;
+    let err = "";
+    const finish = () => {
+      if (done) return;
+      done = true;
+      resolve(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (until) child.kill("SIGINT"); // let it detach and close on its own
+    };
+    child.stderr.on("data", (d) => {
+      err += d;
+      if (until && until.test(err)) finish();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (!done && (code !== 0 || until)) reject(new Error(`${cmd} ${args.join(" ")} exited with ${code}: ${err.slice(-500)}`));
+      else finish();
+    });
+  }).then(async (ms) => ms);
+}
+
+async function wallMedian(n, cmd, args, until) {
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    times.push(await wall(cmd, args, until));
+    if (until) await new Promise((r) => setTimeout(r, 250)); // the previous one detaches (RCU grace periods)
+  }
+  return median(times);
+}
+
+const results = [];
+
+/**
+ * Records a metric. `better` is "lower" (times) or "higher" (rates);
+ * `target` is the issue's goal: { ratio: x } (tsbpf/libbpf) or { abs: y } (tsbpf alone).
+ */
+function metric(name, ts, lb, unit, better, target, note) {
+  const ratio = lb ? ts / lb : null;
+  let met = null;
+  if (target?.ratio !== undefined && ratio !== null) met = better === "lower" ? ratio <= target.ratio : ratio >= target.ratio;
+  if (target?.abs !== undefined) met = better === "lower" ? ts <= target.abs : ts >= target.abs;
+  if (target?.zero !== undefined) met = ts === 0 && (lb ?? 0) === 0;
+  const round = (x) => (x === null || x === undefined ? null : Math.abs(x) >= 100 ? Math.round(x) : Math.round(x * 1000) / 1000);
+  const goal = target
+    ? target.zero !== undefined
+      ? "= 0"
+      : target.ratio !== undefined
+        ? `ratio ${better === "lower" ? "≤" : "≥"} ${target.ratio}`
+        : `${better === "lower" ? "≤" : "≥"} ${target.abs} ${unit}`
+    : "";
+  const row = { metric: name, tsbpf: round(ts), libbpf: round(lb), unit, ratio: ratio === null ? null : Math.round(ratio * 1000) / 1000, target: goal, met };
+  if (note) row.note = note;
+  results.push(row);
+  process.stdout.write(`${JSON.stringify(row)}\n`);
+}
+
+const failures = [];
+
+/** Runs one group of measurements; a failure is reported and the run goes on. */
+async function group(name, fn) {
+  if (!want(name)) return;
+  try {
+    await fn();
+  } catch (e) {
+    failures.push(name);
+    log(`${name} FAILED: ${e.message ?? e}`);
+  }
+}
+
+async function main() {
+  build();
+  const started = Date.now();
+
+  await group("load", async () => {
+    log(`load.bootstrap: ${N.load} open+load per process`);
+    const l = libbpf("load", BOOTSTRAP, String(N.load));
+    const t = tsbpf("load", BOOTSTRAP, String(N.load));
+    metric("load.bootstrap.cold", t.cold_us / 1000, l.cold_us / 1000, "ms", "lower", { ratio: 1.0 });
+    metric("load.bootstrap.warm", t.warm_us / 1000, l.warm_us / 1000, "ms", "lower", { ratio: 0.5 });
+    log(`load.minimal: ${N.minimal} open+load per process`);
+    const lm = libbpf("load", MINIMAL, String(N.minimal));
+    const tm = tsbpf("load", MINIMAL, String(N.minimal));
+    metric("load.minimal", tm.warm_us / 1000, lm.warm_us / 1000, "ms", "lower", { ratio: 1.5 }, "warm median");
+    metric("load.minimal.cold", tm.cold_us / 1000, lm.cold_us / 1000, "ms", "lower", undefined, "first load in the process");
+  });
+
+  await group("attach", async () => {
+    log(`attach/detach.bootstrap: ${N.attach} rounds (each detach waits for RCU grace periods)`);
+    const l = libbpf("load", BOOTSTRAP, String(N.attach), "attach");
+    const t = tsbpf("load", BOOTSTRAP, String(N.attach), "attach");
+    metric("attach.bootstrap", t.attach_us / 1000, l.attach_us / 1000, "ms", "lower", { ratio: 1.0 }, "2 tracepoints");
+    metric("detach.bootstrap", t.detach_us / 1000, l.detach_us / 1000, "ms", "lower", { ratio: 0.55 }, "2 links");
+  });
+
+  await group("ringbuf", async () => {
+    log(`ringbuf.drain: ${N.drain} fills of the 16 MiB ring per mode`);
+    const l = libbpf("drain", RING, String(N.drain));
+    const t = tsbpf("drain", RING, String(N.drain));
+    const M = 1e6;
+    metric("ringbuf.drain.raw", t.raw_per_s / M, l.records_per_s / M, "M records/s", "higher", { ratio: 0.5 }, `median of rounds, ${l.records_per_round} records each`);
+    metric("ringbuf.drain.raw.first", t.raw_first_per_s / M, l.first_per_s / M, "M records/s", "higher", undefined, "first fill: includes faulting in the fresh mapping");
+    metric("ringbuf.drain.decoded", t.decoded_per_s / M, l.records_per_s / M, "M objects/s", "higher", { abs: 5 }, "libbpf column: raw C struct access");
+    metric("ringbuf.drain.dropped", t.dropped + t.out_of_order, l.dropped + l.out_of_order, "records", "lower", { zero: true }, "dropped + out of order");
+    log(`ringbuf.stream: ${N.stream} records from a live getpid() producer`);
+    const ls = libbpf("stream", RING, String(N.stream));
+    const ts = tsbpf("stream", RING, String(N.stream), BIN);
+    metric("ringbuf.stream", ts.records_per_s / M, ls.records_per_s / M, "M records/s", "higher", { ratio: 0.95 }, `wait=${ts.wait}`);
+    metric("ringbuf.stream.dropped", ts.dropped + ts.out_of_order, ls.dropped + ls.out_of_order, "records", "lower", { zero: true });
+  });
+
+  await group("dump", async () => {
+    log(`btf.dump.c: ${N.dump} whole processes each`);
+    const lb = await wallMedian(N.dump, "bpftool", ["btf", "dump", "file", VMLINUX, "format", "c"]);
+    const tb = await wallMedian(N.dump, process.execPath, [TS, "dumpc"]);
+    metric("btf.dump.c", tb, lb, "ms", "lower", { ratio: 2.0 }, "vmlinux → C, libbpf column: bpftool");
+  });
+
+  await group("cli", async () => {
+    log(`cli.load: ${N.cli} processes, spawn → attached`);
+    const attached = /attached/;
+    const lb = await wallMedian(N.cli, BIN, ["cli", BOOTSTRAP], attached);
+    const tb = await wallMedian(N.cli, process.execPath, [join(root, "dist", "src", "cli", "main.js"), "load", BOOTSTRAP, "--duration", "30"], attached);
+    metric("cli.load", tb, lb, "ms", "lower", { abs: 150 }, "tsbpf load bpf/bootstrap.bpf.o until attached");
+  });
+
+  await group("rss", async () => {
+    const l = libbpf("rss", BOOTSTRAP);
+    const t = tsbpf("rss", BOOTSTRAP);
+    metric("rss.bootstrap", t.rss_kb / 1024, l.rss_kb / 1024, "MB", "lower", { abs: 80 }, "after open+load+attach");
+  });
+
+  printTable();
+  log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (failures.length) {
+    log(`failed groups: ${failures.join(", ")}`);
+    process.exitCode = 1;
+  }
+}
+
+function printTable() {
+  const fmt = (x) => (x === null || x === undefined ? "-" : String(x));
+  const rows = [["metric", "tsbpf", "libbpf", "unit", "ratio", "target", "met"]];
+  for (const r of results) rows.push([r.metric, fmt(r.tsbpf), fmt(r.libbpf), r.unit, fmt(r.ratio), r.target || "-", r.met === null ? "-" : r.met ? "yes" : "NO"]);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r) => r.map((c, i) => (i === 0 || i === 3 || i === 5 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  process.stderr.write(`\n${line(rows[0])}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n`);
+  for (const r of rows.slice(1)) process.stderr.write(`${line(r)}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${e.stack ?? e}\n`);
+  process.exitCode = 1;
+});

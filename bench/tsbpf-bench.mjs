@@ -1,0 +1,227 @@
+// The tsbpf side of `npm run bench`: the same measurements as
+// bench/libbpf-bench.c, with tsbpf (from dist/). Every subcommand prints one
+// JSON object on stdout. Run from the driver (bench/run.mjs), one fresh
+// process per measurement, exactly like the C side.
+//
+//   node bench/tsbpf-bench.mjs load <obj> <iters> [attach]
+//   node bench/tsbpf-bench.mjs drain <obj> <rounds>
+//   node bench/tsbpf-bench.mjs stream <obj> <records> <spin-binary>
+//   node bench/tsbpf-bench.mjs rss <obj>
+//   node bench/tsbpf-bench.mjs dumpc            vmlinux BTF → C header on stdout
+import { spawn } from "node:child_process";
+import { writeSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+
+const dist = new URL("../dist/src/", import.meta.url);
+const [cmd, ...args] = process.argv.slice(2);
+// Only what a command needs is imported (dumpc is timed as a whole process).
+const needsObject = cmd !== "dumpc";
+const { BpfObject } = needsObject ? await import(new URL("object/bpf-object.js", dist).href) : {};
+const { destroyLinks } = needsObject ? await import(new URL("programs/link.js", dist).href) : {};
+
+const now = () => performance.now() * 1000; // µs
+
+function median(v) {
+  if (!v.length) return 0;
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function out(o) {
+  process.stdout.write(`${JSON.stringify(o)}\n`);
+}
+
+/** Closes links concurrently when the loader offers it (grace periods overlap), else one by one. */
+async function detach(links) {
+  if (typeof destroyLinks === "function") await destroyLinks(links);
+  else for (const l of links) l.destroy();
+}
+
+async function cmdLoad(path, iters, attach) {
+  let cold = 0;
+  const warm = [];
+  const att = [];
+  const det = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = now();
+    const obj = BpfObject.open(path);
+    obj.load();
+    const t1 = now();
+    if (i === 0) cold = t1 - t0;
+    else warm.push(t1 - t0);
+    if (attach) {
+      const t2 = now();
+      const links = obj.attach();
+      const t3 = now();
+      await detach(links);
+      const t4 = now();
+      att.push(t3 - t2);
+      det.push(t4 - t3);
+    }
+    obj.destroy();
+  }
+  out({ cold_us: cold, warm_us: median(warm), ...(attach ? { attach_us: median(att), detach_us: median(det) } : {}), iters });
+}
+
+/** getpid(2) without libc's or Node's caching: the producer's trigger. */
+async function rawGetpid() {
+  const { koffi } = await import(new URL("syscall/libc.js", dist).href);
+  const k = koffi();
+  const lib = k.load("libc.so.6");
+  const syscall = lib.func("long syscall(long)");
+  return () => syscall(39); // SYS_getpid on x86-64
+}
+
+function u64(obj, name) {
+  const b = obj.variable(name);
+  return Number(new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true));
+}
+
+const REC_SIZE = 64;
+
+async function cmdDrain(path, rounds) {
+  const { RingBuffer } = await import(new URL("maps/ringbuf.js", dist).href);
+  const { makeDecoder } = await import(new URL("maps/value-decoder.js", dist).href);
+  const getpid = await rawGetpid();
+  const obj = BpfObject.open(path);
+  obj.load();
+  const links = obj.attach();
+  const ring = new RingBuffer(obj.map("rb"));
+  const decode = makeDecoder(obj.spec.btf.btf, "bench_rec");
+  const cap = Math.floor(ring.size / (8 + REC_SIZE)) - 64; // room for stray getpid()s, as in the C side
+  let bad = 0;
+  let next = 0;
+  // Raw: the callback reads the sequence number (low 32 bits) from the view, as the C one does.
+  const raw = (d) => {
+    const s = d[0] | (d[1] << 8) | (d[2] << 16) | (d[3] << 24);
+    if (s !== (next | 0)) bad++;
+    next = (s + 1) | 0;
+  };
+  // Decoded: a plain object per record, as an application would keep it.
+  let kept;
+  const decoded = (d) => {
+    const o = decode(d);
+    const s = Number(o.seq) | 0;
+    if (s !== (next | 0)) bad++;
+    next = (s + 1) | 0;
+    kept = o;
+  };
+  obj.variable("target_tgid").set(new Uint8Array(new Uint32Array([process.pid]).buffer));
+  const result = {};
+  let total = 0;
+  for (const [mode, cb] of [["raw", raw], ["decoded", decoded]]) {
+    const rates = [];
+    let first;
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < cap; i++) getpid();
+      const t0 = now();
+      const n = ring.consume(cb);
+      const t1 = now();
+      total += n;
+      const rate = n / ((t1 - t0) / 1e6);
+      if (first === undefined) first = rate;
+      rates.push(rate);
+    }
+    result[`${mode}_per_s`] = Math.round(median(rates));
+    result[`${mode}_first_per_s`] = Math.round(first);
+  }
+  obj.variable("target_tgid").fill(0);
+  void kept;
+  out({ ...result, records_per_round: cap, received: total, dropped: u64(obj, "dropped"), out_of_order: bad });
+  ring.close();
+  await detach(links);
+  obj.destroy();
+}
+
+async function cmdStream(path, records, spinBinary) {
+  const { RingBuffer } = await import(new URL("maps/ringbuf.js", dist).href);
+  const { RingBufferPoller } = await import(new URL("maps/ring-poller.js", dist).href);
+  const obj = BpfObject.open(path);
+  obj.load();
+  const links = obj.attach();
+  const ring = new RingBuffer(obj.map("rb"));
+  const poller = new RingBufferPoller();
+  let received = 0;
+  let next = 0;
+  let bad = 0;
+  let tLast = 0;
+  poller.add(ring, (d) => {
+    const s = d[0] | (d[1] << 8) | (d[2] << 16) | (d[3] << 24);
+    if (s !== (next | 0)) bad++;
+    next = (s + 1) | 0;
+    if (++received === records) tLast = now();
+  });
+  const child = spawn(spinBinary, ["spin", String(records)], { stdio: ["pipe", "ignore", "inherit"] });
+  await new Promise((resolve, reject) => {
+    child.once("spawn", resolve);
+    child.once("error", reject);
+  });
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  const tgid = obj.variable("target_tgid");
+  tgid.set(new Uint8Array(new Uint32Array([child.pid]).buffer));
+  const t0 = now();
+  child.stdin.write("g");
+  while (received + u64(obj, "dropped") < records) {
+    const n = await poller.poll(100);
+    if (exited && n === 0 && poller.consume() === 0 && received + u64(obj, "dropped") < records) break;
+  }
+  const t1 = tLast || now();
+  child.stdin.end();
+  if (!exited) await new Promise((r) => child.once("exit", r));
+  out({
+    records_per_s: Math.round(received / ((t1 - t0) / 1e6)),
+    received,
+    dropped: u64(obj, "dropped"),
+    produced: u64(obj, "seq"),
+    out_of_order: bad,
+    wait: poller.waitMode,
+  });
+  poller.close();
+  ring.close();
+  await detach(links);
+  obj.destroy();
+}
+
+async function cmdRss(path) {
+  const obj = BpfObject.open(path);
+  obj.load();
+  const links = obj.attach();
+  out({ rss_kb: Math.round(process.memoryUsage().rss / 1024) });
+  await detach(links);
+  obj.destroy();
+}
+
+async function cmdDumpC() {
+  const { loadKernelBtf } = await import(new URL("btf/kernel-btf.js", dist).href);
+  const dump = await import(new URL("btf/dump-c.js", dist).href);
+  const btf = loadKernelBtf();
+  if (typeof dump.dumpCBytes === "function") {
+    const bytes = dump.dumpCBytes(btf);
+    for (let off = 0; off < bytes.byteLength; ) off += writeSync(1, bytes, off);
+  } else {
+    process.stdout.write(dump.dumpC(btf));
+  }
+}
+
+switch (cmd) {
+  case "load":
+    await cmdLoad(args[0], Number(args[1] ?? 10), args[2] === "attach");
+    break;
+  case "drain":
+    await cmdDrain(args[0], Number(args[1] ?? 5));
+    break;
+  case "stream":
+    await cmdStream(args[0], Number(args[1] ?? 1_000_000), args[2]);
+    break;
+  case "rss":
+    await cmdRss(args[0]);
+    break;
+  case "dumpc":
+    await cmdDumpC();
+    break;
+  default:
+    process.stderr.write(`usage: tsbpf-bench.mjs load|drain|stream|rss|dumpc ...\n`);
+    process.exitCode = 2;
+}
