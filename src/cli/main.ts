@@ -6,30 +6,23 @@
  */
 import { TsbpfError } from "../errors.js";
 import { UsageError } from "./args.js";
-import { featureCommand, FEATURE_HELP } from "./feature-command.js";
-import { mapCommand, MAP_HELP, progCommand, PROG_HELP } from "./introspect-command.js";
-import { btfCommand, BTF_HELP } from "./btf-command.js";
-import { disasmCommand, DISASM_HELP } from "./disasm-command.js";
-import { genCommand, GEN_HELP } from "./gen-command.js";
-import { inspectCommand, INSPECT_HELP } from "./inspect-command.js";
-import { loadCommand, LOAD_HELP } from "./load-command.js";
 
 interface Verb {
   summary: string;
-  help: string;
-  run: (argv: string[]) => Promise<number>;
+  /** The verb's module, imported only when the verb runs: start-up stays small. */
+  load: () => Promise<{ run: (argv: string[]) => Promise<number>; help: string }>;
 }
 
-/** Every verb: its one-line summary, its --help text and its entry point. */
+/** Every verb: its one-line summary and where its entry point and --help text live. */
 const VERBS: Record<string, Verb> = {
-  load: { summary: "load <obj.bpf.o>      load, attach, stream output until Ctrl-C", help: LOAD_HELP, run: loadCommand },
-  inspect: { summary: "inspect <obj.bpf.o>   what an object holds, without loading it", help: INSPECT_HELP, run: inspectCommand },
-  btf: { summary: "btf dump <file|obj>   BTF as bpftool prints it (raw) or as a C header", help: BTF_HELP, run: btfCommand },
-  disasm: { summary: "disasm <obj.bpf.o>    BPF disassembly, annotated (llvm-objdump syntax)", help: DISASM_HELP, run: disasmCommand },
-  gen: { summary: "gen skeleton <obj>    a typed TypeScript skeleton of an object", help: GEN_HELP, run: genCommand },
-  prog: { summary: "prog list             programs loaded in the kernel", help: PROG_HELP, run: progCommand },
-  map: { summary: "map list|dump         maps in the kernel, and their contents", help: MAP_HELP, run: mapCommand },
-  feature: { summary: "feature probe         what this kernel supports", help: FEATURE_HELP, run: featureCommand },
+  load: { summary: "load <obj.bpf.o>      load, attach, stream output until Ctrl-C", load: async () => { const m = await import("./load-command.js"); return { run: m.loadCommand, help: m.LOAD_HELP }; } },
+  inspect: { summary: "inspect <obj.bpf.o>   what an object holds, without loading it", load: async () => { const m = await import("./inspect-command.js"); return { run: m.inspectCommand, help: m.INSPECT_HELP }; } },
+  disasm: { summary: "disasm <obj.bpf.o>    BPF disassembly, annotated (llvm-objdump syntax)", load: async () => { const m = await import("./disasm-command.js"); return { run: m.disasmCommand, help: m.DISASM_HELP }; } },
+  btf: { summary: "btf dump <file|obj>   BTF as bpftool prints it (raw) or as a C header", load: async () => { const m = await import("./btf-command.js"); return { run: m.btfCommand, help: m.BTF_HELP }; } },
+  gen: { summary: "gen skeleton <obj>    a typed TypeScript skeleton of an object", load: async () => { const m = await import("./gen-command.js"); return { run: m.genCommand, help: m.GEN_HELP }; } },
+  prog: { summary: "prog list             programs loaded in the kernel", load: async () => { const m = await import("./introspect-command.js"); return { run: m.progCommand, help: m.PROG_HELP }; } },
+  map: { summary: "map list|dump         maps in the kernel, and their contents", load: async () => { const m = await import("./introspect-command.js"); return { run: m.mapCommand, help: m.MAP_HELP }; } },
+  feature: { summary: "feature probe         what this kernel supports", load: async () => { const m = await import("./feature-command.js"); return { run: m.featureCommand, help: m.FEATURE_HELP }; } },
 };
 
 const HELP = `tsbpf — a pure-TypeScript eBPF loader (no libbpf)
@@ -53,11 +46,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const v = VERBS[verb];
   if (!v) throw new UsageError(`unknown verb "${verb}"`);
+  const { run, help } = await v.load();
   if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(v.help);
+    process.stdout.write(help);
     return 0;
   }
-  return v.run(rest);
+  return run(rest);
 }
 
 const verbose = process.argv.includes("--verbose") || process.argv.includes("-v");

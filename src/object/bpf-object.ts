@@ -261,7 +261,7 @@ export class BpfObject {
   }
 
   private createMap(spec: MapSpec): void {
-    this.onStep("create map", describeMapSpec(spec, this.spec.btf?.btf));
+    if (this.opts.onStep) this.onStep("create map", describeMapSpec(spec, this.spec.btf?.btf));
     // Map-in-map: the kernel needs a template of the inner map at creation.
     const inner = spec.innerMap ? BpfMap.create(spec.innerMap, this.btfFd !== undefined ? { btfFd: this.btfFd } : {}) : undefined;
     const pinned = spec.pinning === PinningType.ByName ? this.reusePinned(spec) : undefined;
