@@ -71,5 +71,7 @@ export { btfFeatures } from "./object/kernel-features.js";
 export { observeSyscalls, setKernelBackend, withKernelBackend } from "./syscall/kernel.js";
 export type { SyscallObserver } from "./syscall/kernel.js";
 export { FakeKernel } from "./syscall/fake-kernel.js";
+export { startTracer } from "./syscall/tracer.js";
+export { formatSyscall } from "./syscall/strace-format.js";
 export type { SyscallRequest, SyscallResult, KernelBackend } from "./syscall/requests.js";
 export { BpfCmd, BpfMapType, BpfProgType, BpfAttachType } from "./syscall/uapi-enums.js";

@@ -13,6 +13,8 @@ export interface OptionSpec {
   repeat?: boolean;
   /** Short alias, e.g. "-d". */
   short?: string;
+  /** A flag that may also take a value, only as --name=VALUE (e.g. --trace[=FILE]). */
+  optionalValue?: boolean;
 }
 
 export interface ParsedArgs {
@@ -45,6 +47,11 @@ export function parseArgs(argv: string[], spec: Record<string, OptionSpec>): Par
     }
     const s = spec[name];
     if (!s) throw new UsageError(`unknown option --${name}`);
+    if (s.optionalValue) {
+      flags.add(name);
+      if (inline !== undefined) options.set(name, [inline]);
+      continue;
+    }
     if (!s.value) {
       if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
       flags.add(name);

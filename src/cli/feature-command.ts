@@ -5,17 +5,22 @@
 import { btfFeatures, probeMapType, probeProgramType } from "../object/kernel-features.js";
 import { BpfMapTypeNames, BpfProgTypeNames } from "../syscall/uapi-enums.js";
 import { parseArgs, UsageError } from "./args.js";
+import { TRACE_HELP, TRACE_OPTION, startTraceOption } from "./trace-option.js";
 
 export const FEATURE_HELP = `usage: tsbpf feature probe [--json]
 
 Probes the running kernel: which BTF kinds it accepts, which program types
 load, which map types can be created.
+
+${TRACE_HELP}
 `;
 
 export async function featureCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== "probe") throw new UsageError(`feature: unknown subcommand ${sub ?? "(none)"}; try "tsbpf feature probe"`);
-  const json = parseArgs(rest, { json: {} }).flags.has("json");
+  const args = parseArgs(rest, { json: {}, ...TRACE_OPTION });
+  const json = args.flags.has("json");
+  const stopTrace = await startTraceOption(args);
   const btf = btfFeatures();
   const progs = Object.entries(BpfProgTypeNames)
     .filter(([v]) => Number(v) !== 0)
@@ -23,6 +28,7 @@ export async function featureCommand(argv: string[]): Promise<number> {
   const maps = Object.entries(BpfMapTypeNames)
     .filter(([v]) => Number(v) !== 0)
     .map(([v, name]) => ({ name: name.replace("BPF_MAP_TYPE_", "").toLowerCase(), available: probeMapType(Number(v)) }));
+  stopTrace();
   if (json) {
     process.stdout.write(JSON.stringify({ btf, programTypes: progs, mapTypes: maps }) + "\n");
     return 0;

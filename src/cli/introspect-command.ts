@@ -13,11 +13,14 @@ import { closeFd } from "../syscall/bpf.js";
 import { type MapInfo, fdById, mapInfo, progInfo } from "../syscall/obj-info.js";
 import { listObjectIds } from "../syscall/object-ids.js";
 import { BpfMapTypeNames, BpfProgTypeNames } from "../syscall/uapi-enums.js";
-import { parseArgs, UsageError } from "./args.js";
+import { type ParsedArgs, parseArgs, UsageError } from "./args.js";
+import { TRACE_HELP, TRACE_OPTION, startTraceOption } from "./trace-option.js";
 
-export const PROG_HELP = `usage: tsbpf prog list [--json]
+export const PROG_HELP = `usage: tsbpf prog list [--json] [--trace[=FILE]]
 
 Lists every BPF program loaded in the kernel: id, type, name, tag, maps.
+
+${TRACE_HELP}
 `;
 
 export const MAP_HELP = `usage: tsbpf map list [--json]
@@ -25,6 +28,8 @@ export const MAP_HELP = `usage: tsbpf map list [--json]
 
 list: every BPF map in the kernel: id, type, name, key/value sizes, entries.
 dump: every key and value of one map (hex bytes), by id or by name.
+
+${TRACE_HELP}
 `;
 
 const shortName = (full: string | undefined, prefix: string) => (full ?? "unknown").replace(prefix, "").toLowerCase();
@@ -46,18 +51,22 @@ function withFd<T>(kind: "prog" | "map", id: number, fn: (fd: number) => T): T |
 export async function progCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== "list" && sub !== "show") throw new UsageError(`prog: unknown subcommand ${sub ?? "(none)"}; try "tsbpf prog list"`);
-  const json = parseArgs(rest, { json: {} }).flags.has("json");
+  const args = parseArgs(rest, { json: {}, ...TRACE_OPTION });
+  const json = args.flags.has("json");
+  const stopTrace = await startTraceOption(args);
   const rows = listObjectIds("prog")
     .map((id) => withFd("prog", id, (fd) => progInfo(fd)))
     .filter((x) => x !== undefined);
   if (json) {
     for (const p of rows) process.stdout.write(JSON.stringify({ ...p, type: shortName(BpfProgTypeNames[p.type], "BPF_PROG_TYPE_") }) + "\n");
+    stopTrace();
     return 0;
   }
   const lines = rows.map(
     (p) => `${p.id}: ${shortName(BpfProgTypeNames[p.type], "BPF_PROG_TYPE_")}  name ${p.name || "-"}  tag ${p.tag}` + (p.mapIds.length ? `  map_ids ${p.mapIds.join(",")}` : ""),
   );
   process.stdout.write(lines.join("\n") + (lines.length ? "\n" : ""));
+  stopTrace();
   return 0;
 }
 
@@ -77,8 +86,17 @@ const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "
 
 export async function mapCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const args = parseArgs(rest, { json: {} });
+  const args = parseArgs(rest, { json: {}, ...TRACE_OPTION });
   const json = args.flags.has("json");
+  const stopTrace = await startTraceOption(args);
+  try {
+    return mapVerb(sub, args, json);
+  } finally {
+    stopTrace();
+  }
+}
+
+function mapVerb(sub: string | undefined, args: ParsedArgs, json: boolean): number {
   if (sub === "list" || sub === "show") {
     for (const id of listObjectIds("map")) {
       const info = withFd("map", id, (fd) => mapInfo(fd));

@@ -6,10 +6,11 @@
 import { BpfObject } from "../object/bpf-object.js";
 import { parseArgs, UsageError } from "./args.js";
 import { TraceForwarder } from "./trace-forwarding.js";
-import { untilStopped } from "./signals.js";
+import { catchStopSignals, untilStopped } from "./signals.js";
 import { explainListener } from "./explain.js";
 import { RecordPrinter } from "./record-printer.js";
 import { streamRecords } from "./record-streams.js";
+import { TRACE_HELP, TRACE_OPTION, startTraceOption } from "./trace-option.js";
 
 export const LOAD_HELP = `usage: tsbpf load <obj.bpf.o> [options]
 
@@ -25,6 +26,7 @@ options:
   --duration S       stop after S seconds (fractions allowed)
   --explain          narrate each step of the load, and why a loader does it
   --json             records and printk lines as JSON lines
+${TRACE_HELP}
   --record NAME      decode ring buffer records as struct NAME (default: struct
                      event when the object's BTF has one; else hex)
   -v, --verbose      print each load step, and stack traces on errors
@@ -50,6 +52,7 @@ export async function loadCommand(argv: string[]): Promise<number> {
     explain: {},
     json: {},
     record: { value: true },
+    ...TRACE_OPTION,
   });
   const [path, ...extra] = args.positionals;
   if (!path) throw new UsageError("load needs an object file");
@@ -61,6 +64,9 @@ export async function loadCommand(argv: string[]): Promise<number> {
 
   const explain = args.flags.has("explain");
   const json = args.flags.has("json");
+  // A Ctrl-C or SIGTERM during the (synchronous) load is acted on once it returns: everything
+  // is detached and the exit code is 0, as for one that comes while streaming.
+  catchStopSignals();
   const obj = BpfObject.open(path, {
     ...(explain
       ? { onStep: explainListener((t) => process.stderr.write(t)) }
@@ -79,6 +85,7 @@ export async function loadCommand(argv: string[]): Promise<number> {
   const pidConvention = obj.spec.variables.some((v) => v.name === "my_pid") && !given.has("my_pid");
   if (pidConvention) obj.setVariable("my_pid", process.pid);
 
+  const stopTrace = await startTraceOption(args);
   const forwarder = new TraceForwarder();
   let heartbeat: NodeJS.Timeout | undefined;
   try {
@@ -102,6 +109,7 @@ export async function loadCommand(argv: string[]): Promise<number> {
     if (heartbeat) clearInterval(heartbeat);
     await forwarder.stop();
     obj.destroy();
+    stopTrace();
   }
   process.stderr.write("\ntsbpf: detached and closed everything\n");
   return 0;

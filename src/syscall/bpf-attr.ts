@@ -84,7 +84,7 @@ export type AttrValues = Record<string, AttrValue>;
 const f = (name: string, offset: number, kind: FieldKind, extra: Partial<AttrField> = {}): AttrField => ({
   name,
   offset,
-  size: kind === "u64" || kind === "x64" || isPointerKind(kind) ? 8 : kind === "name" ? 16 : 4,
+  size: kind === "u64" || kind === "x64" || kind === "elem_flags" || kind === "lookup_flags" || isPointerKind(kind) ? 8 : kind === "name" ? 16 : 4,
   kind,
   ...extra,
 });
