@@ -25,7 +25,7 @@ import type { BpfRequest, SyscallRequest, SyscallResult } from "./requests.js";
 import { SyscallError } from "./syscall-error.js";
 import { BpfCmd } from "./uapi-enums.js";
 import { type PrintContext, addr, formatBpfArgs, userPath, userString } from "./trace/bpf.js";
-import { straceErrnoMessage, straceErrnoName } from "./trace/errnos.js";
+import { errnoMessage as straceErrnoMessage, knownErrnoName as straceErrnoName } from "./errno.js";
 import { KnownMemory, type Memory } from "./trace/memory.js";
 import { formatPerfEventOpenArgs } from "./trace/perf.js";
 import { QUOTE_0_TERMINATED } from "./trace/quote.js";
