@@ -14,11 +14,11 @@
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { UnsupportedError } from "../errors.js";
+import { PROT_READ } from "../syscall/mman.js";
 import { kernelBackend, trySyscall } from "../syscall/kernel.js";
 import { koffi, realKernel } from "../syscall/libc.js";
 import { Btf } from "./btf.js";
 
-const PROT_READ = 1;
 const MAP_PRIVATE = 0x02;
 
 export const KERNEL_BTF_PATH = "/sys/kernel/btf/vmlinux";

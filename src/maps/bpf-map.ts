@@ -7,6 +7,7 @@ import { bpf, closeFd, tryBpf } from "../syscall/bpf.js";
 import { readAttrU32 } from "../syscall/bpf-attr.js";
 import { ENOENT } from "../syscall/errno.js";
 import { koffi } from "../syscall/libc.js";
+import { MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
 import { syscallAddress, trySyscall } from "../syscall/kernel.js";
 import { SyscallError } from "../syscall/syscall-error.js";
 import { BpfCmd, BpfMapType } from "../syscall/uapi-enums.js";
@@ -17,10 +18,7 @@ export const BPF_ANY = 0;
 export const BPF_NOEXIST = 1;
 export const BPF_EXIST = 2;
 
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const MAP_SHARED = 1;
-export const PAGE_SIZE = 4096;
+export { PAGE_SIZE } from "../syscall/mman.js";
 
 /** Map types created without BTF key/value ids (libbpf's list: the kernel refuses or ignores them). */
 const NO_BTF_MAP_TYPES: ReadonlySet<BpfMapType> = new Set([

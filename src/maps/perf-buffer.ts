@@ -19,18 +19,16 @@ import { TsbpfError } from "../errors.js";
 import { closeFd } from "../syscall/bpf.js";
 import { syscallAddress, trySyscall } from "../syscall/kernel.js";
 import { koffi } from "../syscall/libc.js";
+import { MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
 import { PERF_EVENT_IOC_ENABLE, PERF_TYPE_SOFTWARE, perfEventOpen, perfIoctl } from "../syscall/perf.js";
 import { BpfMapType } from "../syscall/uapi-enums.js";
-import { type BpfMap, PAGE_SIZE } from "./bpf-map.js";
+import type { BpfMap } from "./bpf-map.js";
 import type { RecordCallback, RecordSource } from "./ringbuf.js";
 
 const PERF_COUNT_SW_BPF_OUTPUT = 10;
 const PERF_SAMPLE_RAW = 1 << 10;
 const PERF_RECORD_LOST = 2;
 const PERF_RECORD_SAMPLE = 9;
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const MAP_SHARED = 1;
 const DATA_HEAD = 1024;
 const DATA_TAIL = 1032;
 

@@ -44,20 +44,15 @@
 import { StateError, TsbpfError } from "../errors.js";
 import { syscallAddress, trySyscall } from "../syscall/kernel.js";
 import { koffi } from "../syscall/libc.js";
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
 import { BpfMapType } from "../syscall/uapi-enums.js";
-import { type BpfMap, PAGE_SIZE } from "./bpf-map.js";
+import type { BpfMap } from "./bpf-map.js";
 
 export const BPF_RINGBUF_BUSY_BIT = 0x80000000;
 export const BPF_RINGBUF_DISCARD_BIT = 0x40000000;
 export const BPF_RINGBUF_HDR_SZ = 8;
 const LEN_MASK = 0x3fffffff;
 
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const MAP_SHARED = 0x01;
-const MAP_PRIVATE = 0x02;
-const MAP_FIXED = 0x10;
-const MAP_ANONYMOUS = 0x20;
 
 /**
  * Called with each record's bytes: a zero-copy, read-only view valid only
