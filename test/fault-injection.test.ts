@@ -13,7 +13,9 @@ import { realKernel } from "../src/syscall/libc.js";
 import { EPERM, EINVAL, ENOMEM } from "../src/syscall/errno.js";
 import { SyscallError } from "../src/syscall/syscall-error.js";
 import { TsbpfError } from "../src/errors.js";
-import { BpfCmd } from "../src/syscall/uapi-enums.js";
+import { BpfCmd, BpfMapType } from "../src/syscall/uapi-enums.js";
+import { RingBuffer } from "../src/maps/ringbuf.js";
+import { RingBufferPoller } from "../src/maps/ring-poller.js";
 import { Btf } from "../src/btf/btf.js";
 import { BtfKind } from "../src/btf/types.js";
 import type { BpfRequest } from "../src/syscall/requests.js";
@@ -24,20 +26,41 @@ afterEach(() => {
   resetFeatureCache();
 });
 
-/** Runs the full load + attach of `path` with the nth syscall failing; returns the error. */
+/**
+ * Load + attach, and for objects with a ring buffer the reader set-up too
+ * (mmaps, epoll): the whole start of a program like bootstrap. Returns what
+ * must be released; releasing is the caller's job, as for a user.
+ */
+function start(obj: BpfObject, opened: Array<{ close(): void }> = []): Array<{ close(): void }> {
+  obj.load();
+  obj.attach();
+  const rb = obj.spec.maps.find((m) => m.type === BpfMapType.RINGBUF);
+  if (rb) {
+    const poller = new RingBufferPoller({ wait: "threadpool" });
+    opened.push(poller);
+    const ring = new RingBuffer(obj.map(rb.name));
+    opened.push(ring);
+    poller.add(ring, () => {});
+  }
+  return opened;
+}
+
+/** Runs the full start of `path` with the nth syscall failing; returns the error. */
 function loadWithFailure(path: string, n: number, errno: number): unknown {
   const fake = new FakeKernel(realKernel).failNth(n, errno);
   setKernelBackend(fake);
   const obj = BpfObject.open(path);
+  const opened: Array<{ close(): void }> = [];
   try {
-    obj.load();
-    obj.attach();
+    start(obj, opened);
     return undefined;
   } catch (e) {
     return e;
   } finally {
-    // A failed load releases everything itself; a failed attach leaves the
-    // object loaded (the caller may retry), so destroy it as a user would.
+    // A failed load releases everything itself; after a failed attach or
+    // reader set-up the object stays loaded (the caller may retry), so
+    // release it as a user would.
+    for (const o of opened.reverse()) o.close();
     obj.destroy();
     setKernelBackend(realKernel);
   }
@@ -48,9 +71,9 @@ function countCalls(path: string): number {
   setKernelBackend(fake);
   try {
     const obj = BpfObject.open(path);
-    obj.load();
-    obj.attach();
+    const opened = start(obj);
     const n = fake.calls.length;
+    for (const o of opened.reverse()) o.close();
     obj.destroy();
     return n;
   } finally {
@@ -58,7 +81,7 @@ function countCalls(path: string): number {
   }
 }
 
-describe("fault injection on every syscall of a load + attach", () => {
+describe("fault injection on every syscall of a load + attach + ring buffer set-up", () => {
   for (const path of ["bpf/minimal.bpf.o", "bpf/bootstrap.bpf.o"]) {
     it(`${path}: failing call 1..N each ends in a typed error and leaks nothing`, async () => {
       resetFeatureCache();
