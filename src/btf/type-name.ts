@@ -5,9 +5,17 @@
 import type { Btf } from "./btf.js";
 import { BtfKind } from "./types.js";
 
+/**
+ * Types visited per name, at most: a function prototype whose parameters
+ * point back at it (malformed BTF) would otherwise fan out exponentially.
+ */
+const MAX_VISITS = 1000;
+let visits = 0;
+
 export function cTypeName(btf: Btf, id: number, depth = 0): string {
+  if (depth === 0) visits = 0;
   if (id === 0) return "void";
-  if (depth > 16) return "...";
+  if (depth > 16 || ++visits > MAX_VISITS) return "...";
   const t = btf.type(id);
   switch (t.kind) {
     case BtfKind.Int:

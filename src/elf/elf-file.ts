@@ -46,6 +46,8 @@ const ELF_HEADER_SIZE = 64;
 const SECTION_HEADER_SIZE = 64;
 const SYMBOL_SIZE = 24;
 const REL_SIZE = 16;
+/** Largest SHT_NOBITS section (.bss) read: 256 MiB. */
+const MAX_NOBITS_SIZE = 1 << 28;
 
 export interface ElfSection {
   index: number;
@@ -207,7 +209,12 @@ export class ElfFile {
       let data: Uint8Array;
       if (r.type === SHT_NOBITS || r.type === SHT_NULL) {
         // Never hand out the next section's bytes as .bss contents.
-        if (r.size > 1 << 30) throw new ObjectFormatError(`section ${name}`, r.header + 32, `SHT_NOBITS size ${r.size} is absurd`);
+        // The zeros are allocated (and copied again as a map's initial value): a 2 KB file must not
+        // cost gigabytes and seconds. No kernel takes a map value this large (array maps stop at
+        // KMALLOC_MAX_SIZE, 4 MiB on x86-64).
+        if (r.size > MAX_NOBITS_SIZE) {
+          throw new ObjectFormatError(`section ${name}`, r.header + 32, `SHT_NOBITS size ${r.size} is absurd (more than ${MAX_NOBITS_SIZE} bytes)`);
+        }
         data = new Uint8Array(r.type === SHT_NULL ? 0 : r.size);
       } else {
         this.checkRange(`section ${name}`, r.header + 24, r.offset, r.size);

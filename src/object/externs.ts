@@ -17,6 +17,9 @@ import { internalMapName } from "../maps/data-sections.js";
 import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, type MapSpec } from "../maps/map-spec.js";
 import { BpfMapType } from "../syscall/uapi-enums.js";
 
+/** Largest .kconfig map laid out (256 MiB; no kernel accepts a map value this large anyway). */
+const MAX_KCONFIG_SIZE = 1 << 28;
+
 export type ExternKind = "kconfig" | "ksym_var" | "ksym_func";
 
 export interface ExternSpec {
@@ -83,6 +86,14 @@ export function collectExterns(elf: ElfFile, btf: Btf | undefined, objectName: s
     offset = Math.ceil(offset / align(e)) * align(e);
     e.offset = offset;
     offset += e.size;
+    // The map is allocated here: BTF sizes (up to 4 GiB each) must not make it gigabytes.
+    if (offset > MAX_KCONFIG_SIZE) {
+      throw new ObjectFormatError(
+        btf.where,
+        btf.typeOffset(e.typeId),
+        `type [${e.typeId}] of .kconfig extern ${e.name} is ${e.size} bytes: the .kconfig map would be larger than ${MAX_KCONFIG_SIZE} bytes`,
+      );
+    }
   }
   const valueSize = Math.max(1, Math.ceil(offset / 8) * 8);
   const kconfigMap: MapSpec = {

@@ -6,7 +6,7 @@
  */
 import { TsbpfError } from "../errors.js";
 import { tryBpf } from "../syscall/bpf.js";
-import { ENOSPC, EPERM } from "../syscall/errno.js";
+import { EAGAIN, ENOSPC, EPERM } from "../syscall/errno.js";
 import { SyscallError } from "../syscall/syscall-error.js";
 import { BpfCmd, type BpfAttachType, type BpfProgType } from "../syscall/uapi-enums.js";
 
@@ -14,6 +14,19 @@ const LOG_LEVEL_VERBOSE = 1;
 const FIRST_LOG_SIZE = 64 * 1024;
 /** The kernel caps log_size at UINT32_MAX >> 2; 256 MiB is plenty. */
 const MAX_LOG_SIZE = 256 * 1024 * 1024;
+/**
+ * The verifier gives up with EAGAIN when a signal arrives while it runs (a
+ * Ctrl-C during the load, SIGCHLD, ...): try again, as libbpf does (5 attempts).
+ */
+const PROG_LOAD_ATTEMPTS = 5;
+
+function tryProgLoad(attr: ReturnType<typeof attrFor>): ReturnType<typeof tryBpf> {
+  let r = tryBpf(BpfCmd.PROG_LOAD, attr);
+  for (let attempt = 1; attempt < PROG_LOAD_ATTEMPTS && r.ret === -1 && r.errno === EAGAIN; attempt++) {
+    r = tryBpf(BpfCmd.PROG_LOAD, attr);
+  }
+  return r;
+}
 
 export interface ProgLoadRequest {
   name: string;
@@ -108,13 +121,13 @@ export class ProgramRefusedError extends TsbpfError {
  * verifier refuses it; `refusedReason` explains an EPERM without a log.
  */
 export function loadProgram(req: ProgLoadRequest, explain?: (log: string) => string | undefined, refusedReason?: string): number {
-  const first = tryBpf(BpfCmd.PROG_LOAD, attrFor(req));
+  const first = tryProgLoad(attrFor(req));
   if (first.ret !== -1) return Number(first.ret);
 
   let size = FIRST_LOG_SIZE;
   for (;;) {
     const log = new Uint8Array(size);
-    const r = tryBpf(BpfCmd.PROG_LOAD, attrFor(req, log));
+    const r = tryProgLoad(attrFor(req, log));
     if (r.ret !== -1) {
       // Rare: the program loads when verified with a log. Keep it.
       return Number(r.ret);
@@ -130,6 +143,9 @@ export function loadProgram(req: ProgLoadRequest, explain?: (log: string) => str
       // The retry failed differently (e.g. EPERM without log): report the first failure.
       throw new SyscallError(first.req, first.errno, `loading program ${req.name}`);
     }
+    // EPERM before the verifier ran (no log): a missing capability, not a rejection. The
+    // SyscallError's hint names the capability.
+    if (r.errno === EPERM && !text.trim()) throw cause;
     throw new VerifierError(req.name, cause, text, explain?.(text));
   }
 }

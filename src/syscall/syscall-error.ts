@@ -2,10 +2,11 @@
  * A failed system call, as a typed error: which call (for bpf(), which
  * command), the errno by name, and a hint at the usual cause.
  */
+import { readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.js";
 import { errnoMessage, errnoName, E2BIG, EACCES, ENOSPC, EPERM, ENOENT, EINVAL } from "./errno.js";
 import type { SyscallRequest } from "./requests.js";
-import { BpfCmdNames, BpfCmd } from "./uapi-enums.js";
+import { BpfCmdNames, BpfCmd, BpfProgType } from "./uapi-enums.js";
 
 /** "bpf(BPF_PROG_LOAD)", "perf_event_open", "ioctl(PERF_EVENT_IOC_ENABLE)". */
 export function describeCall(req: SyscallRequest): string {
@@ -19,11 +20,62 @@ export function describeCall(req: SyscallRequest): string {
   }
 }
 
+/** Capability numbers (linux/capability.h) of the ones bpf() and perf_event_open() check. */
+const CAPS = { CAP_NET_ADMIN: 12, CAP_SYS_ADMIN: 21, CAP_PERFMON: 38, CAP_BPF: 39 } as const;
+type Cap = keyof typeof CAPS;
+
+/** Program types the kernel loads only with CAP_PERFMON (is_perfmon_prog_type in kernel/bpf/syscall.c). */
+const PERFMON_PROG_TYPES = new Set<number>([
+  BpfProgType.KPROBE, BpfProgType.TRACEPOINT, BpfProgType.PERF_EVENT, BpfProgType.RAW_TRACEPOINT,
+  BpfProgType.RAW_TRACEPOINT_WRITABLE, BpfProgType.TRACING, BpfProgType.LSM, BpfProgType.STRUCT_OPS, BpfProgType.EXT,
+]);
+/** ... and with CAP_NET_ADMIN (is_net_admin_prog_type). */
+const NET_ADMIN_PROG_TYPES = new Set<number>([
+  BpfProgType.SCHED_CLS, BpfProgType.SCHED_ACT, BpfProgType.XDP, BpfProgType.LWT_IN, BpfProgType.LWT_OUT,
+  BpfProgType.LWT_XMIT, BpfProgType.LWT_SEG6LOCAL, BpfProgType.SK_SKB, BpfProgType.SK_MSG, BpfProgType.FLOW_DISSECTOR,
+  BpfProgType.CGROUP_DEVICE, BpfProgType.CGROUP_SOCK, BpfProgType.CGROUP_SOCK_ADDR, BpfProgType.CGROUP_SOCKOPT,
+  BpfProgType.CGROUP_SYSCTL, BpfProgType.SOCK_OPS, BpfProgType.EXT, BpfProgType.NETFILTER,
+]);
+
+/**
+ * Which of `needed` this process lacks (CAP_SYS_ADMIN stands in for each, as
+ * in the kernel), from CapEff in /proc/self/status; [] when it has them all
+ * or the file cannot be read (then the EPERM has another cause: lockdown, an LSM).
+ */
+function missingCapabilities(needed: Cap[]): Cap[] {
+  let effective: bigint;
+  try {
+    const m = readFileSync("/proc/self/status", "utf8").match(/^CapEff:\s*([0-9a-f]+)$/m);
+    if (!m) return [];
+    effective = BigInt(`0x${m[1]}`);
+  } catch {
+    return [];
+  }
+  const has = (cap: Cap) => ((effective >> BigInt(CAPS[cap])) & 1n) === 1n;
+  return has("CAP_SYS_ADMIN") ? [] : needed.filter((cap) => !has(cap));
+}
+
+function lacking(missing: Cap[]): string {
+  return `this process lacks ${missing.join(" and ")} (CAP_SYS_ADMIN would also do); run as root or grant ${missing.length > 1 ? "them" : "it"}`;
+}
+
 function hintFor(req: SyscallRequest, errno: number): string | undefined {
   if (errno === EPERM || errno === EACCES) {
-    if (req.call === "perf_event_open") return "perf events need CAP_PERFMON (or CAP_SYS_ADMIN); run as root or grant the capability";
+    if (req.call === "perf_event_open") {
+      const missing = missingCapabilities(["CAP_PERFMON"]);
+      if (missing.length) return `perf events need CAP_PERFMON: ${lacking(missing)}`;
+      return "perf events need CAP_PERFMON (or CAP_SYS_ADMIN); run as root or grant the capability";
+    }
     if (req.call === "bpf") {
       if (req.cmd === BpfCmd.PROG_LOAD && errno === EACCES) return "the verifier refused the program; see its log";
+      const needed: Cap[] = ["CAP_BPF"];
+      if (req.cmd === BpfCmd.PROG_LOAD) {
+        const type = Number(req.values.prog_type ?? 0);
+        if (PERFMON_PROG_TYPES.has(type)) needed.push("CAP_PERFMON");
+        if (NET_ADMIN_PROG_TYPES.has(type)) needed.push("CAP_NET_ADMIN");
+      }
+      const missing = missingCapabilities(needed);
+      if (missing.length) return lacking(missing);
       return "bpf() needs CAP_BPF (plus CAP_PERFMON for tracing programs, CAP_NET_ADMIN for networking ones); run as root or grant the capabilities";
     }
   }
