@@ -194,7 +194,7 @@ async function cmdRss(path) {
 }
 
 async function cmdDumpC() {
-  const { loadKernelBtf } = await import(new URL("btf/kernel-btf.js", dist).href);
+  const { loadKernelBtf } = await import(new URL("object/kernel-btf.js", dist).href);
   const dump = await import(new URL("btf/dump-c.js", dist).href);
   const btf = loadKernelBtf();
   if (typeof dump.dumpCBytes === "function") {

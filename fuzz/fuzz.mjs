@@ -46,7 +46,7 @@ async function loadModules() {
   const imp = (p) => import(pathToFileURL(join(DIST, p)).href);
   const [spec, inspect, elf, btf, ext, reloc, core, errors, kbtf] = await Promise.all([
     imp("object/object-spec.js"), imp("object/inspect.js"), imp("elf/elf-file.js"), imp("btf/btf.js"), imp("btf/ext.js"),
-    imp("programs/relocate.js"), imp("btf/core/index.js"), imp("errors.js"), imp("btf/kernel-btf.js"),
+    imp("programs/relocate.js"), imp("btf/core/index.js"), imp("errors.js"), imp("object/kernel-btf.js"),
   ]);
   return {
     mods: {

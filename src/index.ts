@@ -24,7 +24,7 @@ export { Btf } from "./btf/btf.js";
 export { BtfBuilder, encodeBtf } from "./btf/encode.js";
 export { parseBtfExt, CoreReloKind } from "./btf/ext.js";
 export type { BtfExt, FuncInfo, LineInfo, CoreRelo } from "./btf/ext.js";
-export { loadKernelBtf, KERNEL_BTF_PATH } from "./btf/kernel-btf.js";
+export { loadKernelBtf, loadKernelModuleBtf, KERNEL_BTF_PATH } from "./object/kernel-btf.js";
 export { dumpRaw } from "./btf/dump-raw.js";
 export { dumpC, dumpCBytes } from "./btf/dump-c.js";
 export type { DumpCOptions } from "./btf/dump-c.js";

@@ -4,7 +4,7 @@
  * exists there under the same name, at the same offset, with the same size.
  */
 import { describe, expect, it } from "vitest";
-import { loadKernelBtf } from "../src/btf/kernel-btf.js";
+import { loadKernelBtf } from "../src/object/kernel-btf.js";
 import { BtfKind } from "../src/btf/types.js";
 import type { Btf } from "../src/btf/btf.js";
 import { ATTR_LAYOUTS } from "../src/syscall/bpf-attr.js";

@@ -9,7 +9,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { Btf, BtfBuilder, BtfKind, dumpRaw, loadKernelBtf } from "../src/btf/index.js";
+import { Btf, BtfBuilder, BtfKind, dumpRaw } from "../src/btf/index.js";
+import { loadKernelBtf } from "../src/object/kernel-btf.js";
 import type { BtfTypeSpec, CompositeType, Member } from "../src/btf/index.js";
 import { dumpC, dumpCBytes } from "../src/btf/dump-c.js";
 import type { DumpCOptions } from "../src/btf/dump-c.js";

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Btf, BtfBuilder, BtfKind, BtfLinkage, dumpRaw, encodeBtf, loadKernelBtf, loadKernelModuleBtf } from "../src/btf/index.js";
+import { Btf, BtfBuilder, BtfKind, BtfLinkage, dumpRaw, encodeBtf } from "../src/btf/index.js";
+import { loadKernelBtf, loadKernelModuleBtf } from "../src/object/kernel-btf.js";
 import type { BtfType } from "../src/btf/index.js";
 import { ElfFile } from "../src/elf/elf-file.js";
 import { UnsupportedError } from "../src/errors.js";

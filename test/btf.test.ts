@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Btf, BtfBuilder, BtfKind, dumpRaw, loadKernelBtf } from "../src/btf/index.js";
+import { Btf, BtfBuilder, BtfKind, dumpRaw } from "../src/btf/index.js";
+import { loadKernelBtf } from "../src/object/kernel-btf.js";
 import { hashBytes } from "../src/btf/name-index.js";
 import type { CompositeType, RefType } from "../src/btf/index.js";
 import { ElfFile } from "../src/elf/elf-file.js";

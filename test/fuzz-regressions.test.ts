@@ -16,7 +16,7 @@ import { describe, expect, it } from "vitest";
 import { Btf } from "../src/btf/btf.js";
 import { CoreCache } from "../src/btf/core/index.js";
 import { parseBtfExt } from "../src/btf/ext.js";
-import { loadKernelBtf } from "../src/btf/kernel-btf.js";
+import { loadKernelBtf } from "../src/object/kernel-btf.js";
 import { ElfFile } from "../src/elf/elf-file.js";
 import { ObjectFormatError, TsbpfError } from "../src/errors.js";
 import { inspectObject } from "../src/object/inspect.js";

@@ -7,6 +7,5 @@ export type { BtfTypeSpec } from "./encode.js";
 export { CoreReloKind, parseBtfExt } from "./ext.js";
 export type { BtfExt, CoreRelo, FuncInfo, LineInfo } from "./ext.js";
 export { dumpRaw } from "./dump-raw.js";
-export { KERNEL_BTF_PATH, loadKernelBtf, loadKernelModuleBtf } from "./kernel-btf.js";
 export { dumpC, dumpCBytes } from "./dump-c.js";
 export type { DumpCOptions } from "./dump-c.js";

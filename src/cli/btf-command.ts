@@ -10,7 +10,7 @@ import { basename, dirname } from "node:path";
 import { Btf } from "../btf/btf.js";
 import { dumpCBytes } from "../btf/dump-c.js";
 import { dumpRaw } from "../btf/dump-raw.js";
-import { KERNEL_BTF_PATH, loadKernelBtf } from "../btf/kernel-btf.js";
+import { KERNEL_BTF_PATH, loadKernelBtf } from "../object/kernel-btf.js";
 import { ElfFile } from "../elf/elf-file.js";
 import { NotFoundError } from "../errors.js";
 import { parseArgs, UsageError } from "./args.js";

@@ -23,7 +23,7 @@ import { runningKernelVersion } from "../syscall/kernel-version.js";
 import { bpf, closeFd } from "../syscall/bpf.js";
 import { Btf } from "../btf/btf.js";
 import { CoreCache, type CoreRelocationReport, explainPoison } from "../btf/core/index.js";
-import { KERNEL_BTF_PATH, loadKernelBtf } from "../btf/kernel-btf.js";
+import { KERNEL_BTF_PATH, loadKernelBtf } from "./kernel-btf.js";
 import { funcInfoBlob, lineInfoBlob } from "../programs/ext-info.js";
 import { hasCoreRelocations, relocateProgram } from "../programs/relocate.js";
 import { BtfLoadError, loadBtf } from "./btf-load.js";

@@ -17,7 +17,7 @@ import { UnsupportedError } from "../errors.js";
 import { PROT_READ } from "../syscall/mman.js";
 import { kernelBackend, trySyscall } from "../syscall/kernel.js";
 import { koffi, realKernel } from "../syscall/libc.js";
-import { Btf } from "./btf.js";
+import { Btf } from "../btf/btf.js";
 
 const MAP_PRIVATE = 0x02;
 
