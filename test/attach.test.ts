@@ -13,7 +13,7 @@ import { BtfKind, type EnumType } from "../src/btf/types.js";
 import { ProgramRefusedError } from "../src/programs/prog-load.js";
 import type { IterLink } from "../src/programs/attach/iter.js";
 import { cgroup2Root } from "../src/programs/attach/cgroup.js";
-import { NO_NEW_OBJECTS, kernelObjects, namesOf, newKernelObjects, openFdCount, settle } from "./helpers/kernel.js";
+import { NO_NEW_OBJECTS, kernelObjects, namesOf, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
 
 const ATTACH = "bpf/attach.bpf.o";
 
@@ -157,7 +157,7 @@ describe("attach kinds on the real kernel", () => {
       (obj.program("dump_tasks").attach() as IterLink).read();
     }
     await settle(200);
-    expect(newKernelObjects(before, namesOf(BpfObject.open(ATTACH).spec))).toEqual(NO_NEW_OBJECTS);
+    expect(await remainingKernelObjects(before, namesOf(BpfObject.open(ATTACH).spec))).toEqual(NO_NEW_OBJECTS);
     expect(openFdCount()).toBe(fds);
   });
 });

@@ -3,7 +3,7 @@ import { readFileSync, writeSync, openSync, closeSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BpfObject } from "../src/object/bpf-object.js";
 import { TracePipeReader, type TraceLine } from "../src/programs/trace-pipe.js";
-import { NO_NEW_OBJECTS, kernelObjects, namesOf, newKernelObjects, openFdCount, settle } from "./helpers/kernel.js";
+import { NO_NEW_OBJECTS, kernelObjects, namesOf, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
 
 const MINIMAL = "bpf/minimal.bpf.o";
 
@@ -36,7 +36,7 @@ describe("minimal.bpf.o on the real kernel", () => {
       obj.destroy();
     }
     await settle();
-    expect(newKernelObjects(before, namesOf(BpfObject.open(MINIMAL).spec))).toEqual(NO_NEW_OBJECTS);
+    expect(await remainingKernelObjects(before, namesOf(BpfObject.open(MINIMAL).spec))).toEqual(NO_NEW_OBJECTS);
     expect(openFdCount()).toBe(fdsBefore);
   });
 

@@ -18,7 +18,7 @@ import { BpfObject } from "../src/object/bpf-object.js";
 import { bpfRequest } from "../src/syscall/bpf.js";
 import { koffi } from "../src/syscall/libc.js";
 import { BpfCmd, BpfMapType } from "../src/syscall/uapi-enums.js";
-import { kernelObjects, namesOf, newKernelObjects, openFdCount, settle } from "./helpers/kernel.js";
+import { kernelObjects, namesOf, newKernelObjects, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
 
 const OBJ = "bpf/ringbuf_test.bpf.o";
 const REC_SIZE = 16; // struct rec
@@ -379,7 +379,7 @@ describe("ring buffer lifetime", () => {
     await settle(100);
     expect(openFdCount()).toBe(fds);
     expect(ringMappings()).toBe(maps);
-    expect(newKernelObjects(before, namesOf(BpfObject.open(OBJ).spec)).map).toEqual([]);
+    expect((await remainingKernelObjects(before, namesOf(BpfObject.open(OBJ).spec))).map).toEqual([]);
   });
 
   it("a view kept past close() reads zeros instead of faulting", () => {

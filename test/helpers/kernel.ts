@@ -86,3 +86,21 @@ export function ensureBpffs(): void {
   if (mounts.split("\n").some((l) => l.split(" ")[1] === "/sys/fs/bpf")) return;
   execFileSync("mount", ["-t", "bpf", "bpf", "/sys/fs/bpf"]);
 }
+
+/**
+ * newKernelObjects(), polled until it is empty or `ms` pass: the kernel frees
+ * a program at once but the maps it held only after an RCU grace period and
+ * a workqueue run, which can take a while on a busy machine.
+ */
+export async function remainingKernelObjects(
+  before: ReturnType<typeof kernelObjects>,
+  ours?: { progs: string[]; maps: string[] },
+  ms = 3000,
+): Promise<Record<string, number[]>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = newKernelObjects(before, ours);
+    if (Object.values(left).every((l) => l.length === 0) || Date.now() > deadline) return left;
+    await settle(50);
+  }
+}
