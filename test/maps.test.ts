@@ -9,7 +9,7 @@ import { BpfObject } from "../src/object/bpf-object.js";
 import { parseObject } from "../src/object/object-spec.js";
 import { mapInfo } from "../src/syscall/obj-info.js";
 import { BpfMapType } from "../src/syscall/uapi-enums.js";
-import { possibleCpuCount } from "../src/maps/possible-cpus.js";
+import { possibleCpuCount } from "../src/syscall/cpus.js";
 
 const MAPS = "bpf/maps.bpf.o";
 const u32 = (n: number) => {

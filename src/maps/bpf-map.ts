@@ -12,7 +12,7 @@ import { syscallAddress, trySyscall } from "../syscall/kernel.js";
 import { SyscallError } from "../syscall/syscall-error.js";
 import { BpfCmd, BpfMapType } from "../syscall/uapi-enums.js";
 import { BPF_F_MMAPABLE, type MapSpec, isPerCpu } from "./map-spec.js";
-import { possibleCpuCount } from "./possible-cpus.js";
+import { possibleCpuCount } from "../syscall/cpus.js";
 
 export const BPF_ANY = 0;
 export const BPF_NOEXIST = 1;

@@ -15,7 +15,7 @@ import { ObjectFormatError } from "../errors.js";
 import type { ObjectBtf } from "../object/object-btf.js";
 import { BpfMapType } from "../syscall/uapi-enums.js";
 import { type MapSpec, PinningType } from "./map-spec.js";
-import { possibleCpuCount } from "./possible-cpus.js";
+import { possibleCpuCount } from "../syscall/cpus.js";
 
 const PAGE_SIZE = 4096;
 

@@ -14,11 +14,11 @@
  * epoll watching the poller's epoll) polls it twice, so the second look,
  * the one that picks the ring to drain, sees nothing.
  */
-import { readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.js";
 import { closeFd } from "../syscall/bpf.js";
 import { syscallAddress, trySyscall } from "../syscall/kernel.js";
 import { koffi } from "../syscall/libc.js";
+import { onlineCpus } from "../syscall/cpus.js";
 import { MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
 import { PERF_EVENT_IOC_ENABLE, PERF_TYPE_SOFTWARE, perfEventOpen, perfIoctl } from "../syscall/perf.js";
 import { BpfMapType } from "../syscall/uapi-enums.js";
@@ -32,15 +32,6 @@ const PERF_RECORD_SAMPLE = 9;
 const DATA_HEAD = 1024;
 const DATA_TAIL = 1032;
 
-function onlineCpus(): number[] {
-  const text = readFileSync("/sys/devices/system/cpu/online", "utf8");
-  const out: number[] = [];
-  for (const part of text.trim().split(",")) {
-    const [a, b] = part.split("-").map(Number);
-    for (let c = a!; c <= (b ?? a!); c++) out.push(c);
-  }
-  return out;
-}
 
 /** One CPU's perf ring. */
 export class PerfRing implements RecordSource {

@@ -8,7 +8,7 @@ import { TsbpfError } from "../errors.js";
 import type { BpfMap } from "./bpf-map.js";
 import { BPF_ANY } from "./bpf-map.js";
 import { isPerCpu } from "./map-spec.js";
-import { possibleCpuCount } from "./possible-cpus.js";
+import { possibleCpuCount } from "../syscall/cpus.js";
 import { makeDecoder } from "./value-decoder.js";
 import { makeEncoder } from "./value-encoder.js";
 

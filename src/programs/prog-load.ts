@@ -6,6 +6,7 @@
  */
 import { TsbpfError } from "../errors.js";
 import { tryBpf } from "../syscall/bpf.js";
+import { cString } from "../syscall/c-string.js";
 import { EAGAIN, ENOSPC, EPERM } from "../syscall/errno.js";
 import { SyscallError } from "../syscall/syscall-error.js";
 import { BpfCmd, type BpfAttachType, type BpfProgType } from "../syscall/uapi-enums.js";
@@ -90,13 +91,6 @@ function attrFor(req: ProgLoadRequest, log?: Uint8Array) {
   };
 }
 
-/** A NUL-terminated copy of `s`, for `char *` attr fields. */
-export function cString(s: string): Uint8Array {
-  const bytes = new TextEncoder().encode(s);
-  const out = new Uint8Array(bytes.byteLength + 1);
-  out.set(bytes);
-  return out;
-}
 
 function logText(buf: Uint8Array): string {
   const end = buf.indexOf(0);

@@ -14,9 +14,9 @@ import { join } from "node:path";
 import { ObjectFormatError, UnsupportedError } from "../../errors.js";
 import { addressOf } from "../../syscall/libc.js";
 import { perfEventOpen } from "../../syscall/perf.js";
+import { cString } from "../../syscall/c-string.js";
 
 export const EVENT_SOURCE_DEVICES = "/sys/bus/event_source/devices";
-export const CPU_ONLINE = "/sys/devices/system/cpu/online";
 
 export type ProbePmu = "kprobe" | "uprobe";
 
@@ -84,33 +84,7 @@ export function probeRetprobeBit(pmu: ProbePmu): number {
   return parseFormatBit(readSysfs(path), path);
 }
 
-/** "0-3,5,7-8" → [0, 1, 2, 3, 5, 7, 8]. */
-export function parseCpuRanges(text: string): number[] {
-  const out: number[] = [];
-  for (const part of text.trim().split(",")) {
-    if (!part) continue;
-    const m = part.match(/^(\d+)(?:-(\d+))?$/);
-    if (!m) throw new ObjectFormatError("CPU list", 0, `cannot parse ${JSON.stringify(part)} in ${JSON.stringify(text.trim())}`);
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    for (let c = a; c <= b; c++) out.push(c);
-  }
-  return out;
-}
-
-/** The CPUs that are online now (/sys/devices/system/cpu/online). */
-export function onlineCpus(path = CPU_ONLINE): number[] {
-  return parseCpuRanges(readSysfs(path));
-}
-
-/** A NUL-terminated copy of `s` in its own (off-heap, non-moving) ArrayBuffer. */
-export function cString(s: string): Uint8Array {
-  const encoded = new TextEncoder().encode(s);
-  if (encoded.includes(0)) throw new UnsupportedError(`${JSON.stringify(s)} contains a NUL byte`);
-  const buf = new Uint8Array(new ArrayBuffer(encoded.byteLength + 1));
-  buf.set(encoded);
-  return buf;
-}
+export { CPU_ONLINE, onlineCpus, parseCpuRanges } from "../../syscall/cpus.js";
 
 export interface ProbeEvent {
   pmu: ProbePmu;
