@@ -7,6 +7,7 @@
  * the fake kernel.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { ATTACH, count, openWith } from "./helpers/attach-object.js";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,23 +32,10 @@ import { closeFd } from "../src/syscall/bpf.js";
 import { fdById, progInfo } from "../src/syscall/obj-info.js";
 import { kernelObjects, newKernelObjects, openFdCount, settle } from "./helpers/kernel.js";
 
-const ATTACH = "bpf/attach.bpf.o";
 const UPROBE_PMU = "/sys/bus/event_source/devices/uprobe";
 const KPROBE_PMU = "/sys/bus/event_source/devices/kprobe";
 const HAVE_KPROBES = existsSync(KPROBE_PMU);
 
-/** Opens attach.bpf.o with only `programs` loaded. */
-function openWith(...programs: string[]): BpfObject {
-  const obj = BpfObject.open(ATTACH);
-  for (const p of obj.spec.programs) obj.setAutoload(p.name, programs.includes(p.name));
-  return obj;
-}
-
-function count(obj: BpfObject, slot: string): bigint {
-  const slots = (obj.spec.btf!.btf.typeByName("slot", BtfKind.Enum) as EnumType).values.map((v) => v.name);
-  const bytes = obj.variable("counts");
-  return new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(slots.indexOf(slot) * 8, true);
-}
 
 /**
  * Programs named `names` that exist now and did not before. Other people's

@@ -4,6 +4,7 @@
  * count moved; after destroy, nothing remains.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { ATTACH, count, openWith } from "./helpers/attach-object.js";
 import { mkdirSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
 import { createSocket } from "node:dgram";
@@ -15,20 +16,7 @@ import type { IterLink } from "../src/programs/attach/iter.js";
 import { cgroup2Root } from "../src/programs/attach/cgroup.js";
 import { NO_NEW_OBJECTS, kernelObjects, namesOf, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
 
-const ATTACH = "bpf/attach.bpf.o";
 
-/** Opens attach.bpf.o with only `programs` loaded. */
-function openWith(...programs: string[]): BpfObject {
-  const obj = BpfObject.open(ATTACH);
-  for (const p of obj.spec.programs) obj.setAutoload(p.name, programs.includes(p.name));
-  return obj;
-}
-
-function count(obj: BpfObject, slot: string): bigint {
-  const slots = (obj.spec.btf!.btf.typeByName("slot", BtfKind.Enum) as EnumType).values.map((v) => v.name);
-  const bytes = obj.variable("counts");
-  return new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(slots.indexOf(slot) * 8, true);
-}
 
 async function sendUdp(n: number): Promise<void> {
   const rx = createSocket("udp4");
