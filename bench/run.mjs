@@ -192,7 +192,7 @@ async function main() {
     log(`cli.load: ${N.cli} processes, spawn → attached`);
     const attached = /attached/;
     const lb = await wallMedian(N.cli, BIN, ["cli", BOOTSTRAP], attached);
-    const tb = await wallMedian(N.cli, process.execPath, [join(root, "dist", "src", "cli", "main.js"), "load", BOOTSTRAP, "--duration", "30"], attached);
+    const tb = await wallMedian(N.cli, process.execPath, [join(root, "dist", "src", "cli", "tsbpf.mjs"), "load", BOOTSTRAP, "--duration", "30"], attached);
     metric("cli.load", tb, lb, "ms", "lower", { abs: 150 }, "tsbpf load bpf/bootstrap.bpf.o until attached");
   });
 

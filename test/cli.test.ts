@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 
-const tsbpf = (...args: string[]) => spawnSync(process.execPath, ["dist/src/cli/main.js", ...args], { encoding: "utf8" });
+const tsbpf = (...args: string[]) => spawnSync(process.execPath, ["dist/src/cli/tsbpf.mjs", ...args], { encoding: "utf8" });
 
 describe("tsbpf CLI", () => {
   it("prints help and exits 0; no verb is a usage error (2)", () => {
@@ -51,7 +51,7 @@ describe("tsbpf CLI", () => {
   });
 
   it("load streams ring buffer records decoded through BTF, as JSON lines with --json", async () => {
-    const child = spawn(process.execPath, ["dist/src/cli/main.js", "load", "bpf/bootstrap.bpf.o", "--json", "--duration", "2"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["dist/src/cli/tsbpf.mjs", "load", "bpf/bootstrap.bpf.o", "--json", "--duration", "2"], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));

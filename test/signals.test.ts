@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { listObjectIds } from "../src/syscall/object-ids.js";
 
 const ROOT = join(import.meta.dirname, "..");
-const CLI = join(ROOT, "dist", "src", "cli", "main.js");
+const CLI = join(ROOT, "dist", "src", "cli", "tsbpf.mjs");
 const KINDS = ["prog", "map", "link", "btf"] as const;
 type Kind = (typeof KINDS)[number];
 type Ids = Record<Kind, Set<number>>;
