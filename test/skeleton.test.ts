@@ -62,4 +62,14 @@ describe("tsbpf gen skeleton", () => {
     expect(skel.maps.exec_start.lookup(42)).toBe(7n);
     expect(skel.progs.handle_exec.fd).toBeGreaterThan(0);
   });
+
+  it("the README's library example type-checks against the public API", () => {
+    const readme = readFileSync("README.md", "utf8");
+    const start = readme.indexOf("```ts\nimport { BpfObject, RingBuffer");
+    expect(start).toBeGreaterThan(0);
+    const code = readme.slice(start + 6, readme.indexOf("```", start + 6)).replace('from "tsbpf"', 'from "../src/index.js"');
+    const r = typecheck(code + "\nexport {};\n");
+    expect(r.output).toBe("");
+    expect(r.ok).toBe(true);
+  });
 });
