@@ -27,7 +27,7 @@ for src in *.bpf.c; do
   "$STRIP" -g "$obj"
   if [ "${1:-}" = "--check" ]; then
     if cmp -s "$obj" "$here/$obj"; then echo "ok       $obj"
-    else echo "DIFFERS  $obj (rebuild with: npm run bpf)"; status=1; fi
+    else echo "DIFFERS  $obj (rebuild with: npm run build:bpf)"; status=1; fi
   else
     cp "$obj" "$here/$obj"
   fi
