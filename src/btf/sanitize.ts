@@ -14,7 +14,7 @@
  *   no ENUM64       ENUM64 → UNION of 8-byte INT members (one appended INT
  *                   type), and the signedness flag on ENUM is cleared
  */
-import { Btf } from "./btf.js";
+import type { Btf } from "./btf.js";
 import { appendTypes } from "./append.js";
 import { BTF_HEADER_SIZE } from "./scan.js";
 import { BtfKind } from "./types.js";
@@ -154,9 +154,4 @@ function appendPlaceholderInt(btf: Btf, raw: Uint8Array): { raw: Uint8Array; id:
     { name: "enum64_placeholder", kind: BtfKind.Int, sizeOrType: 8, extra: [64] }, // BTF_INT_ENC(0, 0, 64)
   ]);
   return { raw: bytes, id: firstId };
-}
-
-/** Parses sanitised bytes back (for tests and explain output). */
-export function parseSanitized(bytes: Uint8Array): Btf {
-  return Btf.parse(bytes, { where: "sanitised BTF" });
 }

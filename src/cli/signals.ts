@@ -37,11 +37,6 @@ export function catchStopSignals(): void {
   wake = undefined;
 }
 
-/** Whether SIGINT or SIGTERM has arrived since catchStopSignals(). */
-export function stopRequested(): boolean {
-  return requested;
-}
-
 /** Resolves on SIGINT, SIGTERM (also one that came before this call) or after the duration. */
 export function untilStopped(durationSeconds?: number): Promise<void> {
   install();

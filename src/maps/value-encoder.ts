@@ -38,9 +38,14 @@ function writeInt(view: DataView, offset: number, size: number, value: bigint, s
   const max = signed ? (1n << (bits - 1n)) - 1n : (1n << bits) - 1n;
   // Accept the other signedness's range too: -1 for a u32 is 0xffffffff, as in C.
   if (value < -(1n << (bits - 1n)) || value > (1n << bits) - 1n) fail(path, `${value} does not fit ${size} bytes (${min}..${max})`);
+  writeLittleEndian(new Uint8Array(view.buffer, view.byteOffset), offset, size, value);
+}
+
+/** `value` as `size` little-endian bytes at `offset` (two's complement; no range check). */
+export function writeLittleEndian(bytes: Uint8Array, offset: number, size: number, value: bigint): void {
   let x = BigInt.asUintN(size * 8, value);
   for (let i = 0; i < size; i++) {
-    view.setUint8(offset + i, Number(x & 0xffn));
+    bytes[offset + i] = Number(x & 0xffn);
     x >>= 8n;
   }
 }

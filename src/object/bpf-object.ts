@@ -10,7 +10,7 @@ import { NotFoundError, StateError, TsbpfError } from "../errors.js";
 import { BpfMap } from "../maps/bpf-map.js";
 import { TypedMap } from "../maps/typed-map.js";
 import { makeDecoder } from "../maps/value-decoder.js";
-import { makeEncoder } from "../maps/value-encoder.js";
+import { makeEncoder, writeLittleEndian } from "../maps/value-encoder.js";
 import { BtfKind } from "../btf/types.js";
 import { BPF_F_MMAPABLE, type MapSpec, PinningType } from "../maps/map-spec.js";
 import { DEFAULT_PIN_ROOT, checkPinnedCompatible, ensureBpffs, openPinned, pinMap, pinPath } from "../maps/pinning.js";
@@ -480,15 +480,11 @@ export function encodeValue(name: string, value: Uint8Array | number | bigint | 
     out.set(s);
     return out;
   }
-  let v = BigInt(value);
+  const v = BigInt(value);
   const bits = BigInt(size * 8);
   if (size > 8 || v >= 1n << bits || v < -(1n << (bits - 1n))) {
     throw new TsbpfError(`${value} does not fit ${name} (${size} bytes)`);
   }
-  v = BigInt.asUintN(size * 8, v);
-  for (let i = 0; i < size; i++) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
+  writeLittleEndian(out, 0, size, v);
   return out;
 }

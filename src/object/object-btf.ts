@@ -62,7 +62,3 @@ export class ObjectBtf {
     return needsSanitizing(this.btf, features) ? sanitizeBtf(this.btf, features) : this.btf.rawBytes();
   }
 }
-
-export function readObjectBtf(elf: ElfFile): ObjectBtf | undefined {
-  return ObjectBtf.read(elf);
-}

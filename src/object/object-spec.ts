@@ -12,7 +12,7 @@ import { readCodeSections } from "../programs/code-sections.js";
 import { linkProgram } from "../programs/linker.js";
 import type { Instruction } from "../programs/insn.js";
 import { type SectionMatch, sectionDefOrThrow } from "../programs/section-types.js";
-import { readObjectBtf, type ObjectBtf } from "./object-btf.js";
+import { ObjectBtf } from "./object-btf.js";
 import { btfMapSpecs } from "../maps/btf-maps.js";
 import { type ExternSpec, collectExterns } from "./externs.js";
 import type { BpfFunction } from "../programs/code-sections.js";
@@ -115,7 +115,7 @@ export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ObjectS
   const name = opts.name ?? (opts.path ? objectNameFromPath(opts.path) : "obj");
   const license = readLicense(elf);
   const kernelVersion = readVersion(elf);
-  const btf = readObjectBtf(elf);
+  const btf = ObjectBtf.read(elf);
 
   const { externs, kconfigMap } = collectExterns(elf, btf?.btf, name);
   if (btf && externs.length) {

@@ -13,6 +13,7 @@ import type { Btf } from "../btf/btf.js";
 import { BtfKind } from "../btf/types.js";
 import { NotFoundError, TsbpfError } from "../errors.js";
 import type { ExternBinding } from "../programs/bind-references.js";
+import { writeLittleEndian } from "../maps/value-encoder.js";
 import { runningKernelVersion } from "../syscall/kernel-version.js";
 import type { ExternSpec } from "./externs.js";
 
@@ -31,15 +32,6 @@ export function kernelConfig(): Map<string, string> {
   }
   configCache = map;
   return map;
-}
-
-function writeInt(out: Uint8Array, offset: number, size: number, value: bigint): void {
-  const v = new DataView(out.buffer, out.byteOffset + offset, size);
-  let x = BigInt.asUintN(size * 8, value);
-  for (let i = 0; i < size; i++) {
-    v.setUint8(i, Number(x & 0xffn));
-    x >>= 8n;
-  }
 }
 
 /** Fills the .kconfig map's initial value; `btf` is the object's (for each extern's type). */
@@ -70,7 +62,7 @@ export function fillKconfig(initial: Uint8Array, externs: ExternSpec[], btf: Btf
     else if (raw === "n") value = 0n;
     else if (/^-?(0x[0-9a-f]+|\d+)$/i.test(raw)) value = BigInt(raw);
     else throw new TsbpfError(`extern ${e.name}: cannot read "${raw}" as a number`);
-    writeInt(initial, e.offset, e.size, value);
+    writeLittleEndian(initial, e.offset, e.size, value);
   }
 }
 

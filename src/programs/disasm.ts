@@ -16,7 +16,7 @@ import type { Btf } from "../btf/btf.js";
 import { ElfFile } from "../elf/elf-file.js";
 import { dataSectionKind } from "../maps/data-sections.js";
 import type { ObjectSpec, ProgramSpec } from "../object/object-spec.js";
-import { readObjectBtf } from "../object/object-btf.js";
+import { ObjectBtf } from "../object/object-btf.js";
 import { readCodeSections } from "./code-sections.js";
 import type { Instruction } from "./insn.js";
 import { type AnnotateOptions, type AnnotationContext, annotateInstructions, annotateSections } from "./disasm/annotate.js";
@@ -75,7 +75,7 @@ export function annotateObjectSections(obj: Uint8Array | ElfFile, opts: ObjectAn
   const bySlot = new Map<string, Map<number, Instruction>>();
   let warning: string | undefined;
   try {
-    const objBtf = readObjectBtf(elf);
+    const objBtf = ObjectBtf.read(elf);
     btf = objBtf?.btf;
     // Name global data by its section: the listing is about the file, not the maps tsbpf would create.
     const dataSections = new Map<string, string>();

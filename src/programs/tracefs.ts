@@ -20,7 +20,9 @@ function isMounted(dir: string): boolean {
 
 /** The tracefs directory, mounting tracefs at /sys/kernel/tracing if needed. */
 export function tracefsDir(): string {
-  if (cached && isMounted(cached)) return cached;
+  // Found once per process: attaching is a hot path, and an unmount later
+  // shows up as a clear error when the tracepoint id cannot be read.
+  if (cached) return cached;
   for (const dir of CANDIDATES) {
     if (isMounted(dir)) return (cached = dir);
   }
