@@ -262,14 +262,13 @@ export class BpfObject {
 
   private createMap(spec: MapSpec): void {
     if (this.opts.onStep) this.onStep("create map", describeMapSpec(spec, this.spec.btf?.btf));
-    // Map-in-map: the kernel needs a template of the inner map at creation.
-    const inner = spec.innerMap ? BpfMap.create(spec.innerMap, this.btfFd !== undefined ? { btfFd: this.btfFd } : {}) : undefined;
     const pinned = spec.pinning === PinningType.ByName ? this.reusePinned(spec) : undefined;
     if (pinned) {
-      inner?.close();
       this.mapsByName.set(spec.name, pinned);
       return; // a reused map keeps its contents: no initial values
     }
+    // Map-in-map: the kernel needs a template of the inner map at creation.
+    const inner = spec.innerMap ? BpfMap.create(spec.innerMap, this.btfFd !== undefined ? { btfFd: this.btfFd } : {}) : undefined;
     let map: BpfMap;
     try {
       map = BpfMap.create(spec, { ...(this.btfFd !== undefined ? { btfFd: this.btfFd } : {}), ...(inner ? { innerMapFd: inner.fd } : {}) });
