@@ -31,7 +31,16 @@ export interface BtfParseOptions {
    * so nothing may patch such a Btf in place. Default false: a copy.
    */
   inPlace?: boolean;
+  /**
+   * BTF the running kernel produced and already validated (/sys/kernel/btf):
+   * the scan skips the per-member name checks, a third of its time on
+   * vmlinux. Member names are still bounds-checked when read.
+   */
+  fromKernel?: boolean;
 }
+
+const TYPE_CHUNK_BITS = 10;
+const TYPE_CHUNK_MASK = (1 << TYPE_CHUNK_BITS) - 1;
 
 export class Btf {
   /** Number of type ids, counting void (id 0) and any base types: ids are 0..typeCount-1. */
@@ -56,7 +65,12 @@ export class Btf {
   private readonly inputDelta: number;
 
   /** Allocated on first type() call so parse() stays allocation-free; sized up front to stay a fast array. */
-  private typeCache: (BtfType | undefined)[] | undefined;
+  /**
+   * Decoded types in chunks of 2^TYPE_CHUNK_BITS ids. One array of vmlinux's ~127k
+   * slots would be a 1 MB large object, and V8 counts it towards the first
+   * full GC of a young process: that GC then lands in the first load.
+   */
+  private typeCache: ((BtfType | undefined)[] | undefined)[] | undefined;
   private strCache = new Map<number, string>();
   /** name_off of each own type (from the scan; refreshed by invalidate()). */
   private readonly nameOffs: Uint32Array;
@@ -89,7 +103,7 @@ export class Btf {
    */
   static parse(bytes: Uint8Array, opts: BtfParseOptions = {}): Btf {
     const where = opts.where ?? "BTF";
-    const scanned = scanBtf(bytes, where, opts.base, opts.inPlace ?? false);
+    const scanned = scanBtf(bytes, where, opts.base, opts.inPlace ?? false, opts.fromKernel ?? false);
     return new Btf(scanned, opts.base, where);
   }
 
@@ -155,12 +169,13 @@ export class Btf {
       this.checkId(id);
       return this.base!.type(id);
     }
-    const cache = (this.typeCache ??= new Array<BtfType | undefined>(this.typeCount));
-    let t = cache[id];
+    const chunks = (this.typeCache ??= []);
+    const chunk = (chunks[id >>> TYPE_CHUNK_BITS] ??= new Array<BtfType | undefined>(1 << TYPE_CHUNK_BITS));
+    let t = chunk[id & TYPE_CHUNK_MASK];
     if (t === undefined) {
       this.checkId(id);
       t = id === 0 ? { id: 0, kind: BtfKind.Void, name: "" } : this.decode(id);
-      cache[id] = t;
+      chunk[id & TYPE_CHUNK_MASK] = t;
     }
     return t;
   }

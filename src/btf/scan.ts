@@ -38,7 +38,7 @@ export interface ScannedBtf {
  * types right after it, strings right after the types) and 4-byte aligned
  * is used as it is, without a copy: kernel BTF is laid out that way.
  */
-export function scanBtf(bytes: Uint8Array, where: string, base: ScanBase | undefined, inPlace = false): ScannedBtf {
+export function scanBtf(bytes: Uint8Array, where: string, base: ScanBase | undefined, inPlace = false, fromKernel = false): ScannedBtf {
   const fail = (offset: number, problem: string): never => {
     throw new ObjectFormatError(where, offset, problem);
   };
@@ -101,7 +101,7 @@ export function scanBtf(bytes: Uint8Array, where: string, base: ScanBase | undef
   const inputDelta = hdrLen + typeOff - BTF_HEADER_SIZE;
   const firstId = base ? base.typeCount : 1;
   const strTotal = (base ? base.stringsSize : 0) + strLen;
-  const { offsets, nameOffs } = scanTypes(raw, typeLen, firstId, strTotal, inputDelta, fail);
+  const { offsets, nameOffs } = scanTypes(raw, typeLen, firstId, strTotal, inputDelta, fail, !fromKernel);
   return { raw, offsets, nameOffs, strStart, strLen, inputDelta };
 }
 
@@ -143,6 +143,8 @@ for (const [kind, fixed, per, names] of [
   TRAILER_NAMES[kind] = names;
 }
 
+const NO_TRAILER_NAMES = new Uint8Array(32);
+
 /**
  * Records each type's offset and checks that its kind is known, its record
  * (with `vlen` trailers) fits, and every name offset in it is inside the
@@ -156,6 +158,7 @@ function scanTypes(
   strTotal: number,
   inputDelta: number,
   fail: (offset: number, problem: string) => never,
+  checkMemberNames: boolean,
 ): { offsets: Uint32Array; nameOffs: Uint32Array } {
   const words = new Uint32Array(raw.buffer, raw.byteOffset, raw.byteLength >>> 2);
   const end = BTF_HEADER_SIZE + typeLen;
@@ -163,7 +166,7 @@ function scanTypes(
   const nameOffs = new Uint32Array(offsets.length);
   const fixedOf = TRAILER_FIXED;
   const perOf = TRAILER_PER;
-  const namesOf = TRAILER_NAMES;
+  const namesOf = checkMemberNames ? TRAILER_NAMES : NO_TRAILER_NAMES;
   let n = 0;
   let p = BTF_HEADER_SIZE;
   while (p < end) {

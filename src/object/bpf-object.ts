@@ -36,6 +36,7 @@ import { cTypeName } from "../btf/type-name.js";
 import { MAP_FLAG_NAMES } from "../maps/map-flags.js";
 import type { Instruction } from "../programs/insn.js";
 import { type GlobalVariable, type ObjectSpec, type ParseOptions, parseObject } from "./object-spec.js";
+import { parseFileCached } from "./spec-cache.js";
 
 export type ObjectState = "opened" | "loaded" | "destroyed";
 
@@ -68,10 +69,15 @@ export class BpfObject {
     this.onStep = opts.onStep ?? (() => {});
   }
 
-  /** Parses an object from a path or from its bytes. No syscalls. */
+  /**
+   * Parses an object from a path or from its bytes. No syscalls. Reopening
+   * an unchanged file reuses its parse (see spec-cache.ts).
+   */
   static open(source: string | Uint8Array, opts: OpenOptions = {}): BpfObject {
-    const bytes = typeof source === "string" ? readFileSync(source) : source;
-    const spec = parseObject(bytes, { ...opts, ...(typeof source === "string" && !opts.path ? { path: source } : {}) });
+    const spec =
+      typeof source === "string"
+        ? parseFileCached(readFileSync(source), { ...opts, path: opts.path ?? source })
+        : parseObject(source, opts);
     return new BpfObject(spec, opts);
   }
 

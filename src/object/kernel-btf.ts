@@ -36,9 +36,14 @@ function read(path: string): Uint8Array {
   }
 }
 
+/** The kernel's own BTF files, which it validated when it built them. */
+function isSysfs(path: string): boolean {
+  return path.startsWith("/sys/kernel/btf/");
+}
+
 /** A read-only mapping of a sysfs BTF file, or undefined where the kernel does not allow it. */
 function mapSysfs(path: string): Uint8Array | undefined {
-  if (!path.startsWith("/sys/kernel/btf/") || kernelBackend() !== realKernel) return undefined;
+  if (!isSysfs(path) || kernelBackend() !== realKernel) return undefined;
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -61,7 +66,7 @@ export function loadKernelBtf(path: string = KERNEL_BTF_PATH): Btf {
   let btf = cache.get(path);
   if (!btf) {
     // Either way the bytes are the Btf's own: no normalising copy.
-    btf = Btf.parse(mapSysfs(path) ?? read(path), { where: path, inPlace: true });
+    btf = Btf.parse(mapSysfs(path) ?? read(path), { where: path, inPlace: true, fromKernel: isSysfs(path) });
     cache.set(path, btf);
   }
   return btf;
@@ -73,7 +78,7 @@ export function loadKernelModuleBtf(module: string, dir = "/sys/kernel/btf"): Bt
   let btf = cache.get(path);
   if (!btf) {
     const base = loadKernelBtf(join(dir, "vmlinux"));
-    btf = Btf.parse(read(path), { base, where: path, inPlace: true });
+    btf = Btf.parse(read(path), { base, where: path, inPlace: true, fromKernel: isSysfs(path) });
     cache.set(path, btf);
   }
   return btf;

@@ -9,6 +9,8 @@ import { tryBpf } from "../syscall/bpf.js";
 import { cString } from "../syscall/c-string.js";
 import { EAGAIN, ENOSPC, EPERM } from "../syscall/errno.js";
 import { SyscallError } from "../syscall/syscall-error.js";
+import { kernelBackend } from "../syscall/kernel.js";
+import { realKernel, withProfilerSignalBlocked } from "../syscall/libc.js";
 import { BpfCmd, type BpfAttachType, type BpfProgType } from "../syscall/uapi-enums.js";
 
 const LOG_LEVEL_VERBOSE = 1;
@@ -17,16 +19,22 @@ const FIRST_LOG_SIZE = 64 * 1024;
 const MAX_LOG_SIZE = 256 * 1024 * 1024;
 /**
  * The verifier gives up with EAGAIN when a signal arrives while it runs (a
- * Ctrl-C during the load, SIGCHLD, ...): try again, as libbpf does (5 attempts).
+ * Ctrl-C during the load, SIGCHLD, a profiler's SIGPROF): try again, as
+ * libbpf does (5 attempts).
  */
 const PROG_LOAD_ATTEMPTS = 5;
 
 function tryProgLoad(attr: ReturnType<typeof attrFor>): ReturnType<typeof tryBpf> {
   let r = tryBpf(BpfCmd.PROG_LOAD, attr);
-  for (let attempt = 1; attempt < PROG_LOAD_ATTEMPTS && r.ret === -1 && r.errno === EAGAIN; attempt++) {
-    r = tryBpf(BpfCmd.PROG_LOAD, attr);
-  }
-  return r;
+  if (r.ret !== -1 || r.errno !== EAGAIN) return r;
+  const retry = () => {
+    for (let attempt = 1; attempt < PROG_LOAD_ATTEMPTS && r.ret === -1 && r.errno === EAGAIN; attempt++) {
+      r = tryBpf(BpfCmd.PROG_LOAD, attr);
+    }
+    return r;
+  };
+  // Retries run with a profiler's SIGPROF held back, or they would be interrupted too.
+  return kernelBackend() === realKernel ? withProfilerSignalBlocked(retry) : retry();
 }
 
 export interface ProgLoadRequest {
@@ -129,6 +137,10 @@ export function loadProgram(req: ProgLoadRequest, explain?: (log: string) => str
     if (r.errno === ENOSPC && size < MAX_LOG_SIZE) {
       size *= 4;
       continue;
+    }
+    if (r.errno === EAGAIN) {
+      // Not a verdict: signals kept interrupting the verifier (e.g. a profiler's SIGPROF).
+      throw new SyscallError(r.req, r.errno, `loading program ${req.name} (the verifier was interrupted by a signal ${PROG_LOAD_ATTEMPTS} times in a row)`);
     }
     const text = logText(log);
     const cause = new SyscallError(r.req, r.errno, `loading program ${req.name}`);

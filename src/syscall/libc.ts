@@ -33,15 +33,35 @@ interface Libc {
   eventfd: Fn;
   mount: Fn;
   setsockopt: Fn;
+  sigmask: Fn;
 }
 
 let libc: Libc | undefined;
+
+/**
+ * koffi's own entry point spends 5-8 ms before loading its native module: it
+ * detects the libc flavour by parsing node's ELF headers and probes several
+ * paths. On glibc that module is a fixed path in koffi's platform package,
+ * so require it directly; anything unexpected falls back to the entry point.
+ */
+function requireKoffi(): any {
+  const require = createRequire(import.meta.url);
+  try {
+    const arch = process.arch;
+    const native = require(`@koromix/koffi-linux-${arch}/linux_${arch}/koffi.node`);
+    // The bindings here are written against koffi 3's API.
+    if (typeof native.version === "string" && native.version.startsWith("3.") && typeof native.load === "function") return native;
+  } catch {
+    // musl, another layout or another version: koffi knows best.
+  }
+  return require("koffi");
+}
 
 function load(): Libc {
   if (libc) return libc;
   const numbers = SYSCALL_NUMBERS[process.arch];
   if (!numbers) throw new Error(`tsbpf supports x64 and arm64, not ${process.arch}`);
-  const koffi = createRequire(import.meta.url)("koffi");
+  const koffi = requireKoffi();
   const lib = koffi.load("libc.so.6");
   const sys = (proto: string) => lib.func(proto);
   libc = {
@@ -58,9 +78,34 @@ function load(): Libc {
     eventfd: sys("int eventfd(unsigned int initval, int flags)"),
     setsockopt: sys("int setsockopt(int fd, int level, int optname, const void *optval, unsigned int optlen)"),
     mount: sys("int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)"),
+    sigmask: sys("int pthread_sigmask(int how, const void *set, void *oldset)"),
   };
   (libc as any).numbers = numbers;
   return libc;
+}
+
+const SIGPROF = 27; // the same number on x86-64 and arm64
+const SIG_BLOCK = 0;
+const SIG_SETMASK = 2;
+
+/**
+ * Runs `fn` with SIGPROF blocked on this thread. The verifier gives up with
+ * EAGAIN whenever a signal is pending, and a sampling profiler (node
+ * --cpu-prof) sends one every millisecond or less, so a long verification
+ * could never finish. A blocked SIGPROF is delivered right after; other
+ * signals (Ctrl-C) still interrupt.
+ */
+export function withProfilerSignalBlocked<T>(fn: () => T): T {
+  const l = load();
+  const set = new Uint8Array(128); // sigset_t
+  set[(SIGPROF - 1) >> 3]! |= 1 << ((SIGPROF - 1) & 7);
+  const old = new Uint8Array(128);
+  l.sigmask(SIG_BLOCK, set, old);
+  try {
+    return fn();
+  } finally {
+    l.sigmask(SIG_SETMASK, old, null);
+  }
 }
 
 /** The koffi module, for zero-copy views of mmapped memory. */
