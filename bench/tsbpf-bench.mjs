@@ -92,10 +92,13 @@ async function cmdDrain(path, rounds) {
   const cap = Math.floor(ring.size / (8 + REC_SIZE)) - 64; // room for stray getpid()s, as in the C side
   let bad = 0;
   let next = 0;
-  // Raw: the callback reads the sequence number (low 32 bits) from the view, as the C one does.
-  const raw = (d) => {
-    const s = d[0] | (d[1] << 8) | (d[2] << 16) | (d[3] << 24);
-    if (s !== (next | 0)) bad++;
+  // Raw: consumeRaw hands over offsets into one array over the ring, no view
+  // per record; the callback reads the sequence number's low 32 bits at the
+  // record start and checks ordering, as the C one (on_record) does.
+  const words = ring.words;
+  const raw = (_data, offset) => {
+    const s = words[offset >>> 2] | 0;
+    if (s !== next) bad++;
     next = (s + 1) | 0;
   };
   // Decoded: a plain object per record, as an application would keep it.
@@ -116,7 +119,7 @@ async function cmdDrain(path, rounds) {
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < cap; i++) getpid();
       const t0 = now();
-      const n = ring.consume(cb);
+      const n = mode === "raw" ? ring.consumeRaw(cb) : ring.consume(cb);
       const t1 = now();
       total += n;
       const rate = n / ((t1 - t0) / 1e6);
