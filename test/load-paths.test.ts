@@ -16,6 +16,7 @@ import { realKernel } from "../src/syscall/libc.js";
 import { EAGAIN } from "../src/syscall/errno.js";
 import { SyscallError } from "../src/syscall/syscall-error.js";
 import { BpfCmd } from "../src/syscall/uapi-enums.js";
+import { NO_NEW_OBJECTS, kernelObjects, namesOf, openFdCount, remainingKernelObjects } from "./helpers/kernel.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-load-paths-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,3 +84,20 @@ describe("PROG_LOAD interrupted by signals", () => {
   });
 });
 
+
+describe("destroyAsync", () => {
+  it("detaches the links concurrently and leaves nothing behind", async () => {
+    const fdsBefore = openFdCount();
+    const before = kernelObjects();
+    const obj = BpfObject.open("bpf/bootstrap.bpf.o");
+    obj.load();
+    expect(obj.attach().length).toBe(2);
+    const done = obj.destroyAsync();
+    expect(obj.state).toBe("loaded"); // the links are still detaching
+    await done;
+    expect(obj.state).toBe("destroyed");
+    expect(await remainingKernelObjects(before, namesOf(obj.spec))).toEqual(NO_NEW_OBJECTS);
+    expect(openFdCount()).toBe(fdsBefore);
+    await obj.destroyAsync(); // a second call does nothing
+  });
+});

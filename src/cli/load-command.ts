@@ -108,7 +108,7 @@ export async function loadCommand(argv: string[]): Promise<number> {
   } finally {
     if (heartbeat) clearInterval(heartbeat);
     await forwarder.stop();
-    obj.destroy();
+    await obj.destroyAsync();
     stopTrace();
   }
   process.stderr.write("\ntsbpf: detached and closed everything\n");
