@@ -4,7 +4,7 @@
  * /sys/kernel/debug/tracing when only debugfs is mounted, and sometimes not
  * mounted at all — then tsbpf mounts it, as a root user would by hand.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { NotFoundError, TsbpfError } from "../errors.js";
 import { syscall } from "../syscall/kernel.js";
@@ -45,13 +45,29 @@ export function splitTracepoint(target: string): { category: string; name: strin
   return { category: m[1]!, name: m[2]! };
 }
 
+const idBuffer = Buffer.alloc(32);
+
+/**
+ * An id file's text: one open, one read, one close. readFileSync would add
+ * an fstat (tracefs reports size 0) and a growing-buffer loop, which is most
+ * of an attach's own time in a young process.
+ */
+function readIdFile(path: string): string {
+  const fd = openSync(path, "r");
+  try {
+    return idBuffer.toString("latin1", 0, readSync(fd, idBuffer, 0, idBuffer.length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The id perf_event_open needs for a tracepoint. */
 export function tracepointId(category: string, name: string): number {
   const dir = tracefsDir();
   const path = join(dir, "events", category, name, "id");
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readIdFile(path);
   } catch {
     const catExists = existsSync(join(dir, "events", category));
     throw new NotFoundError(
