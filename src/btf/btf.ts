@@ -122,6 +122,15 @@ export class Btf {
     return this.offsets[id - this.startId]!;
   }
 
+  /**
+   * Byte offset in rawBytes() of every type this blob defines, by id -
+   * startId: typeOffset() for all of them at once. The Btf's own array,
+   * for bulk readers (the C dumper): do not modify it.
+   */
+  typeOffsets(): Uint32Array {
+    return this.offsets;
+  }
+
   /** Drops decoded types, strings and the name index, after rawBytes() was patched in place. */
   invalidate(): void {
     this.typeCache = undefined;

@@ -27,7 +27,8 @@ import { NotFoundError, ObjectFormatError } from "../../errors.js";
 import type { Btf } from "../btf.js";
 import { emitType } from "./emit-types.js";
 import { order } from "./order.js";
-import { DumpState } from "./state.js";
+import { Kind } from "./kinds.js";
+import { DumpState, Order } from "./state.js";
 
 export interface DumpCOptions {
   /**
@@ -85,7 +86,19 @@ export function dumpCBytes(btf: Btf, opts: DumpCOptions = {}): Uint8Array {
         dumpType(d, id);
       }
     } else {
-      for (let id = 1; id < btf.typeCount; id++) dumpType(d, id);
+      const orderState = d.orderState;
+      const w = d.w;
+      const at = d.at;
+      for (let id = 1; id < btf.typeCount; id++) {
+        // Most ids need nothing: already ordered, or functions and variables, which C headers leave out.
+        if (orderState[id] === Order.ORDERED) continue;
+        const kind = (w[at[id]! + 1]! >>> 24) & 0x1f;
+        if (kind === Kind.FUNC || kind === Kind.VAR || kind === Kind.DATASEC || kind === Kind.DECL_TAG) {
+          orderState[id] = Order.ORDERED; // as order() would
+          continue;
+        }
+        dumpType(d, id);
+      }
     }
   } catch (e) {
     // Only malformed BTF recurses without end (a typedef or pointer loop); libbpf would crash.

@@ -8,6 +8,7 @@
 import { ObjectFormatError } from "../../errors.js";
 import { Kind } from "./kinds.js";
 import type { DumpState } from "./state.js";
+import { ascii } from "./writer.js";
 
 /** BPF's pointer size, which is also libbpf's for a 64-bit host's BTF. */
 const PTR_SIZE = 8;
@@ -22,6 +23,8 @@ const MAX_HOLE_BITS = 16 * 1024 * 1024 * 8;
 
 /** Explicit padding types, widest first. */
 const PAD_NAMES = ["long", "int", "short", "char"];
+/** Every padding field's text, `long: 64;` to `char: 0;`, by PAD_NAMES index * 65 + bits (at most 64). */
+const PAD_FIELDS = PAD_NAMES.flatMap((name) => Array.from({ length: 65 }, (_, bits) => ascii(`${name}: ${bits};`)));
 const PAD_BITS = [PTR_SIZE * 8, 32, 16, 8];
 
 /**
@@ -33,18 +36,21 @@ export function emitBitPadding(d: DumpState, id: number, cur: number, next: numb
   if (next - cur > MAX_HOLE_BITS) {
     throw new ObjectFormatError(d.where, 0, `type [${id}] has a ${Math.floor((next - cur) / 8)}-byte hole, too wide to pad (corrupt size or offset?)`);
   }
-  const out = d.out;
   // The widest padding type whose alignment boundary falls inside the hole.
   let i = 0;
   let padBits = 0;
   let newOff = 0;
   for (; i < PAD_BITS.length; i++) {
     padBits = PAD_BITS[i]!;
-    newOff = roundup(cur, padBits);
+    newOff = Math.trunc((cur + padBits - 1) / padBits) * padBits;
     if (newOff <= next) break;
   }
-  if (i === PAD_BITS.length) i--;
-  let padName = PAD_NAMES[i]!;
+  if (i === PAD_BITS.length) i = PAD_BITS.length - 1;
+  // Fields are written at one place (one copy of padField() in the optimised code): the
+  // optional alignment field first, then whole padding units, then the smallest type
+  // that holds the rest.
+  let field = -1;
+  let fieldBits = 0;
   if (newOff > cur && newOff <= next) {
     // An explicit `<type>: 0` is needed when the compiler would not align
     // there by itself, and always after a bitfield (with its bit count).
@@ -53,39 +59,30 @@ export function emitBitPadding(d: DumpState, id: number, cur: number, next: numb
       (newOff === next && roundup(cur, nextAlign * 8) !== newOff) ||
       (newOff !== next && next - newOff <= newOff - cur)
     ) {
-      out.newlineIndent(lvl);
-      out.text(padName);
-      out.text(": ");
-      out.num(inBitfield ? newOff - cur : 0);
-      out.byte(59);
+      field = i;
+      fieldBits = inBitfield ? newOff - cur : 0;
     }
     cur = newOff;
   }
-  // Whole padding units, then the smallest type that holds the rest.
-  while (cur !== next) {
+  for (;;) {
+    if (field >= 0) padField(d, lvl, field, fieldBits);
+    if (cur === next) break;
     const bits = Math.min(next - cur, padBits);
-    if (bits === padBits) {
-      out.newlineIndent(lvl);
-      out.text(padName);
-      out.text(": ");
-      out.num(padBits);
-      out.byte(59);
-      cur += bits;
-      continue;
+    if (bits !== padBits) {
+      // The narrowest type that holds `bits`, every comparison made every time (see Writer.name).
+      i = 3 - (bits > 8 ? 1 : 0) - (bits > 16 ? 1 : 0) - (bits > 32 ? 1 : 0);
+      padBits = PAD_BITS[i]!;
     }
-    for (let j = PAD_BITS.length - 1; j >= 0; j--) {
-      padName = PAD_NAMES[j]!;
-      padBits = PAD_BITS[j]!;
-      if (padBits < bits) continue;
-      out.newlineIndent(lvl);
-      out.text(padName);
-      out.text(": ");
-      out.num(bits);
-      out.byte(59);
-      cur += bits;
-      break;
-    }
+    field = i;
+    fieldBits = bits;
+    cur += bits;
   }
+}
+
+/** One line of padding: `<PAD_NAMES[i]>: <bits>;`. */
+function padField(d: DumpState, lvl: number, i: number, bits: number): void {
+  d.out.newlineIndent(lvl);
+  d.out.bytes(PAD_FIELDS[i * 65 + bits]!);
 }
 
 /** Whether the layout needs __attribute__((packed)): a misaligned member or an odd total size. */
@@ -96,8 +93,11 @@ export function isStructPacked(d: DumpState, id: number): boolean {
   const vlen = info & 0xffff;
   const kflag = info >>> 31 === 1;
   let maxAlign = 1;
+  const alignCache = d.alignCache;
   for (let i = 0, m = p + 3; i < vlen; i++, m += 3) {
-    const align = alignOf(d, w[m + 1]!);
+    const t = w[m + 1]!;
+    let align = alignCache[t]!;
+    if (align === UNSET) align = alignOf(d, t);
     const raw = w[m + 2]!;
     const bitSize = kflag ? raw >>> 24 : 0;
     const off = kflag ? raw & 0xffffff : raw;
@@ -107,86 +107,115 @@ export function isStructPacked(d: DumpState, id: number): boolean {
   return w[p + 2]! % maxAlign !== 0;
 }
 
-/** libbpf's btf__align_of, memoised: natural alignment, 1 for a packed struct, -EINVAL for no layout. */
+/**
+ * libbpf's btf__align_of, memoised: natural alignment, 1 for a packed
+ * struct, -EINVAL for no layout. One function that calls itself (rather
+ * than a cache in front of a worker): V8 never inlines a function into
+ * itself, but would inline a pair of mutually recursive ones into each
+ * other, making the optimised code several times bigger.
+ */
 export function alignOf(d: DumpState, id: number): number {
-  let a = d.alignCache[id]!;
+  const alignCache = d.alignCache;
+  let a = alignCache[id]!;
   if (a !== UNSET) return a;
-  a = computeAlign(d, id);
-  d.alignCache[id] = a;
-  return a;
-}
-
-function computeAlign(d: DumpState, id: number): number {
-  if (id === 0) return -EINVAL;
   const w = d.w;
   const p = d.at[id]!;
-  const info = w[p + 1]!;
-  switch ((info >>> 24) & 0x1f) {
+  const info = id === 0 ? 0 : w[p + 1]!;
+  switch (id === 0 ? 0 : (info >>> 24) & 0x1f) {
     case Kind.INT:
     case Kind.ENUM:
     case Kind.ENUM64:
     case Kind.FLOAT:
-      return Math.min(PTR_SIZE, w[p + 2]!);
+      a = Math.min(PTR_SIZE, w[p + 2]!);
+      break;
     case Kind.PTR:
-      return PTR_SIZE;
+      a = PTR_SIZE;
+      break;
     case Kind.TYPEDEF:
     case Kind.VOLATILE:
     case Kind.CONST:
     case Kind.RESTRICT:
     case Kind.TYPE_TAG:
-      return alignOf(d, w[p + 2]!);
+      a = alignOf(d, w[p + 2]!);
+      break;
     case Kind.ARRAY:
-      return alignOf(d, w[p + 3]!);
+      a = alignOf(d, w[p + 3]!);
+      break;
     case Kind.STRUCT:
     case Kind.UNION: {
       const vlen = info & 0xffff;
       const kflag = info >>> 31 === 1;
       let maxAlign = 1;
+      let decided = false;
       for (let i = 0, m = p + 3; i < vlen; i++, m += 3) {
-        const align = alignOf(d, w[m + 1]!);
-        if (align <= 0) return align;
+        const t = w[m + 1]!;
+        let align = alignCache[t]!;
+        if (align === UNSET) align = alignOf(d, t);
+        if (align <= 0) {
+          a = align;
+          decided = true;
+          break;
+        }
         if (align > maxAlign) maxAlign = align;
         const raw = w[m + 2]!;
         // A member off its natural alignment means the struct is packed.
-        if ((kflag ? raw >>> 24 : 0) === 0 && (kflag ? raw & 0xffffff : raw) % (8 * align) !== 0) return 1;
+        if ((kflag ? raw >>> 24 : 0) === 0 && (kflag ? raw & 0xffffff : raw) % (8 * align) !== 0) {
+          a = 1;
+          decided = true;
+          break;
+        }
       }
-      if (w[p + 2]! % maxAlign !== 0) return 1;
-      return maxAlign;
+      if (!decided) a = w[p + 2]! % maxAlign !== 0 ? 1 : maxAlign;
+      break;
     }
     default:
-      return -EINVAL;
+      a = -EINVAL;
   }
+  alignCache[id] = a;
+  return a;
 }
 
-/** libbpf's btf__resolve_size: a negative errno when there is no size. */
-export function resolveSize(d: DumpState, id: number): number {
+/**
+ * The bytes a member of type `id` takes, memoised: libbpf's
+ * btf__resolve_size, 0 where that fails (its negative errno). One function,
+ * for one optimised copy.
+ */
+export function memberSize(d: DumpState, id: number): number {
+  const cached = d.sizeCache[id]!;
+  if (cached >= 0) return cached;
   const w = d.w;
+  let t = id;
   let nelems = 1;
-  for (let i = 0; i < MAX_RESOLVE_DEPTH && id !== 0; i++) {
-    const p = d.at[id]!;
-    switch ((w[p + 1]! >>> 24) & 0x1f) {
-      case Kind.INT: case Kind.STRUCT: case Kind.UNION: case Kind.ENUM: case Kind.ENUM64: case Kind.DATASEC: case Kind.FLOAT: {
-        const size = w[p + 2]!;
-        if (nelems && size > Math.floor(0xffffffff / nelems)) return -E2BIG;
-        return nelems * size;
-      }
-      case Kind.PTR:
-        return nelems * PTR_SIZE;
-      case Kind.TYPEDEF: case Kind.VOLATILE: case Kind.CONST: case Kind.RESTRICT: case Kind.VAR: case Kind.DECL_TAG: case Kind.TYPE_TAG:
-        id = w[p + 2]!;
+  let size = -EINVAL;
+  for (let i = 0; i < MAX_RESOLVE_DEPTH && t !== 0; i++) {
+    const p = d.at[t]!;
+    const kind = (w[p + 1]! >>> 24) & 0x1f;
+    if (kind === Kind.INT || kind === Kind.STRUCT || kind === Kind.UNION || kind === Kind.ENUM || kind === Kind.ENUM64 || kind === Kind.DATASEC || kind === Kind.FLOAT) {
+      const s = w[p + 2]!;
+      size = nelems && s > Math.floor(0xffffffff / nelems) ? -E2BIG : nelems * s;
+      break;
+    }
+    if (kind === Kind.PTR) {
+      size = nelems * PTR_SIZE;
+      break;
+    }
+    if (kind === Kind.TYPEDEF || kind === Kind.VOLATILE || kind === Kind.CONST || kind === Kind.RESTRICT || kind === Kind.VAR || kind === Kind.DECL_TAG || kind === Kind.TYPE_TAG) {
+      t = w[p + 2]!;
+    } else if (kind === Kind.ARRAY) {
+      const n = w[p + 5]!;
+      if (nelems && n > Math.floor(0xffffffff / nelems)) {
+        size = -E2BIG;
         break;
-      case Kind.ARRAY: {
-        const n = w[p + 5]!;
-        if (nelems && n > Math.floor(0xffffffff / nelems)) return -E2BIG;
-        nelems *= n;
-        id = w[p + 3]!;
-        break;
       }
-      default:
-        return -EINVAL;
+      nelems *= n;
+      t = w[p + 3]!;
+    } else {
+      break; // -EINVAL
     }
   }
-  return -EINVAL;
+  size = Math.max(0, size);
+  d.sizeCache[id] = size;
+  return size;
 }
 
 /** C's roundup() on ints, truncating division included (only malformed BTF gives a non-positive y). */

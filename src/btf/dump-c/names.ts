@@ -8,6 +8,12 @@
 import { hashCString } from "../name-index.js";
 import { Kind } from "./kinds.js";
 import type { DumpState } from "./state.js";
+import { ascii } from "./writer.js";
+
+const STRUCT = ascii("struct");
+const UNION = ascii("union");
+const ENUM = ascii("enum");
+const NOTHING = ascii("");
 
 /**
  * How often each name has been used, keyed by the name's bytes in the
@@ -34,21 +40,31 @@ export class NameCounter {
     this.mask = size - 1;
   }
 
-  /** Counts one more use of the string at `pos` and returns the uses so far. */
-  bump(pos: number): number {
+  /** Counts one more use of the string at `pos`, whose hashCString() is `h`; returns the uses so far. */
+  bumpHashed(pos: number, h: number): number {
     const strs = this.strs;
-    const h = hashCString(strs, pos);
-    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
-      const q = this.at[i]!;
-      if (q === -1) {
-        this.at[i] = pos;
-        this.hashes[i] = h;
-        this.counts[i] = 1;
-        if (++this.used * 2 > this.at.length) this.grow();
-        return 1;
-      }
-      if (this.hashes[i] === h && (q === pos || sameCString(strs, q, pos))) return ++this.counts[i]!;
+    const at = this.at;
+    const hashes = this.hashes;
+    const mask = this.mask;
+    // New names and repeats leave the loop the same way and share the
+    // update: code that only the first repeat would run is code V8 has
+    // not seen, and deoptimises on (the first repeat comes late).
+    let i = h & mask;
+    for (;;) {
+      const q = at[i]!;
+      if (q === -1) break;
+      const samePos = q === pos;
+      if (hashes[i] === h && (samePos || sameCString(strs, q, pos))) break;
+      i = (i + 1) & mask;
     }
+    const count = this.counts[i]! + 1;
+    this.counts[i] = count;
+    if (count === 1) {
+      at[i] = pos;
+      hashes[i] = h;
+      if (++this.used * 2 > at.length) this.grow();
+    }
+    return count;
   }
 
   private grow(): void {
@@ -80,42 +96,58 @@ function sameCString(s: Uint8Array, a: number, b: number): boolean {
 /** Assigns `id` its `___N` suffix the first time its name is written (libbpf's btf_dump_resolve_name). */
 export function resolveName(d: DumpState, id: number, names: NameCounter): void {
   if (d.nameResolved[id]) return;
-  const off = d.nameOff(id);
+  const w = d.w;
+  const p = d.at[id]!;
+  const off = w[p]!;
   if (off === 0) return;
   d.nameResolved[id] = 1;
-  const kind = d.kind(id);
+  const info = w[p + 1]!;
+  const kind = (info >>> 24) & 0x1f;
   // Forward declarations and empty enums may repeat without clashing.
-  if (kind === Kind.FWD || (kind === Kind.ENUM && d.vlen(id) === 0)) return;
-  const dup = names.bump(d.strStart + off);
-  if (dup > 1) d.nameDup[id] = dup;
+  if (kind === Kind.FWD || (kind === Kind.ENUM && (info & 0xffff) === 0)) return;
+  const pos = d.strStart + off;
+  const dup = names.bumpHashed(pos, hashCString(d.strs, pos));
+  d.nameDup[id] = dup > 1 ? dup : 0;
 }
 
-export function writeResolvedName(d: DumpState, id: number): void {
-  d.writeString(d.nameOff(id));
-  const dup = d.nameDup[id]!;
-  if (dup) {
-    d.out.text("___");
-    d.out.num(dup);
-  }
-}
-
-/** A struct / union / enum / fwd tag, made unique. */
-export function writeTypeName(d: DumpState, id: number): void {
+/** A struct / union / enum / fwd tag, made unique, after `lead` (a space, or 0 for nothing). */
+export function writeTypeName(d: DumpState, id: number, lead: number): void {
   resolveName(d, id, d.typeNames);
-  writeResolvedName(d, id);
+  d.out.name(d.strs, d.strStart + d.w[d.at[id]!]!, d.nameDup[id]!, lead);
 }
 
 /** `struct foo` / `union foo` (just the keyword when anonymous), for a forward declaration or a reference. */
 export function emitStructFwd(d: DumpState, id: number): void {
-  d.out.text(d.kind(id) === Kind.STRUCT ? "struct" : "union");
-  if (d.nameOff(id) !== 0) {
-    d.out.byte(32);
-    writeTypeName(d, id);
-  }
+  const w = d.w;
+  const p = d.at[id]!;
+  d.out.bytes(((w[p + 1]! >>> 24) & 0x1f) === Kind.STRUCT ? STRUCT : UNION);
+  if (w[p]! !== 0) writeTypeName(d, id, 32);
+}
+
+/** The keyword before a base type's name in a declaration, by kind (| kind_flag << 5: a FWD's says union). */
+const KEYWORDS: Uint8Array[] = [];
+for (let k = 0; k < 64; k++) KEYWORDS[k] = NOTHING;
+KEYWORDS[Kind.STRUCT] = KEYWORDS[Kind.STRUCT | 32] = KEYWORDS[Kind.FWD] = STRUCT;
+KEYWORDS[Kind.UNION] = KEYWORDS[Kind.UNION | 32] = KEYWORDS[Kind.FWD | 32] = UNION;
+KEYWORDS[Kind.ENUM] = KEYWORDS[Kind.ENUM | 32] = KEYWORDS[Kind.ENUM64] = KEYWORDS[Kind.ENUM64 | 32] = ENUM;
+
+/**
+ * How a declaration names its base type `id` (of kind `kind`): `struct
+ * foo`, `union foo` (also for a FWD), `enum foo`, a typedef's name, or an
+ * int's or float's, which never get a suffix. One path for all of them.
+ */
+export function emitBaseName(d: DumpState, id: number, kind: number): void {
+  const w = d.w;
+  const p = d.at[id]!;
+  const plain = kind === Kind.INT || kind === Kind.FLOAT;
+  const typedef = kind === Kind.TYPEDEF;
+  if (!plain) resolveName(d, id, typedef ? d.identNames : d.typeNames);
+  d.out.bytes(KEYWORDS[kind | ((w[p + 1]! >>> 31) << 5)]!);
+  d.out.name(d.strs, d.strStart + w[p]!, plain ? 0 : d.nameDup[id]!, plain || typedef ? 0 : 32);
 }
 
 /** A BTF_KIND_FWD: `struct foo` or, with kind_flag, `union foo`. */
 export function emitFwdDef(d: DumpState, id: number): void {
-  d.out.text(d.w[d.at[id]! + 1]! >>> 31 ? "union " : "struct ");
-  writeTypeName(d, id);
+  d.out.bytes(d.w[d.at[id]! + 1]! >>> 31 ? UNION : STRUCT);
+  writeTypeName(d, id, 32);
 }

@@ -21,6 +21,12 @@ export interface Records {
   strStart: number;
   /** Size of the raw BTF, the whole chain. */
   btfBytes: number;
+  /**
+   * For BTF without a base, `at` is left for markReferenced() to fill from
+   * these (Btf.typeOffsets()) in its own walk: one pass over the types
+   * instead of two.
+   */
+  byteOffsets: Uint32Array | undefined;
 }
 
 /** Reads `btf` (and its bases) into one record array and one string space. */
@@ -32,11 +38,14 @@ export function loadRecords(btf: Btf): Records {
   let w: Uint32Array;
   let strs: Uint8Array;
   let strStart: number;
+  let byteOffsets: Uint32Array | undefined;
   if (chain.length === 1) {
     const raw = btf.rawBytes();
     w = new Uint32Array(raw.buffer, raw.byteOffset, raw.byteLength >>> 2);
-    indexRecords(btf, w, BTF_HEADER_SIZE >>> 2, at);
-    strs = raw;
+    byteOffsets = btf.typeOffsets();
+    // A plain Uint8Array even when raw is a Buffer: the writer copies names and its own
+    // constants with one loop, which V8 keeps fast only while it sees a single array class.
+    strs = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
     strStart = BTF_HEADER_SIZE + typeSectionLength(raw);
   } else {
     // Split BTF: ids and string offsets continue across the chain, so
@@ -58,7 +67,7 @@ export function loadRecords(btf: Btf): Records {
       const typeLen = typeSectionLength(raw);
       const own = new Uint32Array(raw.buffer, raw.byteOffset + BTF_HEADER_SIZE, typeLen >>> 2);
       w.set(own, wordAt);
-      indexRecords(b, w, wordAt, at);
+      indexRecords(b, wordAt, at);
       wordAt += own.length;
       strs.set(raw.subarray(BTF_HEADER_SIZE + typeLen), strAt);
       strAt += raw.byteLength - BTF_HEADER_SIZE - typeLen;
@@ -67,35 +76,16 @@ export function loadRecords(btf: Btf): Records {
   }
   let btfBytes = 0;
   for (const b of chain) btfBytes += b.rawBytes().byteLength;
-  return { w, at, strs, strStart, btfBytes };
+  return { w, at, strs, strStart, btfBytes, byteOffsets };
 }
 
-/** Words in a type record after its 3-word header: a fixed part, and per vlen entry; by kind. */
-const EXTRA_WORDS = new Uint8Array(32);
-const VLEN_WORDS = new Uint8Array(32);
-EXTRA_WORDS[Kind.INT] = EXTRA_WORDS[Kind.VAR] = EXTRA_WORDS[Kind.DECL_TAG] = 1;
-EXTRA_WORDS[Kind.ARRAY] = 3;
-VLEN_WORDS[Kind.STRUCT] = VLEN_WORDS[Kind.UNION] = VLEN_WORDS[Kind.DATASEC] = VLEN_WORDS[Kind.ENUM64] = 3;
-VLEN_WORDS[Kind.ENUM] = VLEN_WORDS[Kind.FUNC_PROTO] = 2;
-
-/**
- * Fills at[id] with the word index of each of `btf`'s own records in `w`,
- * where its type section starts at word `first`. One walk over the records
- * (Btf.parse validated them) is far cheaper than a typeOffset() call per
- * type; the last offset is checked against typeOffset() all the same.
- */
-function indexRecords(btf: Btf, w: Uint32Array, first: number, at: Uint32Array): void {
-  let p = first;
-  for (let id = btf.startId; id < btf.typeCount; id++) {
-    at[id] = p;
-    const info = w[p + 1]!;
-    const kind = (info >>> 24) & 0x1f;
-    p += 3 + EXTRA_WORDS[kind]! + VLEN_WORDS[kind]! * (info & 0xffff);
-  }
-  const last = btf.typeCount - 1;
-  if (last >= btf.startId && at[last] !== first + ((btf.typeOffset(last) - BTF_HEADER_SIZE) >>> 2)) {
-    for (let id = btf.startId; id < btf.typeCount; id++) at[id] = first + ((btf.typeOffset(id) - BTF_HEADER_SIZE) >>> 2);
-  }
+/** Fills at[id] with the word index of each of `btf`'s own records, its type section starting at word `first`. */
+function indexRecords(btf: Btf, first: number, at: Uint32Array): void {
+  // Btf.parse found every record already: its byte offsets count from the header.
+  const offs = btf.typeOffsets();
+  const base = first - (BTF_HEADER_SIZE >>> 2);
+  const startId = btf.startId;
+  for (let i = 0; i < offs.length; i++) at[startId + i] = base + (offs[i]! >>> 2);
 }
 
 /** type_len from a normalised BTF blob's header (types start right after it). */
@@ -107,30 +97,33 @@ function typeSectionLength(raw: Uint8Array): number {
  * Sets ref[t] for every type referenced from another type. An anonymous
  * enum nobody refers to is a top-level block of constants and must be
  * emitted on its own; one that is referenced is written inline where it is
- * used. Returns upper bounds of the names each namespace will count.
+ * used. Also checks every type reference (Btf.parse checks records and
+ * names, not references). Returns upper bounds of the names each namespace
+ * will count.
  */
-export function markReferenced(w: Uint32Array, at: Uint32Array, n: number, ref: Uint8Array, where: string): { tags: number; idents: number } {
-  // Upper bounds of the names each namespace will count, to size the counters.
+export function markReferenced(records: Records, n: number, ref: Uint8Array, where: string): { tags: number; idents: number } {
+  const { w, at, byteOffsets } = records;
+  // Without a base, at[] is filled here (see Records.byteOffsets); ids start at 1.
+  const offs = byteOffsets ?? at;
+  const shift = byteOffsets ? 2 : 0;
+  const first = byteOffsets ? 1 : 0;
   let tags = 0;
   let idents = 0;
   for (let id = 1; id < n; id++) {
-    const p = at[id]!;
+    const p = offs[id - first]! >>> shift;
+    at[id] = p;
     const info = w[p + 1]!;
     const vlen = info & 0xffff;
+    let t: number;
+    // One switch per type (the loop runs ~127k times on vmlinux, mostly before V8 optimises it).
     switch ((info >>> 24) & 0x1f) {
-      case Kind.INT: case Kind.STRUCT: case Kind.UNION: case Kind.FWD:
+      case Kind.INT: case Kind.FWD:
         tags++;
         break;
       case Kind.ENUM: case Kind.ENUM64:
         tags++;
         idents += vlen;
         break;
-      default:
-        break;
-    }
-    // Btf.parse checks records and names, not type references: check them here, once.
-    let t: number;
-    switch ((info >>> 24) & 0x1f) {
       case Kind.TYPEDEF:
         idents++;
         if ((t = w[p + 2]!) >= n) badRef(where, at, id, t);
@@ -147,16 +140,17 @@ export function markReferenced(w: Uint32Array, at: Uint32Array, n: number, ref: 
         ref[t] = 1;
         break;
       case Kind.STRUCT: case Kind.UNION:
-        for (let i = 0, m = p + 3; i < vlen; i++, m += 3) {
-          if ((t = w[m + 1]!) >= n) badRef(where, at, id, t);
+        tags++;
+        for (let i = 0, m = p + 4; i < vlen; i++, m += 3) {
+          if ((t = w[m]!) >= n) badRef(where, at, id, t);
           ref[t] = 1;
         }
         break;
       case Kind.FUNC_PROTO:
         if ((t = w[p + 2]!) >= n) badRef(where, at, id, t);
         // The return type does not count as a reference (libbpf's rule).
-        for (let i = 0, m = p + 3; i < vlen; i++, m += 2) {
-          if ((t = w[m + 1]!) >= n) badRef(where, at, id, t);
+        for (let i = 0, m = p + 4; i < vlen; i++, m += 2) {
+          if ((t = w[m]!) >= n) badRef(where, at, id, t);
           ref[t] = 1;
         }
         break;

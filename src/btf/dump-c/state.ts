@@ -36,6 +36,8 @@ export class DumpState {
   /** The `___N` suffix a clashing name got, 0 for none. */
   readonly nameDup: Uint32Array;
   readonly alignCache: Int32Array;
+  /** memberSize() per type, -1 until computed. */
+  readonly sizeCache: Int32Array;
   /** struct/union/enum tags seen; typedefs and enumerators share a second namespace, as in C. */
   readonly typeNames: NameCounter;
   readonly identNames: NameCounter;
@@ -52,6 +54,32 @@ export class DumpState {
   readonly frameStart: number[] = [];
   readonly frameCnt: number[] = [];
   frameTop = 0;
+
+  /**
+   * Declarator cache, per type id, for named declarations (members,
+   * typedefs): once a type's declarator has been written, its text around
+   * the name is fixed (names are resolved on first use), so later uses copy
+   * it from the output. declPre/declPreLen: where the text before the name
+   * is (declPre -1: not cached yet, -2: never, as the chain holds an inline
+   * definition or a kind C cannot declare); declSpace: 1 when a space comes
+   * before the name; declSuf/declSufLen: the text after it (`[4]`,
+   * `)(int)`).
+   */
+  readonly declPre: Int32Array;
+  readonly declPreLen: Int32Array;
+  readonly declSuf: Int32Array;
+  readonly declSufLen: Int32Array;
+  readonly declSpace: Uint8Array;
+  /** The same for abstract declarators (no name): where the whole text is. */
+  readonly anonAt: Int32Array;
+  readonly anonLen: Int32Array;
+  /** Counts inline definitions written in declarators (they depend on indentation and bump enumerator names). */
+  inlineDefs = 0;
+  /** The frame whose name position is being recorded, and where its name went. */
+  recFrame = -1;
+  nameAt = -1;
+  nameEnd = -1;
+  nameSpace = 0;
 
   constructor(
     btf: Btf,
@@ -73,32 +101,23 @@ export class DumpState {
     this.nameResolved = new Uint8Array(n);
     this.nameDup = new Uint32Array(n);
     this.alignCache = new Int32Array(n).fill(UNSET);
+    this.sizeCache = new Int32Array(n).fill(-1);
+    this.declPre = new Int32Array(n).fill(-1);
+    this.declPreLen = new Int32Array(n);
+    this.declSuf = new Int32Array(n);
+    this.declSufLen = new Int32Array(n);
+    this.declSpace = new Uint8Array(n);
+    this.anonAt = new Int32Array(n).fill(-1);
+    this.anonLen = new Int32Array(n);
     // void is always defined.
     this.orderState[0] = Order.ORDERED;
     this.emitState[0] = Emit.EMITTED;
-    const names = markReferenced(this.w, this.at, n, this.referenced, this.where);
+    const names = markReferenced(records, n, this.referenced, this.where);
     this.typeNames = new NameCounter(this.strs, names.tags);
     this.identNames = new NameCounter(this.strs, names.idents);
   }
 
-  // ---- raw record access ----
-
-  kind(id: number): number {
-    return id === 0 ? 0 : (this.w[this.at[id]! + 1]! >>> 24) & 0x1f;
-  }
-
-  vlen(id: number): number {
-    return this.w[this.at[id]! + 1]! & 0xffff;
-  }
-
-  nameOff(id: number): number {
-    return id === 0 ? 0 : this.w[this.at[id]!]!;
-  }
-
-  /** size or type: the third word of the record. */
-  sizeOrType(id: number): number {
-    return this.w[this.at[id]! + 2]!;
-  }
+  // ---- strings (the hot paths read records and copy names inline; see Writer.name) ----
 
   /** The string at `off` as a map key (latin1: one char per byte, cheap and exact for equality). */
   key(off: number): string {
@@ -112,13 +131,5 @@ export class DumpState {
     const at = this.strStart + off;
     for (let i = 0; i < ascii.length; i++) if (strs[at + i] !== ascii.charCodeAt(i)) return false;
     return strs[at + ascii.length] === 0;
-  }
-
-  isEmptyString(off: number): boolean {
-    return this.strs[this.strStart + off] === 0;
-  }
-
-  writeString(off: number): void {
-    this.out.cstr(this.strs, this.strStart + off);
   }
 }
