@@ -214,6 +214,18 @@ describe("struct event (bootstrap's), from bpf/ringbuf_test.bpf.o", () => {
     });
   });
 
+  it("decodes at an offset of a larger array, with the same bounds", () => {
+    const ring = new Uint8Array(8 + 176 * 2);
+    ring.set(eventBytes(3, "bash", "/usr/bin/bash"), 8);
+    ring.set(eventBytes(4, "node", "/usr/bin/node"), 8 + 176);
+    const inner = ring.subarray(8); // byteOffset 8: offsets are relative to the view
+    expect(decode.at(ring, 8)).toEqual(decode(ring.subarray(8, 8 + 168)));
+    expect(decode.at(inner, 176)).toEqual(decode(ring.subarray(8 + 176, 8 + 176 + 168)));
+    expect(decode.at(inner, 176).comm).toBe("node");
+    expect(() => decode.at(inner, 176 + 9)).toThrow(RangeError);
+    expect(() => decode.at(ring, -1)).toThrow(RangeError);
+  });
+
   it("micro-benchmark: objects per second (printed, not asserted)", () => {
     // 4096 distinct records in one buffer, as they would sit in a ring.
     const N = 4096;

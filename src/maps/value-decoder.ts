@@ -54,6 +54,11 @@ export interface DecoderOptions {
 /** A compiled decoder: bytes (at least `size` of them) in, a fresh plain value out. */
 export interface Decoder<T = Record<string, unknown>> {
   (data: Uint8Array): T;
+  /**
+   * Decodes the value at `data[offset..]`, without a view of it first: what
+   * a RingBuffer.consumeRaw() callback gets is the whole ring and an offset.
+   */
+  at(data: Uint8Array, offset: number): T;
   /** Bytes the type occupies; shorter input throws a RangeError. */
   readonly size: number;
   /** The type's id in the BTF it was made from. */
@@ -80,16 +85,22 @@ export function makeDecoder<T = Record<string, unknown>>(btf: Btf, type: number 
     `"use strict";`,
     ...c.decls,
     `let lastBuffer = null, dv = null, u8 = null, bytes = null;`,
-    `return function decode(data) {`,
-    `  if (data.byteLength < ${size}) throw new RangeError(${jsString(`need ${size} bytes to decode ${describe(btf, typeId)}, got `)} + data.byteLength);`,
+    `function decodeAt(data, offset) {`,
+    `  if (!(offset >= 0 && offset + ${size} <= data.byteLength)) throw new RangeError(${jsString(`need ${size} bytes to decode ${describe(btf, typeId)} at offset `)} + offset + " of " + data.byteLength);`,
     `  const buffer = data.buffer;`,
     `  if (buffer !== lastBuffer) { lastBuffer = buffer; dv = new DataView(buffer); u8 = new Uint8Array(buffer); bytes = Buffer.from(buffer); }`,
-    `  const o = data.byteOffset;`,
+    `  const o = data.byteOffset + offset;`,
     `  return ${body};`,
-    `};`,
+    `}`,
+    `function decode(data) {`,
+    `  if (data.byteLength < ${size}) throw new RangeError(${jsString(`need ${size} bytes to decode ${describe(btf, typeId)}, got `)} + data.byteLength);`,
+    `  return decodeAt(data, 0);`,
+    `}`,
+    `decode.at = decodeAt;`,
+    `return decode;`,
   ].join("\n");
-  const factory = new Function("h", "Buffer", source) as (h: unknown[], b: typeof Buffer) => (data: Uint8Array) => T;
-  const decode = factory(c.helpers, Buffer) as Decoder<T>;
+  const factory = new Function("h", "Buffer", source) as (h: unknown[], b: typeof Buffer) => Decoder<T>;
+  const decode = factory(c.helpers, Buffer);
   Object.defineProperties(decode, {
     size: { value: size },
     typeId: { value: typeId },
