@@ -63,7 +63,7 @@ const libbpf = (...args) => json(BIN, args);
 
 /** The fields of a drain result that belong to one mode. */
 function pick(result, mode) {
-  return Object.fromEntries(Object.entries(result).filter(([k]) => k.startsWith(`${mode}_`)));
+  return Object.fromEntries(Object.entries(result).filter(([k]) => k === `${mode}_per_s` || k === `${mode}_first_per_s`));
 }
 
 function median(v) {
@@ -187,11 +187,20 @@ async function main() {
     // Each tsbpf mode in a process of its own, as each C measurement is.
     const tRaw = tsbpf("drain", RING, String(N.drain), "raw");
     const tDecoded = tsbpf("drain", RING, String(N.drain), "decoded");
-    const t = { ...tRaw, ...pick(tDecoded, "decoded"), dropped: tRaw.dropped + tDecoded.dropped, out_of_order: tRaw.out_of_order + tDecoded.out_of_order };
+    const tNumber = tsbpf("drain", RING, String(N.drain), "decoded_number");
+    const runs = [tRaw, tDecoded, tNumber];
+    const t = {
+      ...tRaw,
+      ...pick(tDecoded, "decoded"),
+      ...pick(tNumber, "decoded_number"),
+      dropped: runs.reduce((n, r) => n + r.dropped, 0),
+      out_of_order: runs.reduce((n, r) => n + r.out_of_order, 0),
+    };
     const M = 1e6;
     metric("ringbuf.drain.raw", t.raw_per_s / M, l.records_per_s / M, "M records/s", "higher", { ratio: 0.5 }, `median of rounds, ${l.records_per_round} records each`);
     metric("ringbuf.drain.raw.first", t.raw_first_per_s / M, l.first_per_s / M, "M records/s", "higher", undefined, "first fill: includes faulting in the fresh mapping");
     metric("ringbuf.drain.decoded", t.decoded_per_s / M, l.records_per_s / M, "M objects/s", "higher", { abs: 5 }, "libbpf column: raw C struct access");
+    metric("ringbuf.drain.decoded.number", t.decoded_number_per_s / M, l.records_per_s / M, "M objects/s", "higher", undefined, 'decoder option int64: "number" (no BigInt per u64 field)');
     metric("ringbuf.drain.dropped", t.dropped + t.out_of_order, l.dropped + l.out_of_order, "records", "lower", { zero: true }, "dropped + out of order");
     log(`ringbuf.stream: ${N.stream} records from a live getpid() producer`);
     const ls = libbpf("stream", RING, String(N.stream));

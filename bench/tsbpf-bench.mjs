@@ -4,7 +4,7 @@
 // process per measurement, exactly like the C side.
 //
 //   node bench/tsbpf-bench.mjs load <obj> <iters> [attach]
-//   node bench/tsbpf-bench.mjs drain <obj> <rounds> [raw|decoded|both]
+//   node bench/tsbpf-bench.mjs drain <obj> <rounds> [raw|decoded|decoded_number|both]
 //   node bench/tsbpf-bench.mjs stream <obj> <records> <spin-binary>
 //   node bench/tsbpf-bench.mjs rss <obj>
 //   node bench/tsbpf-bench.mjs dumpc            vmlinux BTF → C header on stdout
@@ -87,7 +87,9 @@ async function cmdDrain(path, rounds, only = "both") {
   obj.load();
   const links = obj.attach();
   const ring = new RingBuffer(obj.map("rb"));
-  const decode = makeDecoder(obj.spec.btf.btf, "bench_rec");
+  // "decoded_number": the decoder's int64: "number" option (u64 fields as
+  // numbers, exact below 2^53): no BigInt per field.
+  const decode = makeDecoder(obj.spec.btf.btf, "bench_rec", only === "decoded_number" ? { int64: "number" } : {});
   const cap = Math.floor(ring.size / (8 + REC_SIZE)) - 64; // room for stray getpid()s, as in the C side
   let bad = 0;
   let next = 0;
@@ -115,7 +117,7 @@ async function cmdDrain(path, rounds, only = "both") {
   let total = 0;
   // One mode per process measures each callback shape alone: after a raw
   // drain, consume()'s shared loop has seen two callbacks and inlines neither.
-  const modes = [["raw", raw], ["decoded", decoded]].filter(([m]) => only === "both" || only === m);
+  const modes = [["raw", raw], ["decoded", decoded], ["decoded_number", decoded]].filter(([m]) => (only === "both" && m !== "decoded_number") || only === m);
   for (const [mode, cb] of modes) {
     const rates = [];
     let first;

@@ -153,6 +153,24 @@ describe("makeDecoder (clang as the oracle)", () => {
     expect(v.name).toEqual(new Uint8Array([99, 111, 109, 109, 0, 0, 90, 0]));
   });
 
+  it("int64: number equals Number() of the exact bigint, for random bytes", () => {
+    const exact = makeDecoder(btf, "all");
+    const approx = makeDecoder(btf, "all", { int64: "number" });
+    const buf = new Uint8Array(bytes.byteLength);
+    let checked = 0;
+    for (let round = 0; round < 2000; round++) {
+      for (let i = 0; i < buf.length; i++) buf[i] = (Math.random() * 256) | 0;
+      const e = exact(buf) as Record<string, unknown>;
+      const a = approx(buf) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(e)) {
+        if (typeof v !== "bigint" || v > 2n ** 64n || v < -(2n ** 63n)) continue; // 64-bit fields (not int128)
+        expect(a[k], k).toBe(Number(v));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(2000);
+  });
+
   it("decodes non-struct types, and refuses what has no layout", () => {
     const inner = makeDecoder(btf, "struct inner");
     expect(inner.size).toBe(4);

@@ -203,10 +203,12 @@ class Compiler {
         return `dv.get${signed ? "Int" : "Uint"}16(${off}, true)`;
       case 4:
         return `dv.get${signed ? "Int" : "Uint"}32(${off}, true)`;
-      case 8: {
-        const e = `dv.getBig${signed ? "Int" : "Uint"}64(${off}, true)`;
-        return this.opts.int64 === "number" ? `Number(${e})` : e;
-      }
+      case 8:
+        // As numbers, from two 32-bit halves: no BigInt per value. hi * 2^32 is
+        // exact, so the sum is rounded once, exactly as Number(bigint) would be.
+        return this.opts.int64 === "number"
+          ? `(dv.getUint32(${off}, true) + dv.get${signed ? "Int" : "Uint"}32(${off} + 4, true) * 4294967296)`
+          : `dv.getBig${signed ? "Int" : "Uint"}64(${off}, true)`;
       case 16: {
         const e = `${this.helper(int128, "int128")}(dv, ${off}, ${signed})`;
         return this.opts.int64 === "number" ? `Number(${e})` : e;
