@@ -31,6 +31,7 @@ import { BpfCmd } from "../src/syscall/uapi-enums.js";
 import { closeFd } from "../src/syscall/bpf.js";
 import { fdById, progInfo } from "../src/syscall/obj-info.js";
 import { kernelObjects, newKernelObjects, openFdCount, settle } from "./helpers/kernel.js";
+import { thrownBy } from "./helpers/thrown.js";
 
 const UPROBE_PMU = "/sys/bus/event_source/devices/uprobe";
 const KPROBE_PMU = "/sys/bus/event_source/devices/kprobe";
@@ -241,12 +242,7 @@ describe("host symbols → file offsets", () => {
     expect(() => resolveBinaryPath("no-such-program-xyz")).toThrow(/cannot find program no-such-program-xyz/);
 
     const b = HostBinary.open(bin("target"));
-    let err: unknown;
-    try {
-      b.resolveFunction("tsbpf_targt");
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => b.resolveFunction("tsbpf_targt"));
     expect(err).toBeInstanceOf(SymbolNotFoundError);
     expect((err as SymbolNotFoundError).similar).toContain("tsbpf_target");
     expect((err as Error).message).toMatch(/no function tsbpf_targt in .*target; similar names: tsbpf_target/);
@@ -556,12 +552,7 @@ describe("kprobes", () => {
     {
       using obj = openWith("on_kprobe");
       obj.load();
-      let err: unknown;
-      try {
-        obj.program("on_kprobe").attach();
-      } catch (e) {
-        err = e;
-      }
+      const err = thrownBy(() => obj.program("on_kprobe").attach());
       expect(err).toBeInstanceOf(UnsupportedError);
       expect((err as Error).message).toBe(
         "on_kprobe (section kprobe/do_sys_openat2): this kernel was built without kprobes (CONFIG_KPROBES is off): " +

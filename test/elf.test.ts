@@ -24,6 +24,7 @@ import {
   scratchDir,
   sortLetters,
 } from "./helpers/readelf.js";
+import { thrownBy } from "./helpers/thrown.js";
 
 const BPF_DIR = join(import.meta.dirname, "..", "bpf");
 const OBJECTS = readdirSync(BPF_DIR)
@@ -266,12 +267,7 @@ describe("objects built by the test", () => {
       expect(elf.machine).toBe(62); // EM_X86_64
       compareSections(hostNoRel.path, hostNoRel.bytes, elf);
       compareSymbols(hostNoRel.path, elf);
-      let err: unknown;
-      try {
-        elf.assertBpf();
-      } catch (e) {
-        err = e;
-      }
+      const err = thrownBy(() => elf.assertBpf());
       expect(err).toBeInstanceOf(ObjectFormatError);
       const fe = err as ObjectFormatError;
       expect(fe.message).toMatch(/e_machine/);
@@ -282,12 +278,7 @@ describe("objects built by the test", () => {
 
     it("an ordinary host .o (with SHT_RELA sections from cc -c) throws naming e_machine/EM_BPF", () => {
       expect(readelf(hostRela.path).relocationSections.length).toBeGreaterThan(0);
-      let err: unknown;
-      try {
-        new ElfFile(hostRela.bytes).assertBpf();
-      } catch (e) {
-        err = e;
-      }
+      const err = thrownBy(() => new ElfFile(hostRela.bytes).assertBpf());
       expect(err).toBeInstanceOf(ObjectFormatError);
       expect((err as Error).message).toMatch(/EM_BPF/);
       expect((err as Error).message).toMatch(/e_machine/);

@@ -20,6 +20,7 @@ import { Btf } from "../src/btf/btf.js";
 import { BtfKind } from "../src/btf/types.js";
 import type { BpfRequest } from "../src/syscall/requests.js";
 import { NO_NEW_OBJECTS, kernelObjects, namesOf, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
+import { thrownBy } from "./helpers/thrown.js";
 
 afterEach(() => {
   setKernelBackend(realKernel);
@@ -113,12 +114,7 @@ describe("typed errors from the choke point", () => {
     setKernelBackend(new FakeKernel(realKernel).failWhen((r) => r.call === "bpf" && r.cmd === BpfCmd.MAP_CREATE, EPERM));
     const fds = openFdCount();
     const obj = BpfObject.open("bpf/minimal.bpf.o");
-    let err: unknown;
-    try {
-      obj.load();
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => obj.load());
     expect(err).toBeInstanceOf(SyscallError);
     const se = err as SyscallError;
     expect(se.code).toBe("EPERM");

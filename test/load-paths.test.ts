@@ -17,6 +17,7 @@ import { EAGAIN } from "../src/syscall/errno.js";
 import { SyscallError } from "../src/syscall/syscall-error.js";
 import { BpfCmd } from "../src/syscall/uapi-enums.js";
 import { NO_NEW_OBJECTS, kernelObjects, namesOf, openFdCount, remainingKernelObjects } from "./helpers/kernel.js";
+import { thrownBy } from "./helpers/thrown.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-load-paths-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,12 +62,7 @@ describe("PROG_LOAD interrupted by signals", () => {
     const fake = new FakeKernel(realKernel).failWhen((r) => r.call === "bpf" && r.cmd === BpfCmd.PROG_LOAD, EAGAIN);
     setKernelBackend(fake);
     const obj = BpfObject.open("bpf/minimal.bpf.o");
-    let err: unknown;
-    try {
-      obj.load();
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => obj.load());
     expect(err).toBeInstanceOf(SyscallError);
     expect(err).not.toBeInstanceOf(VerifierError);
     expect((err as Error).message).toMatch(/interrupted by a signal 5 times/);
