@@ -160,10 +160,6 @@ export class RingBuffer implements RecordSource {
   private readonly mask: number;
   /** Batch size: consumer_pos is stored after at most this many bytes (and the record that crosses it). */
   private readonly publishEvery: number;
-  /** The producer mapping's bytes: record views are made over it. */
-  private readonly buffer: ArrayBufferLike;
-  /** Byte offset of the data area in `buffer`. */
-  private readonly dataBase: number;
   /** producer_pos, as two u32 halves (low first). */
   private readonly prodWords: Uint32Array;
   /** The data area as i32 words: a header's BUSY bit is its sign. */
@@ -213,12 +209,11 @@ export class RingBuffer implements RecordSource {
     this.size = size;
     this.mask = size - 1;
     this.publishEvery = Math.max(8, Math.min(size >>> 4, MAX_PUBLISH_EVERY));
-    this.buffer = producer.buffer;
-    this.dataBase = producer.byteOffset + dataOffset;
-    this.data = new Uint8Array(producer.buffer, this.dataBase, 2 * size);
-    this.dataView = new DataView(producer.buffer, this.dataBase, 2 * size);
-    this.words = new Uint32Array(producer.buffer, this.dataBase, (2 * size) >>> 2);
-    this.headers = new Int32Array(producer.buffer, this.dataBase, (2 * size) >>> 2);
+    const dataBase = producer.byteOffset + dataOffset;
+    this.data = new Uint8Array(producer.buffer, dataBase, 2 * size);
+    this.dataView = new DataView(producer.buffer, dataBase, 2 * size);
+    this.words = new Uint32Array(producer.buffer, dataBase, (2 * size) >>> 2);
+    this.headers = new Int32Array(producer.buffer, dataBase, (2 * size) >>> 2);
     this.prodWords = new Uint32Array(producer.buffer, producer.byteOffset, 2);
     this.consWords = new Uint32Array(consumer.buffer, consumer.byteOffset, 2);
     this.consU64 = new BigUint64Array(consumer.buffer, consumer.byteOffset, 1);
@@ -306,9 +301,8 @@ export class RingBuffer implements RecordSource {
    * same without allocating a view per record.
    */
   consume(cb: RecordCallback, limit = Infinity): number {
-    const buffer = this.buffer;
-    const base = this.dataBase;
-    return this.consumeRaw((_data, offset, length) => cb(new Uint8Array(buffer, base + offset, length), this), limit);
+    const { buffer, byteOffset } = this.data;
+    return this.consumeRaw((_data, offset, length) => cb(new Uint8Array(buffer, byteOffset + offset, length), this), limit);
   }
 
   /**
@@ -421,13 +415,11 @@ export class RingBuffer implements RecordSource {
           break;
         }
       }
-    } catch (e) {
+    } finally {
+      // Also when cb throws: its record counts as consumed.
       this.runNext = p;
       this.runCount = count;
-      throw e;
     }
-    this.runNext = p;
-    this.runCount = count;
     return why;
   }
 
