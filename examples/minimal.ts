@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { BpfObject } from "../src/object/bpf-object.js";
-import { TraceForwarder } from "../src/cli/trace-forwarding.js";
+import { TraceForwarder } from "../src/cli/printk-forwarder.js";
 import { untilStopped } from "../src/cli/signals.js";
 
 const objectPath = fileURLToPath(new URL("../../bpf/minimal.bpf.o", import.meta.url));

@@ -27,7 +27,7 @@ import { observeSyscalls, setKernelBackend } from "../src/syscall/kernel.js";
 import { koffi, realKernel } from "../src/syscall/libc.js";
 import type { PerfEventOpenRequest, SyscallRequest } from "../src/syscall/requests.js";
 import { SyscallError } from "../src/syscall/syscall-error.js";
-import { BpfCmd } from "../src/syscall/uapi-enums.js";
+import { BpfCmd } from "../src/abi/uapi-enums.js";
 import { closeFd } from "../src/syscall/bpf.js";
 import { fdById, progInfo } from "../src/syscall/obj-info.js";
 import { kernelObjects, newKernelObjects, openFdCount, settle } from "./helpers/kernel.js";

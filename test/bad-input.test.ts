@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ElfFile, SHT_REL } from "../src/elf/elf-file.js";
 import { ObjectFormatError } from "../src/errors.js";
 import { BpfObject } from "../src/object/bpf-object.js";
-import { parseObject } from "../src/object/object-spec.js";
+import { parseObject } from "../src/spec/object-spec.js";
 import { VerifierError } from "../src/programs/prog-load.js";
 import { type BuiltObject, buildHostObject, buildRejectWithMapObject, scratchDir } from "./helpers/readelf.js";
 

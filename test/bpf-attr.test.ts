@@ -8,7 +8,7 @@ import { loadKernelBtf } from "../src/object/kernel-btf.js";
 import { BtfKind } from "../src/btf/types.js";
 import type { Btf } from "../src/btf/btf.js";
 import { ATTR_LAYOUTS } from "../src/syscall/bpf-attr.js";
-import { BpfCmdNames } from "../src/syscall/uapi-enums.js";
+import { BpfCmdNames } from "../src/abi/uapi-enums.js";
 
 /** Every named field anywhere in a composite, with its absolute byte offset and size. */
 function flatten(btf: Btf, id: number, base: number, out: Map<string, Array<{ offset: number; size: number }>>): void {

@@ -19,9 +19,9 @@ import {
   parseCoreSpec,
   typesAreCompatible,
   typesMatch,
-} from "../src/btf/core/index.js";
+} from "../src/core/index.js";
 import { RelocationError } from "../src/errors.js";
-import { CALL, LD_IMM64, type Instruction } from "../src/programs/insn.js";
+import { CALL, LD_IMM64, type Instruction } from "../src/insn/insn.js";
 
 // ---------------------------------------------------------------------------
 // Building blocks

@@ -18,9 +18,9 @@ import {
   type CoreRelocationReport,
   applyCoreRelocations,
   explainPoison,
-} from "../src/btf/core/index.js";
+} from "../src/core/index.js";
 import { ElfFile, STT_FUNC } from "../src/elf/elf-file.js";
-import { BPF_ALU, BPF_ALU64, BPF_DW, BPF_LDX, BPF_ST, BPF_STX, BPF_W, CALL, LD_IMM64, type Instruction, decodeInstructions } from "../src/programs/insn.js";
+import { BPF_ALU, BPF_ALU64, BPF_DW, BPF_LDX, BPF_ST, BPF_STX, BPF_W, CALL, LD_IMM64, type Instruction, decodeInstructions } from "../src/insn/insn.js";
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
 const BPFTOOL = ["/usr/sbin/bpftool", "/usr/bin/bpftool", "/sbin/bpftool"].find((p) => existsSync(p));

@@ -16,7 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { DISASM_HELP, disasmCommand } from "../src/cli/disasm-command.js";
 import { UsageError } from "../src/cli/args.js";
 import { ElfFile } from "../src/elf/elf-file.js";
-import { parseObject } from "../src/object/object-spec.js";
+import { parseObject } from "../src/spec/object-spec.js";
 import {
   HELPER_NAMES,
   annotateObjectSections,
@@ -25,8 +25,8 @@ import {
   disassemble,
   disassembleObject,
   objdumpHeader,
-} from "../src/programs/disasm.js";
-import type { Instruction } from "../src/programs/insn.js";
+} from "../src/disasm/disasm.js";
+import type { Instruction } from "../src/insn/insn.js";
 
 const OBJDUMP = "llvm-objdump-19";
 const CLANG = "clang-19";

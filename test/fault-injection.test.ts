@@ -13,7 +13,7 @@ import { realKernel } from "../src/syscall/libc.js";
 import { EPERM, EINVAL, ENOMEM } from "../src/syscall/errno.js";
 import { SyscallError } from "../src/syscall/syscall-error.js";
 import { TsbpfError } from "../src/errors.js";
-import { BpfCmd, BpfMapType } from "../src/syscall/uapi-enums.js";
+import { BpfCmd, BpfMapType } from "../src/abi/uapi-enums.js";
 import { RingBuffer } from "../src/maps/ringbuf.js";
 import { RingBufferPoller } from "../src/maps/ring-poller.js";
 import { Btf } from "../src/btf/btf.js";

@@ -14,14 +14,14 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Btf } from "../src/btf/btf.js";
-import { CoreCache } from "../src/btf/core/index.js";
+import { CoreCache } from "../src/core/index.js";
 import { parseBtfExt } from "../src/btf/ext.js";
 import { loadKernelBtf } from "../src/object/kernel-btf.js";
 import { ElfFile } from "../src/elf/elf-file.js";
 import { ObjectFormatError, TsbpfError } from "../src/errors.js";
-import { inspectObject } from "../src/object/inspect.js";
-import { parseObject } from "../src/object/object-spec.js";
-import { relocateProgram } from "../src/programs/relocate.js";
+import { inspectObject } from "../src/spec/inspect.js";
+import { parseObject } from "../src/spec/object-spec.js";
+import { relocateProgram } from "../src/spec/relocate.js";
 import { generateCase, makeCorpus } from "../fuzz/mutate.mjs";
 import { FuzzFailure, makePipeline, type PipelineModules } from "../fuzz/pipeline.mjs";
 

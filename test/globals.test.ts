@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { BpfObject } from "../src/object/bpf-object.js";
-import { parseObject } from "../src/object/object-spec.js";
+import { parseObject } from "../src/spec/object-spec.js";
 import { readFileSync } from "node:fs";
-import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG } from "../src/maps/map-spec.js";
-import { internalMapName } from "../src/maps/data-sections.js";
+import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG } from "../src/spec/map-spec.js";
+import { internalMapName } from "../src/spec/data-sections.js";
 
 const GLOBALS = "bpf/globals.bpf.o";
 const i32 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength).getInt32(0, true);

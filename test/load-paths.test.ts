@@ -15,7 +15,7 @@ import { setKernelBackend } from "../src/syscall/kernel.js";
 import { realKernel } from "../src/syscall/libc.js";
 import { EAGAIN } from "../src/syscall/errno.js";
 import { SyscallError } from "../src/syscall/syscall-error.js";
-import { BpfCmd } from "../src/syscall/uapi-enums.js";
+import { BpfCmd } from "../src/abi/uapi-enums.js";
 import { NO_NEW_OBJECTS, kernelObjects, namesOf, openFdCount, remainingKernelObjects } from "./helpers/kernel.js";
 import { thrownBy } from "./helpers/thrown.js";
 

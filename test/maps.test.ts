@@ -6,9 +6,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BpfObject } from "../src/object/bpf-object.js";
-import { parseObject } from "../src/object/object-spec.js";
+import { parseObject } from "../src/spec/object-spec.js";
 import { mapInfo } from "../src/syscall/obj-info.js";
-import { BpfMapType } from "../src/syscall/uapi-enums.js";
+import { BpfMapType } from "../src/abi/uapi-enums.js";
 import { possibleCpuCount } from "../src/syscall/cpus.js";
 
 const MAPS = "bpf/maps.bpf.o";

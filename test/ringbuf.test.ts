@@ -13,11 +13,11 @@ import { StateError } from "../src/errors.js";
 import { BpfMap } from "../src/maps/bpf-map.js";
 import { RingBufferPoller, type WaitMode } from "../src/maps/ring-poller.js";
 import { RingBuffer } from "../src/maps/ringbuf.js";
-import { makeDecoder } from "../src/maps/value-decoder.js";
+import { makeDecoder } from "../src/btf/value-decoder.js";
 import { BpfObject } from "../src/object/bpf-object.js";
 import { bpfRequest } from "../src/syscall/bpf.js";
 import { koffi } from "../src/syscall/libc.js";
-import { BpfCmd, BpfMapType } from "../src/syscall/uapi-enums.js";
+import { BpfCmd, BpfMapType } from "../src/abi/uapi-enums.js";
 import { kernelObjects, namesOf, newKernelObjects, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
 
 const OBJ = "bpf/ringbuf_test.bpf.o";

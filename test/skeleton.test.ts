@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { generateSkeleton } from "../src/object/skeleton-gen.js";
-import { parseObject } from "../src/object/object-spec.js";
+import { parseObject } from "../src/spec/object-spec.js";
 
 const TSC = ["node_modules/typescript/bin/tsc", "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--lib", "es2022,esnext.disposable", "--types", "node", "--skipLibCheck"];
 

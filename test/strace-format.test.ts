@@ -14,11 +14,11 @@ import { FakeKernel } from "../src/syscall/fake-kernel.js";
 import { trySyscall, trySyscallAsync, withKernelBackend } from "../src/syscall/kernel.js";
 import { encodePerfEventAttr } from "../src/syscall/perf.js";
 import type { BpfRequest, SyscallRequest, SyscallResult } from "../src/syscall/requests.js";
-import { annotateSyscall, formatSyscall, localIso, type StraceFormatOptions } from "../src/syscall/strace-format.js";
-import { quotedString, stringQuote } from "../src/syscall/trace/quote.js";
-import * as X from "../src/syscall/trace/xlat.js";
-import { startTracer } from "../src/syscall/tracer.js";
-import { BpfAttachType, BpfCmd, BpfMapType } from "../src/syscall/uapi-enums.js";
+import { annotateSyscall, formatSyscall, localIso, type StraceFormatOptions } from "../src/strace/format.js";
+import { quotedString, stringQuote } from "../src/strace/quote.js";
+import * as X from "../src/strace/xlat.js";
+import { startTracer } from "../src/strace/tracer.js";
+import { BpfAttachType, BpfCmd, BpfMapType } from "../src/abi/uapi-enums.js";
 
 const REFERENCE = "/work/shared/reference";
 

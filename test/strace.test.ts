@@ -22,7 +22,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TracerOptions } from "../src/syscall/tracer.js";
+import type { TracerOptions } from "../src/strace/tracer.js";
 
 interface Scenario {
   name: string;
@@ -229,7 +229,7 @@ describe.skipIf(!canRun)(`the tracer prints what strace ${version ?? "(missing)"
   beforeAll(() => {
     // The script imports the built files; build them (type errors elsewhere do not stop emit).
     spawnSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: ROOT, stdio: "ignore" });
-    expect(existsSync(join(ROOT, "dist/src/syscall/tracer.js"))).toBe(true);
+    expect(existsSync(join(ROOT, "dist/src/strace/tracer.js"))).toBe(true);
     dir = mkdtempSync(join(tmpdir(), "tsbpf-strace-"));
   }, 180_000);
   afterAll(() => {

@@ -15,7 +15,7 @@ import { BtfBuilder } from "../src/btf/encode.js";
 import { BtfKind } from "../src/btf/types.js";
 import { ElfFile } from "../src/elf/elf-file.js";
 import { NotFoundError } from "../src/errors.js";
-import { makeDecoder } from "../src/maps/value-decoder.js";
+import { makeDecoder } from "../src/btf/value-decoder.js";
 
 const STRUCT = `
 typedef unsigned char u8;

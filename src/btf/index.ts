@@ -7,5 +7,5 @@ export type { BtfTypeSpec } from "./encode.js";
 export { CoreReloKind, parseBtfExt } from "./ext.js";
 export type { BtfExt, CoreRelo, FuncInfo, LineInfo } from "./ext.js";
 export { dumpRaw } from "./dump-raw.js";
-export { dumpC, dumpCBytes } from "./dump-c.js";
-export type { DumpCOptions } from "./dump-c.js";
+export { dumpC, dumpCBytes } from "./dump-c/index.js";
+export type { DumpCOptions } from "./dump-c/index.js";

@@ -8,7 +8,7 @@ import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { Btf } from "../btf/btf.js";
-import { dumpCBytes } from "../btf/dump-c.js";
+import { dumpCBytes } from "../btf/dump-c/index.js";
 import { dumpRaw } from "../btf/dump-raw.js";
 import { KERNEL_BTF_PATH, loadKernelBtf } from "../object/kernel-btf.js";
 import { ElfFile } from "../elf/elf-file.js";

@@ -5,8 +5,8 @@
  * and its subprograms, linked), `--sections` annotates the ELF sections.
  */
 import { readFileSync } from "node:fs";
-import { parseObject } from "../object/object-spec.js";
-import { annotateObjectSections, annotateProgram, disassembleObject, objdumpHeader } from "../programs/disasm.js";
+import { parseObject } from "../spec/object-spec.js";
+import { annotateObjectSections, annotateProgram, disassembleObject, objdumpHeader } from "../disasm/disasm.js";
 import { parseArgs, UsageError } from "./args.js";
 
 export const DISASM_HELP = `usage: tsbpf disasm <obj.bpf.o> [options]

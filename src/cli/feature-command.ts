@@ -3,7 +3,7 @@
  * BTF kinds (the probes that drive sanitisation), program types, map types.
  */
 import { btfFeatures, probeMapType, probeProgramType } from "../object/kernel-features.js";
-import { BpfMapTypeNames, BpfProgTypeNames } from "../syscall/uapi-enums.js";
+import { BpfMapTypeNames, BpfProgTypeNames } from "../abi/uapi-enums.js";
 import { parseArgs, UsageError } from "./args.js";
 import { TRACE_HELP, TRACE_OPTION, startTraceOption } from "./trace-option.js";
 

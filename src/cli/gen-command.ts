@@ -2,7 +2,7 @@
  * `tsbpf gen skeleton <obj> [-o file.ts] [--path] [--record NAME]...`
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { parseObject } from "../object/object-spec.js";
+import { parseObject } from "../spec/object-spec.js";
 import { generateSkeleton } from "../object/skeleton-gen.js";
 import { parseArgs, UsageError } from "./args.js";
 

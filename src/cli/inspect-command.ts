@@ -2,8 +2,8 @@
  * `tsbpf inspect <obj> [--json]`: what an object holds, without loading it.
  */
 import { readFileSync } from "node:fs";
-import { type InspectReport, inspectObject } from "../object/inspect.js";
-import { parseObject } from "../object/object-spec.js";
+import { type InspectReport, inspectObject } from "../spec/inspect.js";
+import { parseObject } from "../spec/object-spec.js";
 import { parseArgs, UsageError } from "./args.js";
 
 export const INSPECT_HELP = `usage: tsbpf inspect <obj.bpf.o> [--json]

@@ -8,11 +8,11 @@
  *   tsbpf map dump <id|name> [--json]
  */
 import { BpfMap } from "../maps/bpf-map.js";
-import { isPerCpu } from "../maps/map-spec.js";
+import { isPerCpu } from "../spec/map-spec.js";
 import { closeFd } from "../syscall/bpf.js";
 import { type MapInfo, fdById, mapInfo, progInfo } from "../syscall/obj-info.js";
 import { listObjectIds } from "../syscall/object-ids.js";
-import { BpfMapTypeNames, BpfProgTypeNames } from "../syscall/uapi-enums.js";
+import { BpfMapTypeNames, BpfProgTypeNames } from "../abi/uapi-enums.js";
 import { type ParsedArgs, parseArgs, UsageError } from "./args.js";
 import { TRACE_HELP, TRACE_OPTION, startTraceOption } from "./trace-option.js";
 

@@ -5,7 +5,7 @@
  */
 import { BpfObject } from "../object/bpf-object.js";
 import { parseArgs, UsageError } from "./args.js";
-import { TraceForwarder } from "./trace-forwarding.js";
+import { TraceForwarder } from "./printk-forwarder.js";
 import { catchStopSignals, untilStopped } from "./signals.js";
 import { explainListener } from "./explain.js";
 import { RecordPrinter } from "./record-printer.js";

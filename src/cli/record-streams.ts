@@ -7,9 +7,9 @@ import { BtfKind } from "../btf/types.js";
 import { RingBufferPoller } from "../maps/ring-poller.js";
 import { RingBuffer } from "../maps/ringbuf.js";
 import { PerfBuffer } from "../maps/perf-buffer.js";
-import { makeDecoder } from "../maps/value-decoder.js";
+import { makeDecoder } from "../btf/value-decoder.js";
 import type { BpfObject } from "../object/bpf-object.js";
-import { BpfMapType } from "../syscall/uapi-enums.js";
+import { BpfMapType } from "../abi/uapi-enums.js";
 import type { RecordPrinter } from "./record-printer.js";
 
 export interface RecordStreams {

@@ -14,7 +14,7 @@ export const TRACE_OPTION = { trace: { optionalValue: true } } as const;
 /** Starts tracing if --trace was given; returns the function that stops it. */
 export async function startTraceOption(args: ParsedArgs): Promise<() => void> {
   if (!args.flags.has("trace")) return () => {};
-  const { startTracer } = await import("../syscall/tracer.js");
+  const { startTracer } = await import("../strace/tracer.js");
   const file = args.options.get("trace")?.[0];
   const fd = file ? openSync(file, "w") : 2;
   const stop = startTracer((line) => writeSync(fd, line + "\n"), { annotate: true });

@@ -10,8 +10,8 @@ import { koffi } from "../syscall/libc.js";
 import { MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
 import { syscallAddress, trySyscall } from "../syscall/kernel.js";
 import { SyscallError } from "../syscall/syscall-error.js";
-import { BpfCmd, BpfMapType } from "../syscall/uapi-enums.js";
-import { BPF_F_MMAPABLE, type MapSpec, isPerCpu } from "./map-spec.js";
+import { BpfCmd, BpfMapType } from "../abi/uapi-enums.js";
+import { BPF_F_MMAPABLE, type MapSpec, isPerCpu } from "../spec/map-spec.js";
 import { possibleCpuCount } from "../syscall/cpus.js";
 
 export const BPF_ANY = 0;
@@ -70,6 +70,8 @@ export class BpfMap {
    * with BTF is retried without it.
    */
   static create(spec: MapSpec, opts: CreateMapOptions = {}): BpfMap {
+    // A perf event array sized 0 gets a slot per possible CPU of this host, as libbpf does at load.
+    if (spec.type === BpfMapType.PERF_EVENT_ARRAY && spec.maxEntries === 0) spec = { ...spec, maxEntries: possibleCpuCount() };
     const btfFd = opts.btfFd !== undefined && !NO_BTF_MAP_TYPES.has(spec.type) ? opts.btfFd : undefined;
     const attempt = (withBtf: boolean) =>
       tryBpf(BpfCmd.MAP_CREATE, {

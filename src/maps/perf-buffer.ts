@@ -21,7 +21,7 @@ import { koffi } from "../syscall/libc.js";
 import { onlineCpus } from "../syscall/cpus.js";
 import { MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
 import { PERF_EVENT_IOC_ENABLE, PERF_TYPE_SOFTWARE, perfEventOpen, perfIoctl } from "../syscall/perf.js";
-import { BpfMapType } from "../syscall/uapi-enums.js";
+import { BpfMapType } from "../abi/uapi-enums.js";
 import type { BpfMap } from "./bpf-map.js";
 import type { RecordCallback, RecordSource } from "./ringbuf.js";
 

@@ -11,9 +11,9 @@ import { TsbpfError } from "../errors.js";
 import { bpf, closeFd } from "../syscall/bpf.js";
 import { syscall } from "../syscall/kernel.js";
 import { mapInfo } from "../syscall/obj-info.js";
-import { BpfCmd } from "../syscall/uapi-enums.js";
+import { BpfCmd } from "../abi/uapi-enums.js";
 import { cString } from "../syscall/c-string.js";
-import type { MapSpec } from "./map-spec.js";
+import type { MapSpec } from "../spec/map-spec.js";
 
 export const DEFAULT_PIN_ROOT = "/sys/fs/bpf";
 

@@ -72,7 +72,7 @@ import { StateError, TsbpfError } from "../errors.js";
 import { syscallAddress, trySyscall } from "../syscall/kernel.js";
 import { koffi } from "../syscall/libc.js";
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
-import { BpfMapType } from "../syscall/uapi-enums.js";
+import { BpfMapType } from "../abi/uapi-enums.js";
 import type { BpfMap } from "./bpf-map.js";
 
 export const BPF_RINGBUF_BUSY_BIT = 0x80000000;

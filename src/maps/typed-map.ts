@@ -7,10 +7,10 @@ import type { Btf } from "../btf/btf.js";
 import { TsbpfError } from "../errors.js";
 import type { BpfMap } from "./bpf-map.js";
 import { BPF_ANY } from "./bpf-map.js";
-import { isPerCpu } from "./map-spec.js";
+import { isPerCpu } from "../spec/map-spec.js";
 import { possibleCpuCount } from "../syscall/cpus.js";
-import { makeDecoder } from "./value-decoder.js";
-import { makeEncoder } from "./value-encoder.js";
+import { makeDecoder } from "../btf/value-decoder.js";
+import { makeEncoder } from "../btf/value-encoder.js";
 
 export class TypedMap<K = unknown, V = unknown> {
   private readonly encodeKey: (k: K) => Uint8Array;

@@ -6,7 +6,7 @@ import { TsbpfError } from "../errors.js";
 import { tryBpf } from "../syscall/bpf.js";
 import { ENOSPC } from "../syscall/errno.js";
 import { SyscallError } from "../syscall/syscall-error.js";
-import { BpfCmd } from "../syscall/uapi-enums.js";
+import { BpfCmd } from "../abi/uapi-enums.js";
 
 export class BtfLoadError extends TsbpfError {
   override name = "BtfLoadError";

@@ -7,7 +7,7 @@ import { BtfBuilder } from "../btf/encode.js";
 import { type BtfFeatures } from "../btf/sanitize.js";
 import { BtfKind, BtfLinkage } from "../btf/types.js";
 import { closeFd, tryBpf } from "../syscall/bpf.js";
-import { BpfCmd, BpfMapType, BpfMapTypeNames, BpfProgType } from "../syscall/uapi-enums.js";
+import { BpfCmd, BpfMapType, BpfMapTypeNames, BpfProgType } from "../abi/uapi-enums.js";
 
 type Probe = (b: BtfBuilder) => void;
 

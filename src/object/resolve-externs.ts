@@ -12,10 +12,10 @@ import { gunzipSync } from "node:zlib";
 import type { Btf } from "../btf/btf.js";
 import { BtfKind } from "../btf/types.js";
 import { NotFoundError, TsbpfError } from "../errors.js";
-import type { ExternBinding } from "../programs/bind-references.js";
-import { writeLittleEndian } from "../maps/value-encoder.js";
+import type { ExternBinding } from "../spec/bind-references.js";
+import { writeLittleEndian } from "../btf/value-encoder.js";
 import { runningKernelVersion } from "../syscall/kernel-version.js";
-import type { ExternSpec } from "./externs.js";
+import type { ExternSpec } from "../spec/externs.js";
 
 let configCache: Map<string, string> | undefined;
 

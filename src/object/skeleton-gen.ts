@@ -8,7 +8,7 @@
  */
 import type { Btf } from "../btf/btf.js";
 import { BTF_INT_BOOL, BtfKind } from "../btf/types.js";
-import type { ObjectSpec } from "./object-spec.js";
+import type { ObjectSpec } from "../spec/object-spec.js";
 
 export interface SkeletonOptions {
   /** The object's bytes, embedded as base64 (default), or a path to load at run time. */

@@ -11,8 +11,8 @@
  * instructions and the object's BTF are shared, as nothing writes to them
  * after parsing (relocation works on copies).
  */
-import type { MapSpec } from "../maps/map-spec.js";
-import { type ObjectSpec, type ParseOptions, parseObject } from "./object-spec.js";
+import type { MapSpec } from "../spec/map-spec.js";
+import { type ObjectSpec, type ParseOptions, parseObject } from "../spec/object-spec.js";
 
 const MAX_ENTRIES = 16;
 const cache = new Map<string, { bytes: Buffer; spec: ObjectSpec }>();

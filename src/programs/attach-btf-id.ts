@@ -6,8 +6,8 @@
 import type { Btf } from "../btf/btf.js";
 import { BtfKind } from "../btf/types.js";
 import { NotFoundError, UnsupportedError } from "../errors.js";
-import { BpfAttachType, BpfProgType } from "../syscall/uapi-enums.js";
-import type { SectionMatch } from "./section-types.js";
+import { BpfAttachType, BpfProgType } from "../abi/uapi-enums.js";
+import type { SectionMatch } from "../spec/section-types.js";
 
 /** The kernel BTF type a program attaches to: [name, kind]. */
 export function attachBtfTarget(section: SectionMatch, program: string): { name: string; kind: BtfKind } {

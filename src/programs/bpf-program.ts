@@ -6,8 +6,8 @@ import { StateError } from "../errors.js";
 import { readAttrU32 } from "../syscall/bpf-attr.js";
 import { bpfRequest, closeFd } from "../syscall/bpf.js";
 import { syscall } from "../syscall/kernel.js";
-import { BpfCmd, BpfProgType } from "../syscall/uapi-enums.js";
-import type { ProgramSpec } from "../object/object-spec.js";
+import { BpfCmd, BpfProgType } from "../abi/uapi-enums.js";
+import type { ProgramSpec } from "../spec/object-spec.js";
 import { type AttachOptions, attachProgram, isAutoAttachable } from "./attach/index.js";
 import { Link } from "./link.js";
 

@@ -11,7 +11,7 @@ import { EAGAIN, ENOSPC, EPERM } from "../syscall/errno.js";
 import { SyscallError } from "../syscall/syscall-error.js";
 import { kernelBackend } from "../syscall/kernel.js";
 import { realKernel, withProfilerSignalBlocked } from "../syscall/libc.js";
-import { BpfCmd, type BpfAttachType, type BpfProgType } from "../syscall/uapi-enums.js";
+import { BpfCmd, type BpfAttachType, type BpfProgType } from "../abi/uapi-enums.js";
 
 const LOG_LEVEL_VERBOSE = 1;
 const FIRST_LOG_SIZE = 64 * 1024;

@@ -4,8 +4,8 @@
  * loaded instructions carry their disassembly and, through line_info, the C
  * source line they came from.
  */
-import { disassemble } from "./disasm.js";
-import type { Instruction } from "./insn.js";
+import { disassemble } from "../disasm/disasm.js";
+import type { Instruction } from "../insn/insn.js";
 
 /** The index of the instruction the verifier stopped at: the last one the log shows. */
 export function failingInstruction(log: string): number | undefined {

@@ -9,7 +9,7 @@
  * (offsetofend of the last field libbpf fills), because strace decodes only
  * the fields that fit in that size, and traces are meant to be diffed.
  */
-import { BpfAttachType, BpfCmd } from "./uapi-enums.js";
+import { BpfAttachType, BpfCmd } from "../abi/uapi-enums.js";
 
 /** How a field is stored and how strace shows it. */
 export type FieldKind =

@@ -7,7 +7,7 @@ import { syscall, trySyscall } from "./kernel.js";
 import { addressOf } from "./libc.js";
 import type { BpfRequest, SyscallResult } from "./requests.js";
 import { SyscallError } from "./syscall-error.js";
-import type { BpfCmd } from "./uapi-enums.js";
+import type { BpfCmd } from "../abi/uapi-enums.js";
 
 export function bpfRequest(cmd: BpfCmd, values: AttrValues): BpfRequest {
   const layout = attrLayout(cmd);

@@ -5,7 +5,7 @@
  */
 import { bpf } from "./bpf.js";
 import { addressOf } from "./libc.js";
-import { BpfCmd } from "./uapi-enums.js";
+import { BpfCmd } from "../abi/uapi-enums.js";
 
 const PROG_INFO_SIZE = 232;
 const MAP_INFO_SIZE = 88;

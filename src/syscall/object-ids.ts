@@ -7,7 +7,7 @@ import { ENOENT } from "./errno.js";
 import { readAttrU32 } from "./bpf-attr.js";
 import { tryBpf } from "./bpf.js";
 import { SyscallError } from "./syscall-error.js";
-import { BpfCmd } from "./uapi-enums.js";
+import { BpfCmd } from "../abi/uapi-enums.js";
 
 export type BpfObjectKind = "prog" | "map" | "link" | "btf";
 

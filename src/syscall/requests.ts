@@ -5,7 +5,7 @@
  * fail it — without any of them knowing about the code that made it.
  */
 import type { AttrLayout, AttrValues } from "./bpf-attr.js";
-import type { BpfCmd } from "./uapi-enums.js";
+import type { BpfCmd } from "../abi/uapi-enums.js";
 
 export interface BpfRequest {
   call: "bpf";

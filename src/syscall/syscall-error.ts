@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.js";
 import { errnoMessage, errnoName, E2BIG, EACCES, ENOSPC, EPERM, ENOENT, EINVAL } from "./errno.js";
 import type { SyscallRequest } from "./requests.js";
-import { BpfCmdNames, BpfCmd, BpfProgType } from "./uapi-enums.js";
+import { BpfCmdNames, BpfCmd, BpfProgType } from "../abi/uapi-enums.js";
 
 /** "bpf(BPF_PROG_LOAD)", "perf_event_open", "ioctl(PERF_EVENT_IOC_ENABLE)". */
 export function describeCall(req: SyscallRequest): string {

@@ -6,7 +6,7 @@
 import { closeSync, constants, openSync, readFileSync } from "node:fs";
 import { TsbpfError } from "../../errors.js";
 import { bpf } from "../../syscall/bpf.js";
-import { BpfCmd } from "../../syscall/uapi-enums.js";
+import { BpfCmd } from "../../abi/uapi-enums.js";
 import { Link } from "../link.js";
 import type { AttachOptions, AttachTarget } from "./options.js";
 

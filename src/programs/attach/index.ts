@@ -4,7 +4,7 @@
  * destroy() detaches.
  */
 import { UnsupportedError } from "../../errors.js";
-import type { AttachKind } from "../section-types.js";
+import type { AttachKind } from "../../spec/section-types.js";
 import type { Link } from "../link.js";
 import { attachCgroup } from "./cgroup.js";
 import { attachIter } from "./iter.js";

@@ -5,7 +5,7 @@
  */
 import { readSync } from "node:fs";
 import { bpf, closeFd } from "../../syscall/bpf.js";
-import { BpfAttachType, BpfCmd } from "../../syscall/uapi-enums.js";
+import { BpfAttachType, BpfCmd } from "../../abi/uapi-enums.js";
 import { Link } from "../link.js";
 import type { AttachOptions, AttachTarget } from "./options.js";
 

@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { UnsupportedError } from "../../errors.js";
 import { bpf } from "../../syscall/bpf.js";
-import { BpfAttachType } from "../../syscall/uapi-enums.js";
-import { BpfCmd } from "../../syscall/uapi-enums.js";
+import { BpfAttachType } from "../../abi/uapi-enums.js";
+import { BpfCmd } from "../../abi/uapi-enums.js";
 import { Link } from "../link.js";
 import type { AttachOptions, AttachTarget } from "./options.js";
 

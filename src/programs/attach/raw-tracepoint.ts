@@ -5,7 +5,7 @@
  */
 import { UnsupportedError } from "../../errors.js";
 import { bpf } from "../../syscall/bpf.js";
-import { BpfCmd } from "../../syscall/uapi-enums.js";
+import { BpfCmd } from "../../abi/uapi-enums.js";
 import { Link } from "../link.js";
 import { cString } from "../../syscall/c-string.js";
 import type { AttachOptions, AttachTarget } from "./options.js";

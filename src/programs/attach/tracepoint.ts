@@ -15,7 +15,7 @@ import {
   perfIoctl,
 } from "../../syscall/perf.js";
 import { SyscallError } from "../../syscall/syscall-error.js";
-import { BpfAttachType, BpfCmd } from "../../syscall/uapi-enums.js";
+import { BpfAttachType, BpfCmd } from "../../abi/uapi-enums.js";
 import { Link } from "../link.js";
 import { splitTracepoint, tracepointId } from "../tracefs.js";
 

@@ -1,0 +1,99 @@
+/**
+ * The tracer: every syscall tsbpf makes, printed as strace 6.1 prints it
+ * (see strace-format.ts), one line per call, as the call returns.
+ *
+ *     const stop = startTracer((line) => process.stderr.write(line + "\n"));
+ *     ...
+ *     stop();
+ *
+ * Threads. strace -f prefixes lines with the thread that made the call
+ * (`[pid 1234] ` on stderr, `1234  ` with -o). With `pid: true` the tracer
+ * does the same for calls on the main thread (whose id is the pid). A
+ * blocking epoll_wait run with trySyscallAsync executes on a libuv pool
+ * thread, whose id JavaScript cannot learn; its prefix is `[pid libuv] `
+ * (`libuv ` in "file" style) so it stays recognisable. strace prints such a
+ * call when it returns, or splits it into `<unfinished ...>` and
+ * `<... epoll_wait resumed>` when another thread's call comes in between;
+ * the tracer always prints the whole call, once, when it has returned.
+ */
+import { kernelBackend, observeSyscalls } from "../syscall/kernel.js";
+import { realKernel } from "../syscall/libc.js";
+import type { SyscallRequest, SyscallResult } from "../syscall/requests.js";
+import { ANNOTATION_PREFIX, type StraceFormatOptions, annotateSyscall, formatSyscall } from "./format.js";
+import { ProcSelfMemory } from "./memory.js";
+
+export interface TracerOptions extends StraceFormatOptions {
+  /**
+   * Prefix each line with the calling thread as strace -f does: true (or
+   * "stderr") for `[pid  1234] `, "file" for `1234  ` (strace -f -o FILE).
+   * Default false: no prefix.
+   */
+  pid?: boolean | "stderr" | "file";
+  /** strace -T: append the time spent in the call, ` <0.000012>`. Default false. */
+  timing?: boolean;
+  /**
+   * Add continuation lines (starting with "    # ") with what strace shows
+   * only as a pointer: instruction counts, the start of a verifier log.
+   * Default false.
+   */
+  annotate?: boolean;
+  /** With annotate: how many verifier-log lines to show. Default 10. */
+  logLines?: number;
+  /** Read nested pointers through /proc/self/mem as strace reads its tracee's memory. Default true. */
+  readMemory?: boolean;
+}
+
+export { ANNOTATION_PREFIX };
+
+/** Whether this call ran on a libuv pool thread (an epoll_wait sent through trySyscallAsync to the real kernel). */
+function ranOnLibuvThread(req: SyscallRequest): boolean {
+  if (req.call !== "epoll_wait" || kernelBackend() !== realKernel) return false;
+  // The observer is called from kernel.ts's notify(), from trySyscall() or,
+  // after the await, from trySyscallAsync().
+  const stack = new Error().stack ?? "";
+  return /\bat (async )?trySyscallAsync\b/.test(stack);
+}
+
+function pidPrefix(style: TracerOptions["pid"], libuv: boolean): string {
+  if (!style) return "";
+  // "libuv" takes the width of a thread id (close to the pid's), so the
+  // column of " = " stays where strace puts it.
+  const width = Math.max(5, String(process.pid).length);
+  const id = libuv ? "libuv".padEnd(width) : String(process.pid);
+  if (style === "file") return id.padEnd(5) + " ";
+  return `[pid ${id.padStart(5)}] `;
+}
+
+/** Formats every syscall from now on and hands each line to `out`; returns a function that stops. */
+export function startTracer(out: (line: string) => void, opts: TracerOptions = {}): () => void {
+  const memory = opts.readMemory === false ? undefined : new ProcSelfMemory();
+  const formatOpts: StraceFormatOptions = { ...opts, memory: opts.memory ?? memory };
+  let stopped = false;
+  const observer = (req: SyscallRequest, result: SyscallResult, elapsedNs: bigint) => {
+    if (stopped) return;
+    let line: string;
+    let libuv = false;
+    try {
+      libuv = ranOnLibuvThread(req);
+      const prefix = pidPrefix(opts.pid, libuv);
+      line = prefix + formatSyscall(req, result, { ...formatOpts, column: prefix.length });
+      if (opts.timing) line += ` <${(Number(elapsedNs) / 1e9).toFixed(6)}>`;
+    } catch (e) {
+      // A tracer must never break the traced program.
+      line = `${req.call}(...) = ${String(result.ret)} /* tsbpf tracer: ${(e as Error).message} */`;
+    }
+    out(line);
+    if (opts.annotate) {
+      const extra = annotateSyscall(req, result, { logLines: opts.logLines });
+      if (libuv) extra.push(`${ANNOTATION_PREFIX}ran on a libuv pool thread`);
+      for (const l of extra) out(l);
+    }
+  };
+  const unobserve = observeSyscalls(observer);
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    unobserve();
+    memory?.close();
+  };
+}
