@@ -87,7 +87,7 @@ function wall(cmd, args, until) {
     };
     child.stderr.on("data", (d) => {
       err += d;
-      if (until && until.test(err)) finish();
+      if (until?.test(err)) finish();
     });
     child.on("error", reject);
     child.on("exit", (code) => {
@@ -126,7 +126,15 @@ function metric(name, ts, lb, unit, better, target, note) {
         ? `ratio ${better === "lower" ? "≤" : "≥"} ${target.ratio}`
         : `${better === "lower" ? "≤" : "≥"} ${target.abs} ${unit}`
     : "";
-  const row = { metric: name, tsbpf: round(ts), libbpf: round(lb), unit, ratio: ratio === null ? null : Math.round(ratio * 1000) / 1000, target: goal, met };
+  const row = {
+    metric: name,
+    tsbpf: round(ts),
+    libbpf: round(lb),
+    unit,
+    ratio: ratio === null ? null : Math.round(ratio * 1000) / 1000,
+    target: goal,
+    met,
+  };
   if (note) row.note = note;
   results.push(row);
   process.stdout.write(`${JSON.stringify(row)}\n`);
@@ -161,7 +169,10 @@ async function main() {
         t.push(tsbpf("load", obj, String(iters)));
       }
       const med = (runs, key) => median(runs.map((r) => r[key]));
-      return { l: { cold_us: med(l, "cold_us"), warm_us: med(l, "warm_us") }, t: { cold_us: med(t, "cold_us"), warm_us: med(t, "warm_us") } };
+      return {
+        l: { cold_us: med(l, "cold_us"), warm_us: med(l, "warm_us") },
+        t: { cold_us: med(t, "cold_us"), warm_us: med(t, "warm_us") },
+      };
     };
     log(`load.bootstrap: ${N.processes} processes a side, ${N.load} open+load each`);
     const { l, t } = sides(BOOTSTRAP, N.load);
@@ -197,11 +208,51 @@ async function main() {
       out_of_order: runs.reduce((n, r) => n + r.out_of_order, 0),
     };
     const M = 1e6;
-    metric("ringbuf.drain.raw", t.raw_per_s / M, l.records_per_s / M, "M records/s", "higher", { ratio: 0.5 }, `median of rounds, ${l.records_per_round} records each`);
-    metric("ringbuf.drain.raw.first", t.raw_first_per_s / M, l.first_per_s / M, "M records/s", "higher", undefined, "first fill: includes faulting in the fresh mapping");
-    metric("ringbuf.drain.decoded", t.decoded_per_s / M, l.records_per_s / M, "M objects/s", "higher", { abs: 5 }, "libbpf column: raw C struct access");
-    metric("ringbuf.drain.decoded.number", t.decoded_number_per_s / M, l.records_per_s / M, "M objects/s", "higher", undefined, 'decoder option int64: "number" (no BigInt per u64 field)');
-    metric("ringbuf.drain.dropped", t.dropped + t.out_of_order, l.dropped + l.out_of_order, "records", "lower", { zero: true }, "dropped + out of order");
+    metric(
+      "ringbuf.drain.raw",
+      t.raw_per_s / M,
+      l.records_per_s / M,
+      "M records/s",
+      "higher",
+      { ratio: 0.5 },
+      `median of rounds, ${l.records_per_round} records each`,
+    );
+    metric(
+      "ringbuf.drain.raw.first",
+      t.raw_first_per_s / M,
+      l.first_per_s / M,
+      "M records/s",
+      "higher",
+      undefined,
+      "first fill: includes faulting in the fresh mapping",
+    );
+    metric(
+      "ringbuf.drain.decoded",
+      t.decoded_per_s / M,
+      l.records_per_s / M,
+      "M objects/s",
+      "higher",
+      { abs: 5 },
+      "libbpf column: raw C struct access",
+    );
+    metric(
+      "ringbuf.drain.decoded.number",
+      t.decoded_number_per_s / M,
+      l.records_per_s / M,
+      "M objects/s",
+      "higher",
+      undefined,
+      'decoder option int64: "number" (no BigInt per u64 field)',
+    );
+    metric(
+      "ringbuf.drain.dropped",
+      t.dropped + t.out_of_order,
+      l.dropped + l.out_of_order,
+      "records",
+      "lower",
+      { zero: true },
+      "dropped + out of order",
+    );
     log(`ringbuf.stream: ${N.stream} records from a live getpid() producer`);
     const ls = libbpf("stream", RING, String(N.stream));
     const ts = tsbpf("stream", RING, String(N.stream), BIN);
@@ -220,7 +271,12 @@ async function main() {
     log(`cli.load: ${N.cli} processes, spawn → attached`);
     const attached = /attached/;
     const lb = await wallMedian(N.cli, BIN, ["cli", BOOTSTRAP], attached);
-    const tb = await wallMedian(N.cli, process.execPath, [join(root, "dist", "src", "cli", "tsbpf.mjs"), "load", BOOTSTRAP, "--duration", "30"], attached);
+    const tb = await wallMedian(
+      N.cli,
+      process.execPath,
+      [join(root, "dist", "src", "cli", "tsbpf.mjs"), "load", BOOTSTRAP, "--duration", "30"],
+      attached,
+    );
     metric("cli.load", tb, lb, "ms", "lower", { abs: 150 }, "tsbpf load bpf/bootstrap.bpf.o until attached");
   });
 
@@ -241,7 +297,8 @@ async function main() {
 function printTable() {
   const fmt = (x) => (x === null || x === undefined ? "-" : String(x));
   const rows = [["metric", "tsbpf", "libbpf", "unit", "ratio", "target", "met"]];
-  for (const r of results) rows.push([r.metric, fmt(r.tsbpf), fmt(r.libbpf), r.unit, fmt(r.ratio), r.target || "-", r.met === null ? "-" : r.met ? "yes" : "NO"]);
+  for (const r of results)
+    rows.push([r.metric, fmt(r.tsbpf), fmt(r.libbpf), r.unit, fmt(r.ratio), r.target || "-", r.met === null ? "-" : r.met ? "yes" : "NO"]);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const line = (r) => r.map((c, i) => (i === 0 || i === 3 || i === 5 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   process.stderr.write(`\n${line(rows[0])}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n`);

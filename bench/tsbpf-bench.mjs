@@ -117,7 +117,11 @@ async function cmdDrain(path, rounds, only = "both") {
   let total = 0;
   // One mode per process measures each callback shape alone: after a raw
   // drain, consume()'s shared loop has seen two callbacks and inlines neither.
-  const modes = [["raw", raw], ["decoded", decoded], ["decoded_number", decoded]].filter(([m]) => (only === "both" && m !== "decoded_number") || only === m);
+  const modes = [
+    ["raw", raw],
+    ["decoded", decoded],
+    ["decoded_number", decoded],
+  ].filter(([m]) => (only === "both" && m !== "decoded_number") || only === m);
   for (const [mode, cb] of modes) {
     const rates = [];
     let first;

@@ -45,7 +45,7 @@ function formatEvent(e: Event, now: Date): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let args;
+  let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(argv, { duration: { value: true, short: "-d" }, verbose: { short: "-v" }, help: { short: "-h" } });
   } catch (e) {

@@ -21,8 +21,7 @@ async function main(): Promise<void> {
   obj.attach();
 
   process.stdout.write(
-    "Successfully started! Please run `sudo cat /sys/kernel/debug/tracing/trace_pipe` " +
-      "to see output of the BPF programs.\n",
+    "Successfully started! Please run `sudo cat /sys/kernel/debug/tracing/trace_pipe` " + "to see output of the BPF programs.\n",
   );
   // The lines are printed by a child process: if this process printed them,
   // every printed line would be a write that triggers another line.

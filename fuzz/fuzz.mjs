@@ -35,7 +35,9 @@ const SELF = fileURLToPath(import.meta.url);
 
 function readCorpus() {
   const dir = join(ROOT, "bpf");
-  const names = readdirSync(dir).filter((n) => n.endsWith(".bpf.o")).sort();
+  const names = readdirSync(dir)
+    .filter((n) => n.endsWith(".bpf.o"))
+    .sort();
   return makeCorpus(names.map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(dir, name))) })));
 }
 
@@ -45,14 +47,27 @@ async function loadModules() {
   }
   const imp = (p) => import(pathToFileURL(join(DIST, p)).href);
   const [spec, inspect, elf, btf, ext, reloc, core, errors, kbtf] = await Promise.all([
-    imp("object/object-spec.js"), imp("object/inspect.js"), imp("elf/elf-file.js"), imp("btf/btf.js"), imp("btf/ext.js"),
-    imp("programs/relocate.js"), imp("btf/core/index.js"), imp("errors.js"), imp("object/kernel-btf.js"),
+    imp("object/object-spec.js"),
+    imp("object/inspect.js"),
+    imp("elf/elf-file.js"),
+    imp("btf/btf.js"),
+    imp("btf/ext.js"),
+    imp("programs/relocate.js"),
+    imp("btf/core/index.js"),
+    imp("errors.js"),
+    imp("object/kernel-btf.js"),
   ]);
   return {
     mods: {
-      parseObject: spec.parseObject, inspectObject: inspect.inspectObject, ElfFile: elf.ElfFile, Btf: btf.Btf,
-      parseBtfExt: ext.parseBtfExt, relocateProgram: reloc.relocateProgram, CoreCache: core.CoreCache,
-      TsbpfError: errors.TsbpfError, ObjectFormatError: errors.ObjectFormatError,
+      parseObject: spec.parseObject,
+      inspectObject: inspect.inspectObject,
+      ElfFile: elf.ElfFile,
+      Btf: btf.Btf,
+      parseBtfExt: ext.parseBtfExt,
+      relocateProgram: reloc.relocateProgram,
+      CoreCache: core.CoreCache,
+      TsbpfError: errors.TsbpfError,
+      ObjectFormatError: errors.ObjectFormatError,
     },
     loadKernelBtf: kbtf.loadKernelBtf,
   };
@@ -304,18 +319,21 @@ async function runMany(o) {
         retire(cur + 1);
       };
     };
-    const watchdog = setInterval(() => {
-      const now = performance.now();
-      for (const st of states) {
-        if (!st || st.over) continue;
-        const cur = Atomics.load(words, st.slot * SLOT_WORDS);
-        if (cur === 0) st.seen = 0;
-        else if (cur !== st.seen) {
-          st.seen = cur;
-          st.since = now;
-        } else if (now - st.since > o.timeout) st.hang(cur - 1);
-      }
-    }, Math.max(20, Math.min(250, o.timeout / 4)));
+    const watchdog = setInterval(
+      () => {
+        const now = performance.now();
+        for (const st of states) {
+          if (!st || st.over) continue;
+          const cur = Atomics.load(words, st.slot * SLOT_WORDS);
+          if (cur === 0) st.seen = 0;
+          else if (cur !== st.seen) {
+            st.seen = cur;
+            st.since = now;
+          } else if (now - st.since > o.timeout) st.hang(cur - 1);
+        }
+      },
+      Math.max(20, Math.min(250, o.timeout / 4)),
+    );
     for (let slot = 0; slot < jobs; slot++) spawn(slot, undefined);
   });
   if (fatal) throw new Error(`a worker could not start: ${fatal.stack ?? fatal}`);
@@ -361,7 +379,12 @@ function runOneWatched(bytes, object, steps, label, timeout) {
     const timer = setTimeout(() => {
       void w.terminate();
       const problem = `hang: case still running after ${timeout} ms`;
-      resolve({ failed: true, hang: true, problem, text: `${label} (${object}, ${bytes.length} bytes)\n${steps.map((x) => `  mutation: ${x}\n`).join("")}FAILURE: ${problem}\n` });
+      resolve({
+        failed: true,
+        hang: true,
+        problem,
+        text: `${label} (${object}, ${bytes.length} bytes)\n${steps.map((x) => `  mutation: ${x}\n`).join("")}FAILURE: ${problem}\n`,
+      });
     }, timeout);
     w.on("message", (m) => {
       clearTimeout(timer);
@@ -421,7 +444,15 @@ function minimize(pipeline, layouts, original, bytes, object, problem) {
   }
   if (diffs.length === 1 && stillFails(build(len, []))) diffs = [];
   // Then the length: back to the original's if the cut does not matter.
-  if (len !== original.length && stillFails(build(original.length, diffs.filter((d) => d < original.length)))) {
+  if (
+    len !== original.length &&
+    stillFails(
+      build(
+        original.length,
+        diffs.filter((d) => d < original.length),
+      ),
+    )
+  ) {
     len = original.length;
     diffs = diffs.filter((d) => d < len);
   }

@@ -9,7 +9,8 @@
  */
 
 /** Words a typed error's message uses to say where the problem is. */
-const PLACE = /section|offset|program|insn|instruction|relocation|symbol|type id|type \[\d+\]|\[\d+\]|BTF|map|record|header|function|extern|variable/i;
+const PLACE =
+  /section|offset|program|insn|instruction|relocation|symbol|type id|type \[\d+\]|\[\d+\]|BTF|map|record|header|function|extern|variable/i;
 
 export class FuzzFailure extends Error {
   constructor(step, error, problem) {
@@ -44,7 +45,11 @@ export function makePipeline(mods, kernelBtf, originals = new Map()) {
     }
     if (e instanceof ObjectFormatError) {
       if (typeof e.where !== "string" || !e.where || !Number.isSafeInteger(e.offset) || e.offset < 0 || !e.message.includes(e.where)) {
-        throw new FuzzFailure(step, e, `ObjectFormatError without a place (where ${JSON.stringify(e.where)}, offset ${e.offset}): ${e.message}`);
+        throw new FuzzFailure(
+          step,
+          e,
+          `ObjectFormatError without a place (where ${JSON.stringify(e.where)}, offset ${e.offset}): ${e.message}`,
+        );
       }
     } else if (!PLACE.test(e.message)) {
       throw new FuzzFailure(step, e, `${e.name} that names no place: ${e.message}`);
@@ -92,7 +97,8 @@ export function makePipeline(mods, kernelBtf, originals = new Map()) {
         extBytes = elf.section(".BTF.ext")?.data;
       } else if (layout?.btf) {
         btfBytes = bytes.subarray(Math.min(layout.btf.at, bytes.length), Math.min(layout.btf.at + layout.btf.size, bytes.length));
-        if (layout.ext) extBytes = bytes.subarray(Math.min(layout.ext.at, bytes.length), Math.min(layout.ext.at + layout.ext.size, bytes.length));
+        if (layout.ext)
+          extBytes = bytes.subarray(Math.min(layout.ext.at, bytes.length), Math.min(layout.ext.at + layout.ext.size, bytes.length));
       }
       if (btfBytes) btf = attempt("Btf.parse", errors, () => Btf.parse(btfBytes, { where: "section .BTF" }));
       if (btf && extBytes) attempt("parseBtfExt", errors, () => parseBtfExt(extBytes, btf));
@@ -110,7 +116,9 @@ export function makePipeline(mods, kernelBtf, originals = new Map()) {
         const cache = new CoreCache();
         for (const p of intact.programs) {
           if (!p.insns.some((i) => i.coreRelo)) continue;
-          attempt(`relocateProgram ${p.name} (mutated BTF as target)`, errors, () => relocateProgram(p, intact.btf.btf, btf, cache, "mutated BTF"));
+          attempt(`relocateProgram ${p.name} (mutated BTF as target)`, errors, () =>
+            relocateProgram(p, intact.btf.btf, btf, cache, "mutated BTF"),
+          );
         }
       }
     }

@@ -49,7 +49,9 @@ let lastReport = { t: started, n: 0n };
 const reporter = setInterval(() => {
   const now = Date.now();
   const rate = Number(received - lastReport.n) / ((now - lastReport.t) / 1000);
-  console.log(`soak: ${((now - started) / 60000).toFixed(1)} min  received ${received}  ${(rate / 1e6).toFixed(2)} M records/s  RSS ${mb()} MB`);
+  console.log(
+    `soak: ${((now - started) / 60000).toFixed(1)} min  received ${received}  ${(rate / 1e6).toFixed(2)} M records/s  RSS ${mb()} MB`,
+  );
   lastReport = { t: now, n: received };
 }, reportEvery);
 setTimeout(() => poller.stop(), minutes * 60000);

@@ -7,13 +7,12 @@
  * the fake kernel.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { ATTACH, count, openWith } from "./helpers/attach-object.js";
+import { count, openWith } from "./helpers/attach-object.js";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BtfKind, type EnumType } from "../src/btf/types.js";
-import { AmbiguousSymbolError, HostBinary, SymbolNotFoundError, resolveBinaryPath } from "../src/elf/host-symbols.js";
+import { AmbiguousSymbolError, HostBinary, SymbolNotFoundError, resolveBinaryPath } from "../src/programs/attach/host-symbols.js";
 import { NotFoundError, UnsupportedError } from "../src/errors.js";
 import { BpfObject } from "../src/object/bpf-object.js";
 import { attachProgram } from "../src/programs/attach/index.js";
@@ -36,7 +35,6 @@ import { thrownBy } from "./helpers/thrown.js";
 const UPROBE_PMU = "/sys/bus/event_source/devices/uprobe";
 const KPROBE_PMU = "/sys/bus/event_source/devices/kprobe";
 const HAVE_KPROBES = existsSync(KPROBE_PMU);
-
 
 /**
  * Programs named `names` that exist now and did not before. Other people's
@@ -202,7 +200,10 @@ describe("host symbols → file offsets", () => {
     const libc = resolveBinaryPath("libc.so.6");
     expect(libc).toMatch(/^\/(usr\/)?lib(64)?\/(x86_64-linux-gnu\/|aarch64-linux-gnu\/)?libc\.so\.6$/);
     // The same file the running process maps.
-    const mapped = readFileSync("/proc/self/maps", "utf8").split("\n").map((l) => l.split(/\s+/)[5]).find((p) => p?.endsWith("/libc.so.6"));
+    const mapped = readFileSync("/proc/self/maps", "utf8")
+      .split("\n")
+      .map((l) => l.split(/\s+/)[5])
+      .find((p) => p?.endsWith("/libc.so.6"));
     if (mapped) expect(realpathSync(libc)).toBe(realpathSync(mapped));
     const b = HostBinary.open(libc);
     for (const fn of ["getpid", "malloc", "puts"]) {
@@ -310,7 +311,15 @@ describe("uprobes on the real kernel", () => {
       const offset = objdumpFileOffset(bin("target"), "tsbpf_target");
       expect(seen.map((s) => ({ ...s.req.fields, path: s.path, pid: s.req.pid, cpu: s.req.cpu }))).toEqual([
         expect.objectContaining({ type, size: 128, config: 0n, config2: BigInt(offset), path: bin("target"), pid: -1, cpu: 0 }),
-        expect.objectContaining({ type, size: 128, config: 1n << BigInt(retBit), config2: BigInt(offset), path: bin("target"), pid: -1, cpu: 0 }),
+        expect.objectContaining({
+          type,
+          size: 128,
+          config: 1n << BigInt(retBit),
+          config2: BigInt(offset),
+          path: bin("target"),
+          pid: -1,
+          cpu: 0,
+        }),
       ]);
       // config1/config2 really sit at offsets 56/64 of the attr bytes.
       const attr = new DataView(seen[0]!.req.attr.buffer, seen[0]!.req.attr.byteOffset);
@@ -362,16 +371,19 @@ describe("uprobes on the real kernel", () => {
       const links = [
         attachProgram("uprobe", t, {}),
         attachProgram("uprobe", target(obj, "on_uprobe"), { binary: bin("target-stripped"), func: "tsbpf_target" }),
-        attachProgram("uprobe", target(obj, "on_uprobe"), { binary: bin("target"), offset: objdumpFileOffset(bin("target"), "tsbpf_target") }),
+        attachProgram("uprobe", target(obj, "on_uprobe"), {
+          binary: bin("target"),
+          offset: objdumpFileOffset(bin("target"), "tsbpf_target"),
+        }),
       ];
       spawnSync(bin("target-nopie"), ["3"]);
       spawnSync(bin("target-stripped"), ["4"]);
       spawnSync(bin("target"), ["5"]);
       expect(count(obj, "SLOT_UPROBE")).toBe(12n);
       for (const l of links) l.destroy();
-      expect(() => attachProgram("uprobe", target(obj, "on_uprobe"), { binary: bin("target"), func: "tsbpf_target", offset: 4096 })).toThrow(
-        /offset 4096 is outside tsbpf_target .* \(the function is \d+ bytes\)/,
-      );
+      expect(() =>
+        attachProgram("uprobe", target(obj, "on_uprobe"), { binary: bin("target"), func: "tsbpf_target", offset: 4096 }),
+      ).toThrow(/offset 4096 is outside tsbpf_target .* \(the function is \d+ bytes\)/);
     }
     expect(openFdCount()).toBe(fds);
   });
@@ -399,7 +411,19 @@ describe("uprobes on the real kernel", () => {
   it("a cookie reaches bpf_get_attach_cookie()", () => {
     const src = bin("cookie.bpf.c");
     writeFileSync(src, COOKIE_BPF_C);
-    execFileSync("clang-19", ["-g", "-O2", "-target", "bpf", "-D__TARGET_ARCH_x86", "-I", join(process.cwd(), "bpf"), "-c", src, "-o", bin("cookie.bpf.o")]);
+    execFileSync("clang-19", [
+      "-g",
+      "-O2",
+      "-target",
+      "bpf",
+      "-D__TARGET_ARCH_x86",
+      "-I",
+      join(process.cwd(), "bpf"),
+      "-c",
+      src,
+      "-o",
+      bin("cookie.bpf.o"),
+    ]);
     const fds = openFdCount();
     {
       using obj = BpfObject.open(bin("cookie.bpf.o"));
@@ -461,7 +485,9 @@ describe("perf_event programs", () => {
       expect(link.target).toBe(`cpu-clock@4000Hz on cpus ${cpus.length > 1 ? `${cpus[0]}-${cpus.at(-1)}` : cpus[0]}`);
       expect(openFdCount()).toBe(base + 2 * cpus.length);
       expect(seen.map((r) => r.cpu)).toEqual(cpus);
-      expect(seen.every((r) => r.pid === -1 && r.fields.sample_period === 4000n && (BigInt(r.fields.flag_bits!) & PERF_ATTR_FLAG_FREQ) !== 0n)).toBe(true);
+      expect(
+        seen.every((r) => r.pid === -1 && r.fields.sample_period === 4000n && (BigInt(r.fields.flag_bits!) & PERF_ATTR_FLAG_FREQ) !== 0n),
+      ).toBe(true);
       busy(200);
       const during = count(obj, "SLOT_PERF_EVENT");
       expect(during).toBeGreaterThan(0n);
@@ -506,7 +532,7 @@ describe("perf_event programs", () => {
     {
       using obj = openWith("on_perf_event");
       obj.load();
-      let link;
+      let link: { destroy(): void } | undefined;
       try {
         link = obj.program("on_perf_event").attach({ perfEvent: { type: 0, config: 0, sampleFreq: 99 } });
       } catch (e) {
@@ -614,7 +640,10 @@ describe("kprobes", () => {
     try {
       const l1 = obj.program("on_kprobe").attach();
       const l2 = attachKprobe(target(obj, "on_kprobe", { target: "do_sys_openat2+0x10" }), {});
-      const l3 = attachKprobe(target(obj, "on_kprobe", { sectionName: "kretprobe/tcp_v4_connect", target: "tcp_v4_connect", retprobe: true }), {});
+      const l3 = attachKprobe(
+        target(obj, "on_kprobe", { sectionName: "kretprobe/tcp_v4_connect", target: "tcp_v4_connect", retprobe: true }),
+        {},
+      );
       const l4 = attachProgram("ksyscall", target(obj, "on_kprobe", { sectionName: "ksyscall/openat", target: "openat" }), { cookie: 7n });
       expect([l1, l2, l3, l4].map((l) => `${l.kind} ${l.target}`)).toEqual([
         "kprobe do_sys_openat2",
@@ -623,7 +652,17 @@ describe("kprobes", () => {
         "ksyscall __x64_sys_openat",
       ]);
       const o = k.opened;
-      expect(o.map((e) => ({ name: e.name, type: e.fields.type, size: e.fields.size, config: e.fields.config, config2: e.fields.config2, pid: e.pid, cpu: e.cpu }))).toEqual([
+      expect(
+        o.map((e) => ({
+          name: e.name,
+          type: e.fields.type,
+          size: e.fields.size,
+          config: e.fields.config,
+          config2: e.fields.config2,
+          pid: e.pid,
+          cpu: e.cpu,
+        })),
+      ).toEqual([
         { name: "do_sys_openat2", type: 6, size: 128, config: 0n, config2: 0n, pid: -1, cpu: 0 },
         { name: "do_sys_openat2", type: 6, size: 128, config: 0n, config2: 0x10n, pid: -1, cpu: 0 },
         { name: "tcp_v4_connect", type: 6, size: 128, config: 1n, config2: 0n, pid: -1, cpu: 0 },
@@ -633,13 +672,13 @@ describe("kprobes", () => {
       ]);
       // The bytes themselves: type at 0, size at 4, config at 8, config1 (pointer) at 56, config2 at 64.
       const a = new DataView(o[1]!.attr.buffer);
-      expect([a.getUint32(0, true), a.getUint32(4, true), a.getBigUint64(8, true), a.getBigUint64(56, true), a.getBigUint64(64, true)]).toEqual([
-        6,
-        128,
-        0n,
-        o[1]!.fields.config1,
-        0x10n,
-      ]);
+      expect([
+        a.getUint32(0, true),
+        a.getUint32(4, true),
+        a.getBigUint64(8, true),
+        a.getBigUint64(56, true),
+        a.getBigUint64(64, true),
+      ]).toEqual([6, 128, 0n, o[1]!.fields.config1, 0x10n]);
       // LINK_CREATE(BPF_PERF_EVENT) on each fake perf fd, the cookie passed through.
       const links = k.fake.calls.filter((c) => c.call === "bpf" && c.cmd === BpfCmd.LINK_CREATE);
       expect(links.map((c) => (c.call === "bpf" ? c.values.bpf_cookie : undefined))).toEqual([0n, 0n, 0n, 7n]);
@@ -654,10 +693,18 @@ describe("kprobes", () => {
   it("retprobe bit from the format file; __se_sys_ without wrappers; ENOENT names the function", () => {
     using obj = openWith("on_kprobe");
     obj.load();
-    const k = fakeKprobeKernel({ type: 9, retprobe: "config:5", refuse: (n) => (n === "__x64_sys_bpf" || n === "no_such_fn" ? 2 : undefined) });
+    const k = fakeKprobeKernel({
+      type: 9,
+      retprobe: "config:5",
+      refuse: (n) => (n === "__x64_sys_bpf" || n === "no_such_fn" ? 2 : undefined),
+    });
     try {
       const l1 = attachKprobe(target(obj, "on_kprobe"), { retprobe: true });
-      const l2 = attachProgram("ksyscall", target(obj, "on_kprobe", { sectionName: "kretsyscall/close", target: "close", retprobe: true }), {});
+      const l2 = attachProgram(
+        "ksyscall",
+        target(obj, "on_kprobe", { sectionName: "kretsyscall/close", target: "close", retprobe: true }),
+        {},
+      );
       expect(l2.target).toBe("__se_sys_close");
       expect(k.opened.map((e) => [e.name, e.fields.type, e.fields.config])).toEqual([
         ["do_sys_openat2", 9, 1n << 5n],
@@ -668,7 +715,9 @@ describe("kprobes", () => {
         /on_kprobe: cannot kprobe no_such_fn: ENOENT — no kernel function no_such_fn that can be probed/,
       );
       expect(() => attachKprobe(target(obj, "on_kprobe", { target: "f+8" }), { retprobe: true })).toThrow(/kretprobes take no offset/);
-      expect(() => attachKprobe(target(obj, "on_kprobe", { sectionName: "kprobe", target: "" }), {})).toThrow(/names no kernel function; pass \{ func \}/);
+      expect(() => attachKprobe(target(obj, "on_kprobe", { sectionName: "kprobe", target: "" }), {})).toThrow(
+        /names no kernel function; pass \{ func \}/,
+      );
       l1.destroy();
       l2.destroy();
     } finally {

@@ -10,13 +10,10 @@ import { join } from "node:path";
 import { createSocket } from "node:dgram";
 import { describe, expect, it } from "vitest";
 import { BpfObject } from "../src/object/bpf-object.js";
-import { BtfKind, type EnumType } from "../src/btf/types.js";
 import { ProgramRefusedError } from "../src/programs/prog-load.js";
 import type { IterLink } from "../src/programs/attach/iter.js";
 import { cgroup2Root } from "../src/programs/attach/cgroup.js";
 import { NO_NEW_OBJECTS, kernelObjects, namesOf, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
-
-
 
 async function sendUdp(n: number): Promise<void> {
   const rx = createSocket("udp4");
@@ -118,7 +115,9 @@ describe("attach kinds on the real kernel", () => {
     obj.load();
     const link = obj.program("dump_tasks").attach() as IterLink;
     const text = link.readText();
-    expect(text.split("\n")).toContain(`${process.pid} ${spawnSync("cat", [`/proc/${process.pid}/comm`], { encoding: "utf8" }).stdout.trim()}`);
+    expect(text.split("\n")).toContain(
+      `${process.pid} ${spawnSync("cat", [`/proc/${process.pid}/comm`], { encoding: "utf8" }).stdout.trim()}`,
+    );
   });
 
   it("fentry is refused by this kernel with a clear error", () => {

@@ -23,7 +23,7 @@ const MINIMAL = new Uint8Array(readFileSync(MINIMAL_PATH));
 
 /** Runs fn, which must throw an ObjectFormatError; returns it. Any other outcome fails. */
 function formatError(fn: () => unknown): ObjectFormatError {
-  let thrown: unknown = undefined;
+  let thrown: unknown;
   let returned = false;
   try {
     fn();

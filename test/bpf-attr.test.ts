@@ -34,7 +34,10 @@ describe("bpf_attr layouts vs the kernel's BTF", () => {
     it(`${BpfCmdNames[cmd]}: every field at the kernel's offset and size`, () => {
       for (const f of layout.fields) {
         const candidates = fields.get(f.name) ?? [];
-        expect(candidates.some((c) => c.offset === f.offset && c.size === f.size), `${f.name} @${f.offset} (${f.size} B); kernel has ${JSON.stringify(candidates)}`).toBe(true);
+        expect(
+          candidates.some((c) => c.offset === f.offset && c.size === f.size),
+          `${f.name} @${f.offset} (${f.size} B); kernel has ${JSON.stringify(candidates)}`,
+        ).toBe(true);
       }
       const end = Math.max(...layout.fields.map((f) => f.offset + f.size));
       expect(layout.size).toBeGreaterThanOrEqual(end);

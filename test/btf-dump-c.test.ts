@@ -67,7 +67,9 @@ function clang(dir: string, file: string, args: string[]): { ok: boolean; stderr
 
 /** The body between bpftool's pragma header and footer. */
 function body(header: string): string {
-  return header.replace(/^[\s\S]*?apply_to = record\)\n#endif\n\n/, "").replace(/#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop[\s\S]*$/, "");
+  return header
+    .replace(/^[\s\S]*?apply_to = record\)\n#endif\n\n/, "")
+    .replace(/#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop[\s\S]*$/, "");
 }
 
 const VA_LISTS = new Set(["va_list", "__builtin_va_list", "__gnuc_va_list", "__va_list"]);
@@ -452,7 +454,16 @@ struct node {
       const { int, char, long } = ints(b);
       const u = b.add({ kind: BtfKind.Union, name: "", size: 8, kindFlag: false, members: [m("i", int, 0), m("l", long, 0)] });
       const s = b.add(struct("", 2, [m("x", char, 0), m("y", char, 8)]));
-      const e = b.add({ kind: BtfKind.Enum, name: "", size: 4, signed: false, values: [{ name: "IN_A", value: 0n }, { name: "IN_B", value: 1n }] });
+      const e = b.add({
+        kind: BtfKind.Enum,
+        name: "",
+        size: 4,
+        signed: false,
+        values: [
+          { name: "IN_A", value: 0n },
+          { name: "IN_B", value: 1n },
+        ],
+      });
       b.add(struct("outer", 24, [m("", u, 0), m("s", s, 64), m("e", e, 96), m("tail", long, 128)]));
       b.add({ kind: BtfKind.Enum, name: "", size: 4, signed: false, values: [{ name: "TOP_A", value: 5n }] });
     },
@@ -532,15 +543,48 @@ struct holder {
     build(b) {
       const { int, char } = ints(b);
       const pchar = b.add({ kind: BtfKind.Ptr, name: "", type: char });
-      const proto = b.add({ kind: BtfKind.FuncProto, name: "", returnType: int, params: [{ name: "x", type: int }, { name: "s", type: pchar }] });
+      const proto = b.add({
+        kind: BtfKind.FuncProto,
+        name: "",
+        returnType: int,
+        params: [
+          { name: "x", type: int },
+          { name: "s", type: pchar },
+        ],
+      });
       const fnT = b.add({ kind: BtfKind.Typedef, name: "fn_t", type: b.add({ kind: BtfKind.Ptr, name: "", type: proto }) });
       const voidFn = b.add({ kind: BtfKind.FuncProto, name: "", returnType: 0, params: [{ name: "", type: 0 }] });
-      const handlers = b.add({ kind: BtfKind.Array, name: "", elemType: b.add({ kind: BtfKind.Ptr, name: "", type: voidFn }), indexType: int, nelems: 4 });
+      const handlers = b.add({
+        kind: BtfKind.Array,
+        name: "",
+        elemType: b.add({ kind: BtfKind.Ptr, name: "", type: voidFn }),
+        indexType: int,
+        nelems: 4,
+      });
       b.add({ kind: BtfKind.Typedef, name: "handlers_t", type: handlers });
-      const printf = b.add({ kind: BtfKind.FuncProto, name: "", returnType: int, params: [{ name: "fmt", type: pchar }, { name: "", type: 0 }] });
-      const printfs = b.add({ kind: BtfKind.Array, name: "", elemType: b.add({ kind: BtfKind.Ptr, name: "", type: printf }), indexType: int, nelems: 2 });
+      const printf = b.add({
+        kind: BtfKind.FuncProto,
+        name: "",
+        returnType: int,
+        params: [
+          { name: "fmt", type: pchar },
+          { name: "", type: 0 },
+        ],
+      });
+      const printfs = b.add({
+        kind: BtfKind.Array,
+        name: "",
+        elemType: b.add({ kind: BtfKind.Ptr, name: "", type: printf }),
+        indexType: int,
+        nelems: 2,
+      });
       const strs = b.add({ kind: BtfKind.Array, name: "", elemType: pchar, indexType: int, nelems: 5 });
-      const weird = b.add({ kind: BtfKind.FuncProto, name: "", returnType: b.add({ kind: BtfKind.Ptr, name: "", type: strs }), params: [{ name: "", type: int }] });
+      const weird = b.add({
+        kind: BtfKind.FuncProto,
+        name: "",
+        returnType: b.add({ kind: BtfKind.Ptr, name: "", type: strs }),
+        params: [{ name: "", type: int }],
+      });
       const pweird = b.add({ kind: BtfKind.Ptr, name: "", type: weird });
       b.add(struct("ops", 56, [m("f", fnT, 0), m("printfs", printfs, 64), m("weird", pweird, 192), m("h", handlers, 256 - 64)]));
       b.add({ kind: BtfKind.Func, name: "some_func", type: proto, linkage: 1 });
@@ -561,13 +605,26 @@ struct ops {
   "enum64, signed and unsigned, and enums of unusual sizes": {
     build(b) {
       ints(b);
-      b.add({ kind: BtfKind.Enum64, name: "big", size: 8, signed: false, values: [{ name: "BIG_MAX", value: 0xffffffffffffffffn }, { name: "BIG_ONE", value: 1n }] });
+      b.add({
+        kind: BtfKind.Enum64,
+        name: "big",
+        size: 8,
+        signed: false,
+        values: [
+          { name: "BIG_MAX", value: 0xffffffffffffffffn },
+          { name: "BIG_ONE", value: 1n },
+        ],
+      });
       b.add({
         kind: BtfKind.Enum64,
         name: "sbig",
         size: 8,
         signed: true,
-        values: [{ name: "SBIG_MIN", value: -(1n << 63n) }, { name: "SBIG_NEG", value: -5n }, { name: "SBIG_HI", value: 1n << 40n }],
+        values: [
+          { name: "SBIG_MIN", value: -(1n << 63n) },
+          { name: "SBIG_NEG", value: -5n },
+          { name: "SBIG_HI", value: 1n << 40n },
+        ],
       });
       b.add({ kind: BtfKind.Enum64, name: "small64", size: 8, signed: false, values: [{ name: "S64_A", value: 7n }] });
       b.add({ kind: BtfKind.Enum, name: "e8", size: 8, signed: false, values: [{ name: "E8_A", value: 0xffffffffn }] });
@@ -631,7 +688,16 @@ struct quals {
       b.add(struct("foo", 1, [m("c", char, 0)]));
       b.add({ kind: BtfKind.Fwd, name: "foo", union: false });
       b.add({ kind: BtfKind.Typedef, name: "VAL", type: int });
-      b.add({ kind: BtfKind.Enum, name: "e", size: 4, signed: false, values: [{ name: "VAL", value: 1n }, { name: "OTHER", value: 2n }] });
+      b.add({
+        kind: BtfKind.Enum,
+        name: "e",
+        size: 4,
+        signed: false,
+        values: [
+          { name: "VAL", value: 1n },
+          { name: "OTHER", value: 2n },
+        ],
+      });
       b.add({ kind: BtfKind.Enum, name: "e", size: 4, signed: false, values: [{ name: "OTHER", value: 3n }] });
       b.add({ kind: BtfKind.Union, name: "foo", size: 4, kindFlag: false, members: [m("y", int, 0)] });
     },
@@ -755,7 +821,12 @@ describe("dumpC on synthetic BTF", () => {
       for (let k = 0; k < 3; k++) {
         const off = 24 + 4 * Math.floor(rnd() * (typeLen / 4));
         const r = rnd();
-        const v = r < 0.4 ? Math.floor(rnd() * 200) : r < 0.7 ? dv.getUint32(off, true) ^ (1 << Math.floor(rnd() * 32)) : Math.floor(rnd() * 2 ** 32);
+        const v =
+          r < 0.4
+            ? Math.floor(rnd() * 200)
+            : r < 0.7
+              ? dv.getUint32(off, true) ^ (1 << Math.floor(rnd() * 32))
+              : Math.floor(rnd() * 2 ** 32);
         dv.setUint32(off, v >>> 0, true);
       }
       let btf: Btf;
@@ -836,11 +907,15 @@ describe("tsbpf btf dump", () => {
     expect((await run(["dump", MINIMAL, "--format=c", "--no-enum-modes"])).out).toBe(bpftoolC(MINIMAL));
   });
 
-  it.runIf(existsSync(VMLINUX))("dumps raw BTF files", async () => {
-    const { code, out } = await run(["dump", VMLINUX, "--format", "c", "--no-enum-modes"]);
-    expect(code).toBe(0);
-    expect(out).toBe(bpftoolC(VMLINUX));
-  }, 60_000);
+  it.runIf(existsSync(VMLINUX))(
+    "dumps raw BTF files",
+    async () => {
+      const { code, out } = await run(["dump", VMLINUX, "--format", "c", "--no-enum-modes"]);
+      expect(code).toBe(0);
+      expect(out).toBe(bpftoolC(VMLINUX));
+    },
+    60_000,
+  );
 
   it("prints help and rejects bad usage", async () => {
     expect(await run(["dump", "--help"])).toEqual({ code: 0, out: BTF_HELP });

@@ -59,7 +59,16 @@ describe("BtfBuilder", () => {
       ],
     });
     b.add({ kind: BtfKind.Union, name: "u", size: 8, kindFlag: false, members: [{ name: "p", type: ptr, bitOffset: 0, bitfieldSize: 0 }] });
-    b.add({ kind: BtfKind.Enum, name: "e", size: 4, signed: true, values: [{ name: "NEG", value: -5n }, { name: "POS", value: 7n }] });
+    b.add({
+      kind: BtfKind.Enum,
+      name: "e",
+      size: 4,
+      signed: true,
+      values: [
+        { name: "NEG", value: -5n },
+        { name: "POS", value: 7n },
+      ],
+    });
     b.add({ kind: BtfKind.Enum64, name: "e64", size: 8, signed: false, values: [{ name: "BIG", value: 0xffffffffffffffe0n }] });
     b.add({ kind: BtfKind.Enum64, name: "s64", size: 8, signed: true, values: [{ name: "MIN", value: -(1n << 63n) }] });
     b.add({ kind: BtfKind.Fwd, name: "fu", union: true });
@@ -70,7 +79,15 @@ describe("BtfBuilder", () => {
     const proto = b.add({ kind: BtfKind.FuncProto, name: "", returnType: int, params: [{ name: "x", type: ptr }] });
     const fn = b.add({ kind: BtfKind.Func, name: "f", type: proto, linkage: BtfLinkage.Global });
     const v = b.add({ kind: BtfKind.Var, name: "v", type: int, linkage: BtfLinkage.Static });
-    b.add({ kind: BtfKind.Datasec, name: ".data", size: 4, vars: [{ type: v, offset: 0, size: 4 }, { type: 999, offset: 4, size: 0 }] });
+    b.add({
+      kind: BtfKind.Datasec,
+      name: ".data",
+      size: 4,
+      vars: [
+        { type: v, offset: 0, size: 4 },
+        { type: 999, offset: 4, size: 0 },
+      ],
+    });
     b.add({ kind: BtfKind.Float, name: "double", size: 8 });
     b.add({ kind: BtfKind.DeclTag, name: "tag", type: fn, componentIdx: -1 });
     b.add({ kind: BtfKind.DeclTag, name: "ptag", type: fn, componentIdx: 0 });
@@ -88,7 +105,12 @@ describe("BtfBuilder", () => {
     expect(dump).toContain("'a' type_id=1 bits_offset=0 bitfield_size=3");
     expect(dump).toContain("type_id=999 offset=4 size=0\n");
     expect(btf.type(20)).toMatchObject({ kind: BtfKind.DeclTag, componentIdx: 0 });
-    expect(btf.typeByName("e")).toMatchObject({ values: [{ name: "NEG", value: -5n }, { name: "POS", value: 7n }] });
+    expect(btf.typeByName("e")).toMatchObject({
+      values: [
+        { name: "NEG", value: -5n },
+        { name: "POS", value: 7n },
+      ],
+    });
   });
 
   it("de-duplicates strings", () => {
@@ -99,15 +121,31 @@ describe("BtfBuilder", () => {
 
   it("rejects what BTF cannot hold", () => {
     const b = new BtfBuilder();
-    expect(() => b.add({ kind: BtfKind.Struct, name: "s", size: 4, kindFlag: false, members: [{ name: "a", type: 0, bitOffset: 0, bitfieldSize: 3 }] })).toThrow(/bitfield/);
-    expect(() => b.add({ kind: BtfKind.Enum, name: "e", size: 4, signed: false, values: [{ name: "X", value: 1n << 32n }] })).toThrow(/32 bits/);
+    expect(() =>
+      b.add({
+        kind: BtfKind.Struct,
+        name: "s",
+        size: 4,
+        kindFlag: false,
+        members: [{ name: "a", type: 0, bitOffset: 0, bitfieldSize: 3 }],
+      }),
+    ).toThrow(/bitfield/);
+    expect(() => b.add({ kind: BtfKind.Enum, name: "e", size: 4, signed: false, values: [{ name: "X", value: 1n << 32n }] })).toThrow(
+      /32 bits/,
+    );
     expect(() => b.add({ kind: BtfKind.Void, name: "" })).toThrow(/void/);
   });
 
   it("writes split BTF that bpftool reads against its base", () => {
     const base = new BtfBuilder();
     const int = base.add({ kind: BtfKind.Int, name: "int", size: 4, encoding: 1, bitOffset: 0, bits: 32 });
-    base.add({ kind: BtfKind.Struct, name: "shared", size: 4, kindFlag: false, members: [{ name: "x", type: int, bitOffset: 0, bitfieldSize: 0 }] });
+    base.add({
+      kind: BtfKind.Struct,
+      name: "shared",
+      size: 4,
+      kindFlag: false,
+      members: [{ name: "x", type: int, bitOffset: 0, bitfieldSize: 0 }],
+    });
     const baseBytes = base.encode();
     const baseBtf = Btf.parse(baseBytes);
 
@@ -115,7 +153,13 @@ describe("BtfBuilder", () => {
     expect(split.nextId).toBe(3);
     const p = split.add({ kind: BtfKind.Ptr, name: "", type: 2 });
     expect(p).toBe(3);
-    split.add({ kind: BtfKind.Struct, name: "mod_s", size: 8, kindFlag: false, members: [{ name: "x", type: p, bitOffset: 0, bitfieldSize: 0 }] });
+    split.add({
+      kind: BtfKind.Struct,
+      name: "mod_s",
+      size: 8,
+      kindFlag: false,
+      members: [{ name: "x", type: p, bitOffset: 0, bitfieldSize: 0 }],
+    });
     split.add({ kind: BtfKind.Typedef, name: "int", type: int });
     split.add({ kind: BtfKind.Datasec, name: ".m", size: 8, vars: [{ type: 2, offset: 0, size: 4 }] });
     const splitBytes = split.encode();

@@ -19,7 +19,10 @@ describe(".BTF.ext of bootstrap.bpf.o", () => {
 
   it("has func_info for both programs, pointing at their FUNCs", () => {
     expect([...ext.funcInfo.keys()]).toEqual([EXEC, EXIT]);
-    for (const [sec, name] of [[EXEC, "handle_exec"], [EXIT, "handle_exit"]] as const) {
+    for (const [sec, name] of [
+      [EXEC, "handle_exec"],
+      [EXIT, "handle_exit"],
+    ] as const) {
       const infos = ext.funcInfo.get(sec)!;
       expect(infos).toHaveLength(1);
       expect(infos[0]!.insnIndex).toBe(0);

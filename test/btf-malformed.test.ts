@@ -104,7 +104,12 @@ describe("malformed .BTF", () => {
 
   it("a vlen too large for the section", () => {
     // info = kind STRUCT (4) << 24 | vlen
-    expectFormatError(() => parse(patch(sample(), STRUCT_AT + 4, (4 << 24) | 1000)), WHERE, /type \[2\] STRUCT with vlen 1000 needs 12012 bytes/, STRUCT_AT);
+    expectFormatError(
+      () => parse(patch(sample(), STRUCT_AT + 4, (4 << 24) | 1000)),
+      WHERE,
+      /type \[2\] STRUCT with vlen 1000 needs 12012 bytes/,
+      STRUCT_AT,
+    );
   });
 
   it("an unknown kind", () => {
@@ -187,7 +192,9 @@ describe("malformed .BTF.ext", () => {
     d.setUint32(4, 32, true);
     d.setUint32(8, 0, true);
     d.setUint32(12, body.length * 4, true);
-    body.forEach((v, i) => d.setUint32(32 + i * 4, v, true));
+    body.forEach((v, i) => {
+      d.setUint32(32 + i * 4, v, true);
+    });
     return out;
   }
   const execFunc = btf.typeByName("handle_exec").id;
@@ -214,7 +221,12 @@ describe("malformed .BTF.ext", () => {
   });
 
   it("record size larger than known is accepted, extra bytes skipped", () => {
-    const parsed = parseExt(handmade(12, [[0, execFunc, 0xdeadbeef], [16, execFunc, 7]]));
+    const parsed = parseExt(
+      handmade(12, [
+        [0, execFunc, 0xdeadbeef],
+        [16, execFunc, 7],
+      ]),
+    );
     expect(parsed.funcInfo.get("handle_exec")).toEqual([
       { insnIndex: 0, typeId: execFunc },
       { insnIndex: 2, typeId: execFunc },

@@ -40,19 +40,23 @@ describe("dumpRaw matches bpftool 7.1 byte for byte", () => {
     });
   }
 
-  it.runIf(existsSync(VMLINUX))("vmlinux", () => {
-    const btf = loadKernelBtf();
-    const mine = dumpRaw(btf);
-    const theirs = bpftoolRaw(VMLINUX);
-    // toBe on 12 MB strings prints a useless diff; find the first differing line instead.
-    if (mine !== theirs) {
-      const a = mine.split("\n");
-      const b = theirs.split("\n");
-      const i = a.findIndex((line, k) => line !== b[k]);
-      expect(a[i]).toBe(b[i]);
-    }
-    expect(mine.length).toBe(theirs.length);
-  }, 60_000);
+  it.runIf(existsSync(VMLINUX))(
+    "vmlinux",
+    () => {
+      const btf = loadKernelBtf();
+      const mine = dumpRaw(btf);
+      const theirs = bpftoolRaw(VMLINUX);
+      // toBe on 12 MB strings prints a useless diff; find the first differing line instead.
+      if (mine !== theirs) {
+        const a = mine.split("\n");
+        const b = theirs.split("\n");
+        const i = a.findIndex((line, k) => line !== b[k]);
+        expect(a[i]).toBe(b[i]);
+      }
+      expect(mine.length).toBe(theirs.length);
+    },
+    60_000,
+  );
 });
 
 describe.runIf(existsSync(VMLINUX))("kernel BTF", () => {

@@ -37,7 +37,11 @@ describe("tsbpf CLI", () => {
     expect(r.stdout).toContain("CO-RE byte_off         task_struct::real_parent (0:95)");
     expect(r.stdout).toContain("const volatile unsigned long long min_duration_ns = 0");
     const json = JSON.parse(tsbpf("inspect", "bpf/globals.bpf.o", "--json").stdout);
-    expect(json.variables.find((v: { name: string }) => v.name === "seeded")).toMatchObject({ section: ".data", initial: "42", type: "int" });
+    expect(json.variables.find((v: { name: string }) => v.name === "seeded")).toMatchObject({
+      section: ".data",
+      initial: "42",
+      type: "int",
+    });
     expect(json.programs.map((p: { name: string }) => p.name).sort()).toEqual(["count_calls", "sock_prog", "sum_globals"]);
   });
 
@@ -51,7 +55,9 @@ describe("tsbpf CLI", () => {
   });
 
   it("load streams ring buffer records decoded through BTF, as JSON lines with --json", async () => {
-    const child = spawn(process.execPath, ["dist/src/cli/tsbpf.mjs", "load", "bpf/bootstrap.bpf.o", "--json", "--duration", "2"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["dist/src/cli/tsbpf.mjs", "load", "bpf/bootstrap.bpf.o", "--json", "--duration", "2"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
@@ -61,7 +67,11 @@ describe("tsbpf CLI", () => {
     await new Promise((r) => sh.on("exit", r));
     const code = await new Promise((r) => child.on("exit", r));
     expect(code).toBe(0);
-    const records = out.trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.type === "record");
+    const records = out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.type === "record");
     const exit = records.find((r) => r.pid === sh.pid && r.exit_event === true);
     expect(exit).toMatchObject({ map: "rb", comm: "sh", exit_code: 6, ppid: process.pid });
     expect(typeof exit.duration_ns).toBe("string"); // u64 as a decimal string

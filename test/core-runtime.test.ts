@@ -14,7 +14,21 @@ import { BtfKind, type EnumType } from "../src/btf/types.js";
 
 const CORE = "bpf/core.bpf.o";
 /** Slots whose value depends on which process ran the program. */
-const PER_PROCESS = new Set(["SLOT_PID", "SLOT_TGID", "SLOT_PPID", "SLOT_PPID_DIRECT", "SLOT_FLAGS", "SLOT_COMM", "SLOT_COMM_2", "SLOT_CPUS_0", "SLOT_NOFILE", "SLOT_MAP_COUNT", "SLOT_DUMPABLE", "SLOT_DUMPABLE_DIRECT", "SLOT_IN_EXECVE"]);
+const PER_PROCESS = new Set([
+  "SLOT_PID",
+  "SLOT_TGID",
+  "SLOT_PPID",
+  "SLOT_PPID_DIRECT",
+  "SLOT_FLAGS",
+  "SLOT_COMM",
+  "SLOT_COMM_2",
+  "SLOT_CPUS_0",
+  "SLOT_NOFILE",
+  "SLOT_MAP_COUNT",
+  "SLOT_DUMPABLE",
+  "SLOT_DUMPABLE_DIRECT",
+  "SLOT_IN_EXECVE",
+]);
 
 function tsbpfResults(): { slots: string[]; values: bigint[]; coreCount: number } {
   using obj = BpfObject.open(CORE);

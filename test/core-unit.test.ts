@@ -40,7 +40,13 @@ function btf(fill: (b: Builder) => void): Btf {
 
 const m = (name: string, type: number, bitOffset: number, bitfieldSize = 0): Member => ({ name, type, bitOffset, bitfieldSize });
 
-function struct(b: BtfBuilder, name: string, size: number, members: Member[], kind: BtfKind.Struct | BtfKind.Union = BtfKind.Struct): number {
+function struct(
+  b: BtfBuilder,
+  name: string,
+  size: number,
+  members: Member[],
+  kind: BtfKind.Struct | BtfKind.Union = BtfKind.Struct,
+): number {
   return b.add({ kind, name, size, members, kindFlag: members.some((x) => x.bitfieldSize > 0) });
 }
 
@@ -144,7 +150,12 @@ describe("field relocations", () => {
   });
 
   it("explains a missing type", () => {
-    const { report } = run(local, btf(() => {}), ldxW(4), relo(CoreReloKind.FIELD_BYTE_OFFSET, sample, "0:1"));
+    const { report } = run(
+      local,
+      btf(() => {}),
+      ldxW(4),
+      relo(CoreReloKind.FIELD_BYTE_OFFSET, sample, "0:1"),
+    );
     expect(report.explanation).toBe(
       "CO-RE relocation #0 in prog failed: sample___v2::b not found in kernel BTF: it has no struct named sample " +
         "(the essential name of sample___v2); instruction #0 poisoned",
@@ -292,7 +303,10 @@ describe("type relocations", () => {
     expect(run(local, target, movImm(4), relo(CoreReloKind.TYPE_SIZE, id("color"), "0")).report.targetValue).toBe(8n);
     // Missing types answer 0 for size and target id too, without poisoning.
     const none = btf(() => {});
-    expect(run(local, none, movImm(8), relo(CoreReloKind.TYPE_SIZE, thing, "0")).report).toMatchObject({ targetValue: 0n, poisoned: false });
+    expect(run(local, none, movImm(8), relo(CoreReloKind.TYPE_SIZE, thing, "0")).report).toMatchObject({
+      targetValue: 0n,
+      poisoned: false,
+    });
     expect(run(local, none, movImm(thing), relo(CoreReloKind.TYPE_ID_TARGET, thing, "0")).report.targetValue).toBe(0n);
   });
 
@@ -316,7 +330,16 @@ describe("type relocations", () => {
       const task = struct(b, "task", 4, [m("pid", b.int, 0)]);
       const p = b.add({ kind: BtfKind.Ptr, name: "", type: task });
       struct(b, "holder", 24, [m("extra", b.long, 0), m("n", b.uint, 64), m("t", p, 128)]);
-      b.add({ kind: BtfKind.Enum, name: "mode", size: 4, signed: false, values: [{ name: "M_B", value: 0n }, { name: "M_A", value: 7n }] });
+      b.add({
+        kind: BtfKind.Enum,
+        name: "mode",
+        size: 4,
+        signed: false,
+        values: [
+          { name: "M_B", value: 0n },
+          { name: "M_A", value: 7n },
+        ],
+      });
     });
     // Behind a pointer a forward declaration matches the struct; member order does not matter.
     expect(typesMatch(a, a.typeByName("holder").id, t, t.typeByName("holder").id)).toBe(true);
@@ -333,7 +356,16 @@ describe("type relocations", () => {
 
 describe("enum value relocations", () => {
   const local = btf((b) => {
-    b.add({ kind: BtfKind.Enum, name: "e___mine", size: 4, signed: true, values: [{ name: "NEG", value: -2n }, { name: "GONE", value: 5n }] });
+    b.add({
+      kind: BtfKind.Enum,
+      name: "e___mine",
+      size: 4,
+      signed: true,
+      values: [
+        { name: "NEG", value: -2n },
+        { name: "GONE", value: 5n },
+      ],
+    });
     b.add({ kind: BtfKind.Enum64, name: "big", size: 8, signed: false, values: [{ name: "HUGE", value: 1n << 40n }] });
   });
   const target = btf((b) => {
@@ -389,9 +421,17 @@ describe("instruction checks", () => {
     expect(() => run(local, target, ldxW(8), r)).toThrow(/LDX\/ST\/STX off/);
     expect(() => run(local, target, { opcode: 0xbf, dst: 1, src: 2, off: 0, imm: 4 }, r)).toThrow(/on a register/);
     expect(() => run(local, target, { opcode: 0x05, dst: 0, src: 0, off: 4, imm: 0 }, r)).toThrow(/not an instruction CO-RE can relocate/);
-    expect(() => run(local, target, [{ opcode: LD_IMM64, dst: 1, src: 1, off: 0, imm: 4 }, { opcode: 0, dst: 0, src: 0, off: 0, imm: 0 }], r)).toThrow(
-      /unexpected form/,
-    );
+    expect(() =>
+      run(
+        local,
+        target,
+        [
+          { opcode: LD_IMM64, dst: 1, src: 1, off: 0, imm: 4 },
+          { opcode: 0, dst: 0, src: 0, off: 0, imm: 0 },
+        ],
+        r,
+      ),
+    ).toThrow(/unexpected form/);
     const far = btf((b) => {
       struct(b, "foo", 65536, [m("a", b.int, 0), m("b", b.int, 40000 * 8)]);
     });

@@ -12,15 +12,21 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Btf } from "../src/btf/btf.js";
 import { CoreReloKind, parseBtfExt } from "../src/btf/ext.js";
 import { BtfKind, isComposite, isEnum } from "../src/btf/types.js";
-import {
-  CORE_POISON_IMM,
-  CoreCache,
-  type CoreRelocationReport,
-  applyCoreRelocations,
-  explainPoison,
-} from "../src/core/index.js";
+import { CORE_POISON_IMM, CoreCache, type CoreRelocationReport, applyCoreRelocations, explainPoison } from "../src/core/index.js";
 import { ElfFile, STT_FUNC } from "../src/elf/elf-file.js";
-import { BPF_ALU, BPF_ALU64, BPF_DW, BPF_LDX, BPF_ST, BPF_STX, BPF_W, CALL, LD_IMM64, type Instruction, decodeInstructions } from "../src/insn/insn.js";
+import {
+  BPF_ALU,
+  BPF_ALU64,
+  BPF_DW,
+  BPF_LDX,
+  BPF_ST,
+  BPF_STX,
+  BPF_W,
+  CALL,
+  LD_IMM64,
+  type Instruction,
+  decodeInstructions,
+} from "../src/insn/insn.js";
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
 const BPFTOOL = ["/usr/sbin/bpftool", "/usr/bin/bpftool", "/sbin/bpftool"].find((p) => existsSync(p));
@@ -47,7 +53,11 @@ function loadObject(path: string): LoadedObject {
     const insns = decodeInstructions(section.data, section.name);
     for (const r of relos) insns[r.insnIndex]!.coreRelo = r;
     const funcs = elf.symbols.filter((s) => s.sectionIndex === section.index && s.type === STT_FUNC).sort((a, b) => a.value - b.value);
-    for (const f of funcs) programs.set(f.name, insns.slice(f.value / 8, (f.value + f.size) / 8).map((i) => ({ ...i })));
+    for (const f of funcs)
+      programs.set(
+        f.name,
+        insns.slice(f.value / 8, (f.value + f.size) / 8).map((i) => ({ ...i })),
+      );
   }
   return { btf, programs };
 }
@@ -88,10 +98,10 @@ interface DumpType {
   id: number;
   kind: string;
   name: string;
-  size?: number;
-  type?: number;
-  nelems?: number;
-  encoding?: string;
+  size?: number | undefined;
+  type?: number | undefined;
+  nelems?: number | undefined;
+  encoding?: string | undefined;
   members: DumpMember[];
   values: { name: string; val: bigint }[];
 }
@@ -176,7 +186,7 @@ class Dump {
   }
 
   /** Bit offset of root.path (field names and array indexes), and the last member. */
-  field(root: string, ...path: (string | number)[]): { bits: number; m?: DumpMember; typeId: number } {
+  field(root: string, ...path: (string | number)[]): { bits: number; m?: DumpMember | undefined; typeId: number } {
     let t = this.named(root, "STRUCT");
     let bits = 0;
     let last: DumpMember | undefined;

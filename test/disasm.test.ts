@@ -303,7 +303,14 @@ exit
 
 /** Every opcode with a spread of registers (valid and not), offsets and immediates. */
 function sweepAsm(): string {
-  const regs: [number, number][] = [[1, 2], [0, 0], [10, 11], [11, 12], [12, 1], [15, 15]];
+  const regs: [number, number][] = [
+    [1, 2],
+    [0, 0],
+    [10, 11],
+    [11, 12],
+    [12, 1],
+    [15, 15],
+  ];
   const offs = [0, 1, -1, 8, 16, 32, 0x7fff, -0x8000];
   const imms = [0, 1, -1, 16, 32, 64, 0x41, 0xe1, 0xf1, 0x10002, -0x80000000];
   const lines = ['.section sweep,"ax",@progbits', ".globl sweep_all", ".type sweep_all,@function", "sweep_all:"];
@@ -342,7 +349,10 @@ describe("objects built here", () => {
     writeFileSync(join(dir, "v4.bpf.c"), V4_SOURCE);
     built.v4 = join(dir, "v4.bpf.o");
     execFileSync(CLANG, ["-g", "-O2", "-target", "bpf", "-mcpu=v4", "-c", join(dir, "v4.bpf.c"), "-o", built.v4]);
-    for (const [name, asm] of [["edges", EDGES_ASM], ["sweep", sweepAsm()]] as const) {
+    for (const [name, asm] of [
+      ["edges", EDGES_ASM],
+      ["sweep", sweepAsm()],
+    ] as const) {
       writeFileSync(join(dir, `${name}.s`), asm);
       built[name] = join(dir, `${name}.o`);
       execFileSync(LLVM_MC, ["-triple", "bpfel", "-filetype=obj", join(dir, `${name}.s`), "-o", built[name]!]);
@@ -435,8 +445,12 @@ describe("annotated listings", () => {
     // The source line comes before the instructions it covers.
     expect(text.indexOf("; pid = bpf_get_current_pid_tgid() >> 32;")).toBeLessThan(text.indexOf("call 0xe"));
     // Without its comments, a program at offset 0 of its section with no subprograms is llvm-objdump's listing.
-    const raw = objdump(bootstrap, "--disassemble-symbols=handle_exec").split("\n").filter((l) => INSN_LINE.test(l));
-    const ours = stripAnnotations(text).split("\n").filter((l) => INSN_LINE.test(l));
+    const raw = objdump(bootstrap, "--disassemble-symbols=handle_exec")
+      .split("\n")
+      .filter((l) => INSN_LINE.test(l));
+    const ours = stripAnnotations(text)
+      .split("\n")
+      .filter((l) => INSN_LINE.test(l));
     expect(ours).toEqual(raw);
   });
 

@@ -6,7 +6,18 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EM_BPF, ElfFile, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS, SHT_REL, STB_WEAK, STT_SECTION, STV_HIDDEN } from "../src/elf/elf-file.js";
+import {
+  EM_BPF,
+  ElfFile,
+  SHN_ABS,
+  SHN_COMMON,
+  SHN_UNDEF,
+  SHT_NOBITS,
+  SHT_REL,
+  STB_WEAK,
+  STT_SECTION,
+  STV_HIDDEN,
+} from "../src/elf/elf-file.js";
 import { ObjectFormatError } from "../src/errors.js";
 import {
   BPF_RELOCATION_TYPES,
@@ -145,7 +156,10 @@ describe("ElfFile agrees with llvm-readelf on the committed objects", () => {
       const { bytes, elf } = load(path);
       for (const s of elf.sections.filter((x) => x.type === SHT_NOBITS)) {
         expect(s.data.byteLength, s.name).toBe(s.size);
-        expect(s.data.every((b) => b === 0), s.name).toBe(true);
+        expect(
+          s.data.every((b) => b === 0),
+          s.name,
+        ).toBe(true);
         expect(s.data.buffer, s.name).not.toBe(bytes.buffer);
       }
     });
@@ -187,7 +201,9 @@ describe(".bss is zeros, not the next section's bytes (elfy regression)", () => 
     const keep: [number, number][] = [
       [0, 64],
       [shoff, shoff + elf.sections.length * 64],
-      ...elf.sections.filter((s) => s.type === 2 || s.type === 3 || s.type === SHT_REL).map((s): [number, number] => [s.offset, s.offset + s.size]),
+      ...elf.sections
+        .filter((s) => s.type === 2 || s.type === 3 || s.type === SHT_REL)
+        .map((s): [number, number] => [s.offset, s.offset + s.size]),
     ];
     const copy = bytes.slice();
     let filled = 0;

@@ -47,7 +47,9 @@ describe("externs on the real kernel", () => {
     const offsets = Object.fromEntries(obj.spec.externs.filter((e) => e.kind === "kconfig").map((e) => [e.name, e.offset]));
     // Larger alignment first: the 4-byte ints, then the 1-byte bools.
     expect(Object.keys(offsets).sort()).toEqual(["CONFIG_BPF", "CONFIG_HZ", "CONFIG_TSBPF_NO_SUCH_OPTION", "LINUX_KERNEL_VERSION"]);
-    expect([offsets.CONFIG_HZ, offsets.LINUX_KERNEL_VERSION, offsets.CONFIG_BPF, offsets.CONFIG_TSBPF_NO_SUCH_OPTION]).toEqual([0, 4, 8, 9]);
+    expect([offsets.CONFIG_HZ, offsets.LINUX_KERNEL_VERSION, offsets.CONFIG_BPF, offsets.CONFIG_TSBPF_NO_SUCH_OPTION]).toEqual([
+      0, 4, 8, 9,
+    ]);
     expect(kconfig.valueSize).toBe(16);
     expect(kconfig.freeze).toBe(true);
   });

@@ -35,7 +35,17 @@ const corpus = makeCorpus(
     .map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(ROOT, "bpf", name))) })),
 );
 const layouts = new Map(corpus.map((c) => [c.name, c.layout]));
-const mods = { parseObject, inspectObject, ElfFile, Btf, parseBtfExt, relocateProgram, CoreCache, TsbpfError, ObjectFormatError } as unknown as PipelineModules;
+const mods = {
+  parseObject,
+  inspectObject,
+  ElfFile,
+  Btf,
+  parseBtfExt,
+  relocateProgram,
+  CoreCache,
+  TsbpfError,
+  ObjectFormatError,
+} as unknown as PipelineModules;
 const pipeline = makePipeline(mods, loadKernelBtf(), new Map(corpus.map((c) => [c.name, c.bytes])));
 
 /** Runs the pipeline; a FuzzFailure (untyped error, typed error naming nothing) fails the test with its stack. */
@@ -69,7 +79,10 @@ const REGRESSIONS: Regression[] = [
     was:
       "a .kconfig extern whose BTF type claims 2^31 bytes: collectExterns allocated the .kconfig map's " +
       "initial value with new Uint8Array(> 2^32) → RangeError (src/object/externs.ts now caps the map)",
-    expected: { step: "parseObject", message: /section \.BTF at offset \d+: type \[\d+\] of \.kconfig extern CONFIG_\w+ is 2147483647 bytes/ },
+    expected: {
+      step: "parseObject",
+      message: /section \.BTF at offset \d+: type \[\d+\] of \.kconfig extern CONFIG_\w+ is 2147483647 bytes/,
+    },
   },
   {
     file: "bss-1gib.bpf.o",
@@ -99,7 +112,10 @@ describe("fuzz regressions", () => {
     const bytes = new Uint8Array(readFileSync(join(ROOT, "fuzz", "regressions", r.file)));
     const { errors, ms } = run(bytes, r.object);
     if (r.expected === "ok") expect(errors).toEqual([]);
-    else expect(errors.find((e) => e.step === (r.expected as { step: string }).step)?.message, JSON.stringify(errors, null, 2)).toMatch(r.expected.message);
+    else
+      expect(errors.find((e) => e.step === (r.expected as { step: string }).step)?.message, JSON.stringify(errors, null, 2)).toMatch(
+        r.expected.message,
+      );
     expect(ms, `took ${ms.toFixed(0)} ms`).toBeLessThan(CASE_LIMIT_MS);
   });
 });

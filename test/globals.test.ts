@@ -25,14 +25,16 @@ describe("global data and subprograms (pure)", () => {
     expect(internalMapName("bootstrap", ".rodata")).toBe("bootstra.rodata");
     expect(internalMapName("minimal", ".bss")).toBe("minimal.bss");
     expect(internalMapName("x", ".rodata.str1.1")).toBe(".rodata.str1.1");
-    expect(internalMapName("verylongname", ".kconfig")).toBe("verylon.kconfig") // 7 + 8: the suffix keeps its whole length;
+    expect(internalMapName("verylongname", ".kconfig")).toBe("verylon.kconfig"); // 7 + 8: the suffix keeps its whole length;
   });
 
   it("appends each called subprogram once, depth-first, and fixes call offsets", () => {
     const count = spec.programs.find((p) => p.name === "count_calls")!;
     const calls = count.insns.map((insn, i) => ({ insn, i })).filter(({ insn }) => insn.reference?.kind === "call");
     const starts = new Map<string, number>();
-    count.insns.forEach((insn, i) => insn.symbol && starts.set(insn.symbol, i));
+    count.insns.forEach((insn, i) => {
+      if (insn.symbol) starts.set(insn.symbol, i);
+    });
     // count_calls calls bump and twice; twice calls add3. Depth-first: bump, twice, add3.
     expect([...starts.keys()]).toEqual(["count_calls", "bump", "twice", "add3"]);
     for (const { insn, i } of calls) {

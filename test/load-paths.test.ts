@@ -80,7 +80,6 @@ describe("PROG_LOAD interrupted by signals", () => {
   });
 });
 
-
 describe("destroyAsync", () => {
   it("detaches the links concurrently and leaves nothing behind", async () => {
     const fdsBefore = openFdCount();

@@ -59,7 +59,9 @@ describe("minimal.bpf.o on the real kernel", () => {
   });
 
   it("`tsbpf load bpf/minimal.bpf.o --duration 2` prints the lines and never maps libbpf", async () => {
-    const child = spawn(process.execPath, ["dist/src/cli/tsbpf.mjs", "load", MINIMAL, "--duration", "2"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["dist/src/cli/tsbpf.mjs", "load", MINIMAL, "--duration", "2"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));

@@ -25,7 +25,9 @@ describe("offline relocation", () => {
       const mapSlots = new Set(offline.insns.flatMap((insn, i) => (insn.reference?.kind.startsWith("map") ? [i, i + 1] : [])));
       for (let i = 0; i < mine.length / 8; i++) {
         if (mapSlots.has(i)) continue;
-        expect(Buffer.from(mine.subarray(i * 8, i * 8 + 8)).toString("hex"), `${p.name} insn ${i}`).toBe(Buffer.from(real.subarray(i * 8, i * 8 + 8)).toString("hex"));
+        expect(Buffer.from(mine.subarray(i * 8, i * 8 + 8)).toString("hex"), `${p.name} insn ${i}`).toBe(
+          Buffer.from(real.subarray(i * 8, i * 8 + 8)).toString("hex"),
+        );
       }
     }
   });

@@ -46,7 +46,9 @@ console.log(lines.find((l) => l.pid === process.pid)?.message ?? "no line");
     );
     const out = execFileSync(process.execPath, ["main.mjs"], { cwd: project, encoding: "utf8" });
     expect(out.trim()).toMatch(/^BPF triggered from PID \d+\.$/);
-    const cli = spawnSync(join(project, "node_modules/.bin/tsbpf"), ["inspect", join(project, "node_modules/tsbpf/bpf/minimal.bpf.o")], { encoding: "utf8" });
+    const cli = spawnSync(join(project, "node_modules/.bin/tsbpf"), ["inspect", join(project, "node_modules/tsbpf/bpf/minimal.bpf.o")], {
+      encoding: "utf8",
+    });
     expect(cli.status).toBe(0);
     expect(cli.stdout).toContain("handle_tp  (section tp/syscalls/sys_enter_write)");
   }, 180_000);

@@ -47,7 +47,15 @@ describe.skipIf(!canRun)("tsbpf load without privileges", () => {
   it("the dropped capabilities are really gone in the child", () => {
     const r = spawnSync(
       "setpriv",
-      ["--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-bpf,-perfmon,-sys_admin", "--reuid=0", "grep", "^CapEff", "/proc/self/status"],
+      [
+        "--inh-caps=-all",
+        "--ambient-caps=-all",
+        "--bounding-set=-bpf,-perfmon,-sys_admin",
+        "--reuid=0",
+        "grep",
+        "^CapEff",
+        "/proc/self/status",
+      ],
       { encoding: "utf8" },
     );
     const eff = BigInt(`0x${r.stdout.split(/\s+/)[1]}`);

@@ -126,7 +126,9 @@ describe("RingBuffer on fake memory", () => {
     for (const len of lens) f.write(Uint8Array.from({ length: len }, (_, i) => len + i));
     const got = drain(ring);
     expect(got.map((d) => d.length)).toEqual(lens);
-    got.forEach((d, k) => expect([...d]).toEqual(Array.from({ length: lens[k]! }, (_, i) => lens[k]! + i)));
+    got.forEach((d, k) => {
+      expect([...d]).toEqual(Array.from({ length: lens[k]! }, (_, i) => lens[k]! + i));
+    });
     expect(f.consumerPos).toBe(BigInt(lens.reduce((s, l) => s + ((l + 15) & ~7), 0)));
   });
 
@@ -203,9 +205,11 @@ describe("RingBuffer on fake memory", () => {
     const f = new FakeRing(4096);
     const ring = f.ring();
     for (let i = 0; i < 3; i++) f.write(u64(i));
-    expect(() => ring.consume(() => {
-      throw new Error("boom");
-    })).toThrow("boom");
+    expect(() =>
+      ring.consume(() => {
+        throw new Error("boom");
+      }),
+    ).toThrow("boom");
     expect(f.consumerPos).toBe(16n);
     expect(drain(ring).map(readU64)).toEqual([1n, 2n]);
   });
@@ -245,9 +249,11 @@ describe("RingBuffer on fake memory", () => {
     const pos = f.write(u64(1));
     f.rawHeader(pos, 4000); // claims 4000 bytes; 16 are published
     let called = false;
-    expect(() => ring.consume(() => {
-      called = true;
-    })).toThrow(/corrupt.*claims 4000 bytes/);
+    expect(() =>
+      ring.consume(() => {
+        called = true;
+      }),
+    ).toThrow(/corrupt.*claims 4000 bytes/);
     expect(called).toBe(false);
     expect(f.consumerPos).toBe(0n);
   });
@@ -262,8 +268,12 @@ describe("RingBuffer on fake memory", () => {
   it("checks the memory it is given", () => {
     const ok = new FakeRing(4096);
     expect(() => new RingBuffer({ consumer: ok.consumer, producer: ok.producer, dataOffset: DATA_OFFSET, size: 3000 })).toThrow(TsbpfError);
-    expect(() => new RingBuffer({ consumer: ok.consumer, producer: ok.producer.subarray(0, 8192), dataOffset: DATA_OFFSET, size: 4096 })).toThrow(TsbpfError);
-    expect(() => new RingBuffer({ consumer: ok.consumer.subarray(4), producer: ok.producer, dataOffset: DATA_OFFSET, size: 4096 })).toThrow(TsbpfError);
+    expect(
+      () => new RingBuffer({ consumer: ok.consumer, producer: ok.producer.subarray(0, 8192), dataOffset: DATA_OFFSET, size: 4096 }),
+    ).toThrow(TsbpfError);
+    expect(() => new RingBuffer({ consumer: ok.consumer.subarray(4), producer: ok.producer, dataOffset: DATA_OFFSET, size: 4096 })).toThrow(
+      TsbpfError,
+    );
   });
 
   it("micro-benchmark: drain rate on memory (printed, not asserted)", () => {

@@ -18,7 +18,7 @@ import { BpfObject } from "../src/object/bpf-object.js";
 import { bpfRequest } from "../src/syscall/bpf.js";
 import { koffi } from "../src/syscall/libc.js";
 import { BpfCmd, BpfMapType } from "../src/abi/uapi-enums.js";
-import { kernelObjects, namesOf, newKernelObjects, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
+import { kernelObjects, namesOf, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
 
 const OBJ = "bpf/ringbuf_test.bpf.o";
 const REC_SIZE = 16; // struct rec
@@ -66,7 +66,9 @@ function produceConcurrently(obj: BpfObject, n: number, prog = "produce"): Promi
 }
 
 function ringMappings(): number {
-  return readFileSync("/proc/self/maps", "utf8").split("\n").filter((l) => l.includes("bpf-map")).length;
+  return readFileSync("/proc/self/maps", "utf8")
+    .split("\n")
+    .filter((l) => l.includes("bpf-map")).length;
 }
 
 describe.each(MODES)("ring buffer, real kernel, %s wait", (mode) => {
@@ -402,11 +404,13 @@ describe("ring buffer lifetime", () => {
     const ring = new RingBuffer(obj.map("rb"));
     produce(obj, 5);
     const seen: bigint[] = [];
-    expect(ring.consume((d) => {
-      seen.push(u64At(d));
-      expect(() => ring.consume(() => {})).toThrow(/own callback/);
-      ring.close();
-    })).toBe(1);
+    expect(
+      ring.consume((d) => {
+        seen.push(u64At(d));
+        expect(() => ring.consume(() => {})).toThrow(/own callback/);
+        ring.close();
+      }),
+    ).toBe(1);
     expect(seen).toEqual([0n]);
     expect(ring.isClosed).toBe(true);
     expect(() => ring.consume(() => {})).toThrow(StateError);
@@ -427,8 +431,15 @@ describe("ring buffer lifetime", () => {
 
   it("works on a ring map created by hand (no object)", async () => {
     const map = BpfMap.create({
-      name: "rb", type: BpfMapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 * 4,
-      flags: 0, freeze: false, btfKeyTypeId: 0, btfValueTypeId: 0,
+      name: "rb",
+      type: BpfMapType.RINGBUF,
+      keySize: 0,
+      valueSize: 0,
+      maxEntries: 4096 * 4,
+      flags: 0,
+      freeze: false,
+      btfKeyTypeId: 0,
+      btfValueTypeId: 0,
     });
     try {
       using ring = new RingBuffer(map);
@@ -487,10 +498,12 @@ describe("consumeRaw, real kernel", () => {
     produce(obj, 2000, "discard_odd");
     const seqs: number[] = [];
     const lens: number[] = [];
-    expect(ring.consumeRaw((_d, offset, length) => {
-      seqs.push(ring.words[offset >>> 2]!);
-      lens.push(length);
-    })).toBe(1000);
+    expect(
+      ring.consumeRaw((_d, offset, length) => {
+        seqs.push(ring.words[offset >>> 2]!);
+        lens.push(length);
+      }),
+    ).toBe(1000);
     expect(seqs).toEqual(Array.from({ length: 1000 }, (_, i) => 2 * i));
     expect(new Set(lens)).toEqual(new Set([REC_SIZE]));
     expect(counter(obj, "discarded")).toBe(1000);
@@ -503,10 +516,12 @@ describe("consumeRaw, real kernel", () => {
     produce(obj, 10);
     const seq = (offset: number) => ring.words[offset >>> 2]!;
     const seen: number[] = [];
-    expect(ring.consumeRaw((_d, o) => {
-      seen.push(seq(o));
-      return seq(o) !== 3;
-    })).toBe(4);
+    expect(
+      ring.consumeRaw((_d, o) => {
+        seen.push(seq(o));
+        return seq(o) !== 3;
+      }),
+    ).toBe(4);
     expect(seen).toEqual([0, 1, 2, 3]);
     expect(ring.consumerPosition).toBe(4n * BigInt(REC_TOTAL));
     expect(ring.consumeRaw((_d, o) => void seen.push(seq(o)), 3)).toBe(3);
@@ -523,17 +538,21 @@ describe("consumeRaw, real kernel", () => {
     using obj = openObject();
     const ring = new RingBuffer(obj.map("rb"));
     produce(obj, 5);
-    expect(() => ring.consumeRaw(() => {
-      throw new Error("boom");
-    })).toThrow("boom");
+    expect(() =>
+      ring.consumeRaw(() => {
+        throw new Error("boom");
+      }),
+    ).toThrow("boom");
     expect(ring.consumerPosition).toBe(BigInt(REC_TOTAL));
     const seen: number[] = [];
-    expect(ring.consumeRaw((_d, o) => {
-      seen.push(ring.words[o >>> 2]!);
-      expect(() => ring.consumeRaw(() => {})).toThrow(/own callback/);
-      expect(() => ring.consume(() => {})).toThrow(/own callback/);
-      ring.close();
-    })).toBe(1);
+    expect(
+      ring.consumeRaw((_d, o) => {
+        seen.push(ring.words[o >>> 2]!);
+        expect(() => ring.consumeRaw(() => {})).toThrow(/own callback/);
+        expect(() => ring.consume(() => {})).toThrow(/own callback/);
+        ring.close();
+      }),
+    ).toBe(1);
     expect(seen).toEqual([1]);
     expect(() => ring.consumeRaw(() => {})).toThrow(StateError);
     using again = new RingBuffer(obj.map("rb"));
@@ -553,13 +572,15 @@ describe("consumeRaw, real kernel", () => {
     let maxLag = 0;
     let ahead = 0;
     const positions = new Set<bigint>();
-    expect(ring.consumeRaw(() => {
-      const here = start + BigInt(i++ * REC_TOTAL); // this record's header
-      const stored = ring.consumerPosition;
-      if (stored > here) ahead++;
-      maxLag = Math.max(maxLag, Number(here - stored));
-      positions.add(stored);
-    })).toBe(N);
+    expect(
+      ring.consumeRaw(() => {
+        const here = start + BigInt(i++ * REC_TOTAL); // this record's header
+        const stored = ring.consumerPosition;
+        if (stored > here) ahead++;
+        maxLag = Math.max(maxLag, Number(here - stored));
+        positions.add(stored);
+      }),
+    ).toBe(N);
     expect(ahead).toBe(0); // a record is never handed back to the producer while its callback runs
     expect(maxLag).toBeLessThan(64 * 1024); // the producer gets space back as the drain goes
     expect(positions.size).toBeGreaterThan(100);
@@ -630,7 +651,10 @@ describe("wait modes", () => {
       }
       await new Promise((r) => setTimeout(r, 20));
       const t0 = performance.now();
-      const done = await Promise.race([readFile("/proc/self/stat").then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 300))]);
+      const done = await Promise.race([
+        readFile("/proc/self/stat").then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), 300)),
+      ]);
       return done ? performance.now() - t0 : Infinity;
     } finally {
       for (const p of pollers) p.stop();
@@ -645,7 +669,9 @@ describe("wait modes", () => {
     const pool = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
     const loopMs = await readWhileWaiting("loop", pool);
     const poolMs = await readWhileWaiting("threadpool", pool);
-    console.log(`fs.promises.readFile while ${pool} pollers wait: loop mode ${loopMs.toFixed(2)} ms, threadpool mode ${Number.isFinite(poolMs) ? `${poolMs.toFixed(2)} ms` : "stalled (> 300 ms)"}`);
+    console.log(
+      `fs.promises.readFile while ${pool} pollers wait: loop mode ${loopMs.toFixed(2)} ms, threadpool mode ${Number.isFinite(poolMs) ? `${poolMs.toFixed(2)} ms` : "stalled (> 300 ms)"}`,
+    );
     expect(loopMs).toBeLessThan(100);
     expect(poolMs).toBe(Infinity);
   });
@@ -795,7 +821,9 @@ describe("ring buffer throughput (printed, not asserted)", () => {
       await running;
       const dropped = counter(obj, "dropped") - before;
       expect(n + dropped).toBe(N);
-      console.log(`ringbuf (${mode}): streaming ${((n / ms) * 1e3 / 1e6).toFixed(2)} M records/s received (${n} received, ${dropped} dropped)`);
+      console.log(
+        `ringbuf (${mode}): streaming ${(((n / ms) * 1e3) / 1e6).toFixed(2)} M records/s received (${n} received, ${dropped} dropped)`,
+      );
     }
   });
 });

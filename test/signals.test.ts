@@ -44,7 +44,13 @@ function idsHeldBy(pid: number | string, into: Ids = emptyIds()): Ids {
       const info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8");
       for (const m of info.matchAll(/^(prog|map|link|btf)_id:\s+(\d+)$/gm)) {
         // A link's fdinfo also names its program: only the fd's own kind counts.
-        const own = target.includes("bpf_link") ? "link" : target.includes("bpf-prog") ? "prog" : target.includes("bpf-map") ? "map" : "btf";
+        const own = target.includes("bpf_link")
+          ? "link"
+          : target.includes("bpf-prog")
+            ? "prog"
+            : target.includes("bpf-map")
+              ? "map"
+              : "btf";
         if (m[1] === own) into[own].add(Number(m[2]));
       }
     } catch {
@@ -86,7 +92,10 @@ afterEach(() => {
 
 function start(object: string, ...extra: string[]): Run {
   const before = kernelIds();
-  const child = spawn(process.execPath, [CLI, "load", join(ROOT, "bpf", object), ...extra], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, "load", join(ROOT, "bpf", object), ...extra], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   running.push(child);
   let err = "";
   child.stderr!.on("data", (d) => (err += d));
@@ -166,8 +175,8 @@ function sigintUntilGone(run: Run): number {
 
 /** Nothing the child created survives it (objects are freed asynchronously: retry a while). */
 async function expectNothingLeft(run: Run): Promise<void> {
-  let left: Record<Kind, number[]> = { prog: [], map: [], link: [], btf: [] };
-  let unheld: Record<Kind, number[]> = { prog: [], map: [], link: [], btf: [] };
+  const left: Record<Kind, number[]> = { prog: [], map: [], link: [], btf: [] };
+  const unheld: Record<Kind, number[]> = { prog: [], map: [], link: [], btf: [] };
   for (let attempt = 0; attempt < 100; attempt++) {
     const now = kernelIds();
     const live = idsHeldByLiveProcesses();
@@ -199,7 +208,7 @@ const OBJECTS = [
 
 describe.each(OBJECTS)("tsbpf load $object", ({ object, duringLoad, expectPrograms }) => {
   describe.each(["SIGINT", "SIGTERM"] as const)("%s", (sig) => {
-    it("while streaming (after \"running\"): exit 0, everything detached", async () => {
+    it('while streaming (after "running"): exit 0, everything detached', async () => {
       const run = start(object);
       await waitForStderr(run, /tsbpf: running/);
       expect(idsHeldBy(run.pid, run.held).prog.size).toBe(expectPrograms);

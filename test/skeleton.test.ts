@@ -9,7 +9,22 @@ import { describe, expect, it } from "vitest";
 import { generateSkeleton } from "../src/object/skeleton-gen.js";
 import { parseObject } from "../src/spec/object-spec.js";
 
-const TSC = ["node_modules/typescript/bin/tsc", "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--lib", "es2022,esnext.disposable", "--types", "node", "--skipLibCheck"];
+const TSC = [
+  "node_modules/typescript/bin/tsc",
+  "--noEmit",
+  "--strict",
+  "--module",
+  "nodenext",
+  "--moduleResolution",
+  "nodenext",
+  "--target",
+  "es2022",
+  "--lib",
+  "es2022,esnext.disposable",
+  "--types",
+  "node",
+  "--skipLibCheck",
+];
 
 function typecheck(source: string): { ok: boolean; output: string } {
   const dir = mkdtempSync(join(process.cwd(), ".tmp-skel-"));

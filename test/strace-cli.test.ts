@@ -36,9 +36,27 @@ describe.runIf(hasStrace)("tsbpf load --trace vs strace", () => {
       const name = obj.replace(/\W/g, "_");
       const S = join(dir, `${name}.strace`);
       const T = join(dir, `${name}.trace`);
-      execFileSync("strace", ["-f", "-v", "-e", "trace=bpf,perf_event_open", "-o", S, process.execPath, "dist/src/cli/tsbpf.mjs", "load", `--trace=${T}`, obj, "--duration", "1"], {
-        stdio: "ignore",
-      });
+      execFileSync(
+        "strace",
+        [
+          "-f",
+          "-v",
+          "-e",
+          "trace=bpf,perf_event_open",
+          "-o",
+          S,
+          process.execPath,
+          "dist/src/cli/tsbpf.mjs",
+          "load",
+          `--trace=${T}`,
+          obj,
+          "--duration",
+          "1",
+        ],
+        {
+          stdio: "ignore",
+        },
+      );
       const theirs = straceLines(S);
       const ours = tsbpfLines(T);
       expect(theirs.length).toBeGreaterThan(10);

@@ -213,7 +213,9 @@ function rebuild(line: string): Rebuilt | undefined {
   if (!m) return undefined;
   const [, call, argText, resultText] = m as unknown as [string, string, string, string];
   const rm = resultText.match(/^-1 (\w+) \(/);
-  const result: SyscallResult = rm ? { ret: -1, errno: errnoNumber(rm[1]!) } : { ret: resultText.startsWith("0x") ? BigInt(resultText) : Number(resultText), errno: 0 };
+  const result: SyscallResult = rm
+    ? { ret: -1, errno: errnoNumber(rm[1]!) }
+    : { ret: resultText.startsWith("0x") ? BigInt(resultText) : Number(resultText), errno: 0 };
   const args = splitTop(argText);
   switch (call) {
     case "bpf": {
@@ -222,18 +224,43 @@ function rebuild(line: string): Rebuilt | undefined {
     }
     case "perf_event_open": {
       const f = flatten(parseNode(args[0]!));
-      const attr = encodePerfEventAttr({ type: Number(num(f.get("type")!, X.PERF_TYPE_ID)), config: num(f.get("config")!), samplePeriod: num(f.get("sample_period")!), sampleType: num(f.get("sample_type")!, X.PERF_EVENT_SAMPLE_FORMAT) });
-      const req: SyscallRequest = { call: "perf_event_open", attr, fields: { size: Number(num(f.get("size")!, X.PERF_ATTR_SIZE)) }, pid: Number(args[1]), cpu: Number(args[2]), groupFd: Number(args[3]), flags: Number(num(args[4]!, X.PERF_EVENT_OPEN_FLAGS)) };
+      const attr = encodePerfEventAttr({
+        type: Number(num(f.get("type")!, X.PERF_TYPE_ID)),
+        config: num(f.get("config")!),
+        samplePeriod: num(f.get("sample_period")!),
+        sampleType: num(f.get("sample_type")!, X.PERF_EVENT_SAMPLE_FORMAT),
+      });
+      const req: SyscallRequest = {
+        call: "perf_event_open",
+        attr,
+        fields: { size: Number(num(f.get("size")!, X.PERF_ATTR_SIZE)) },
+        pid: Number(args[1]),
+        cpu: Number(args[2]),
+        groupFd: Number(args[3]),
+        flags: Number(num(args[4]!, X.PERF_EVENT_OPEN_FLAGS)),
+      };
       return { req, result, opts: {} };
     }
     case "ioctl": {
       const code = [...X.PERF_IOCTLS].find(([, d]) => d.name === args[1])?.[0];
       if (code === undefined) return undefined;
-      return { req: { call: "ioctl", fd: Number(args[0]), request: code, requestName: args[1]!, arg: Number(num(args[2]!, X.PERF_IOCTL_FLAGS)) }, result, opts: {} };
+      return {
+        req: { call: "ioctl", fd: Number(args[0]), request: code, requestName: args[1]!, arg: Number(num(args[2]!, X.PERF_IOCTL_FLAGS)) },
+        result,
+        opts: {},
+      };
     }
     case "mmap":
       return {
-        req: { call: "mmap", addr: num(args[0]!), length: Number(args[1]), prot: Number(num(args[2]!, X.MMAP_PROT)), flags: Number(num(args[3]!, X.MMAP_FLAGS)), fd: Number(args[4]), offset: Number(num(args[5]!)) },
+        req: {
+          call: "mmap",
+          addr: num(args[0]!),
+          length: Number(args[1]),
+          prot: Number(num(args[2]!, X.MMAP_PROT)),
+          flags: Number(num(args[3]!, X.MMAP_FLAGS)),
+          fd: Number(args[4]),
+          offset: Number(num(args[5]!)),
+        },
         result,
         opts: {},
       };
@@ -246,7 +273,14 @@ function rebuild(line: string): Rebuilt | undefined {
     case "epoll_ctl": {
       const f = flatten(parseNode(args[3]!));
       return {
-        req: { call: "epoll_ctl", epfd: Number(args[0]), op: Number(num(args[1]!, X.EPOLL_CTLS)), fd: Number(args[2]), events: Number(num(f.get("events")!, X.EPOLL_EVENTS)), data: BigInt(f.get("u64")!) },
+        req: {
+          call: "epoll_ctl",
+          epfd: Number(args[0]),
+          op: Number(num(args[1]!, X.EPOLL_CTLS)),
+          fd: Number(args[2]),
+          events: Number(num(f.get("events")!, X.EPOLL_EVENTS)),
+          data: BigInt(f.get("u64")!),
+        },
         result,
         opts: {},
       };
@@ -255,7 +289,11 @@ function rebuild(line: string): Rebuilt | undefined {
       const maxEvents = Number(args[2]);
       const events = args[1]!.startsWith("[") ? eventsFromText(args[1]!, maxEvents) : new Uint8Array(maxEvents * 12);
       const address = args[1]!.startsWith("0x") ? BigInt(args[1]!) : 0x1000n;
-      return { req: { call: "epoll_wait", epfd: Number(args[0]), events, maxEvents, timeout: Number(args[3]) }, result, opts: { addressOf: () => address } };
+      return {
+        req: { call: "epoll_wait", epfd: Number(args[0]), events, maxEvents, timeout: Number(args[3]) },
+        result,
+        opts: { addressOf: () => address },
+      };
     }
     default:
       return undefined;
@@ -277,13 +315,31 @@ describe("reference captures (strace 6.1 -s 120, no -v) print back identically",
         if (!m || m[2]!.includes("<unfinished") || m[2]!.startsWith("<...") || m[2]!.startsWith("---") || m[2]!.startsWith("+++")) continue;
         const rebuilt = rebuild(m[2]!);
         if (!rebuilt) continue;
-        const text = formatSyscall(rebuilt.req, rebuilt.result, { verbose: false, stringLimit: 120, align: true, column: m[1]!.length, ...rebuilt.opts });
+        const text = formatSyscall(rebuilt.req, rebuilt.result, {
+          verbose: false,
+          stringLimit: 120,
+          align: true,
+          column: m[1]!.length,
+          ...rebuilt.opts,
+        });
         expect(text, raw).toBe(m[2]);
         checked++;
         calls.add(text.slice(0, text.indexOf("(")) + (text.startsWith("bpf(") ? text.slice(4, text.indexOf(",")) : ""));
       }
       expect(checked).toBeGreaterThan(30);
-      expect([...calls]).toEqual(expect.arrayContaining(["bpfBPF_PROG_LOAD", "bpfBPF_BTF_LOAD", "bpfBPF_MAP_CREATE", "bpfBPF_LINK_CREATE", "bpfBPF_PROG_BIND_MAP", "perf_event_open", "ioctl", "mmap", "close"]));
+      expect([...calls]).toEqual(
+        expect.arrayContaining([
+          "bpfBPF_PROG_LOAD",
+          "bpfBPF_BTF_LOAD",
+          "bpfBPF_MAP_CREATE",
+          "bpfBPF_LINK_CREATE",
+          "bpfBPF_PROG_BIND_MAP",
+          "perf_event_open",
+          "ioctl",
+          "mmap",
+          "close",
+        ]),
+      );
     });
   }
 });
@@ -333,15 +389,29 @@ describe("bpf() lines", () => {
   });
 
   it("numa_node only with BPF_F_NUMA_NODE, NUMA_NO_NODE by name", () => {
-    expect(formatSyscall(bpfReq(BpfCmd.MAP_CREATE, { map_flags: 4, numa_node: -1 }), ok(3))).toContain("inner_map_fd=0, numa_node=4294967295 /* NUMA_NO_NODE */, map_name=");
+    expect(formatSyscall(bpfReq(BpfCmd.MAP_CREATE, { map_flags: 4, numa_node: -1 }), ok(3))).toContain(
+      "inner_map_fd=0, numa_node=4294967295 /* NUMA_NO_NODE */, map_name=",
+    );
     expect(formatSyscall(bpfReq(BpfCmd.MAP_CREATE, { numa_node: 1 }), ok(3))).not.toContain("numa_node");
   });
 
   it("PROG_LOAD: instructions decoded with -v, a pointer without; the log buffer as it was on entry", () => {
-    const insns = Uint8Array.from([0xb7, 0x01, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x16, 0x21, 0xfe, 0xff, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+    const insns = Uint8Array.from([
+      0xb7, 0x01, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x16, 0x21, 0xfe, 0xff, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0,
+    ]);
     const log = new Uint8Array(1024);
     log.set(new TextEncoder().encode("0: R1=ctx()\n"));
-    const req = bpfReq(BpfCmd.PROG_LOAD, { prog_type: 1, insn_cnt: 3, insns, license: cString(new TextEncoder().encode("GPL")), log_level: 1, log_size: 1024, log_buf: log, kern_version: 0x06120c, prog_name: "p" });
+    const req = bpfReq(BpfCmd.PROG_LOAD, {
+      prog_type: 1,
+      insn_cnt: 3,
+      insns,
+      license: cString(new TextEncoder().encode("GPL")),
+      log_level: 1,
+      log_size: 1024,
+      log_buf: log,
+      kern_version: 0x06120c,
+      prog_name: "p",
+    });
     const v = formatSyscall(req, fail(13));
     expect(v).toContain(
       "insns=[{code=BPF_ALU64|BPF_K|BPF_MOV, dst_reg=BPF_REG_1, src_reg=BPF_REG_0, off=0, imm=0xffffffff}, " +
@@ -351,7 +421,11 @@ describe("bpf() lines", () => {
     expect(v).toContain('license="GPL", log_level=1, log_size=1024, log_buf="", kern_version=KERNEL_VERSION(6, 18, 12)');
     expect(v).toMatch(/ = -1 EACCES \(Permission denied\)$/);
     expect(formatSyscall(req, fail(13), { verbose: false })).toMatch(/insns=0x[0-9a-f]+, license=/);
-    expect(annotateSyscall(req, fail(13))).toEqual(['    # program "p": 3 instructions', "    # verifier: 0: R1=ctx()", "    # hint: the verifier refused the program; see its log"]);
+    expect(annotateSyscall(req, fail(13))).toEqual([
+      '    # program "p": 3 instructions',
+      "    # verifier: 0: R1=ctx()",
+      "    # hint: the verifier refused the program; see its log",
+    ]);
   });
 
   it("strings are cut at -s with ...", () => {
@@ -364,7 +438,9 @@ describe("bpf() lines", () => {
   it("commands strace 6.1 does not decode print the attr pointer", () => {
     const req = bpfReq(BpfCmd.PROG_BIND_MAP, { prog_fd: 5, map_fd: 6 });
     expect(formatSyscall(req, ok(0), { addressOf: () => 0x7ffd906be8b0n })).toBe("bpf(BPF_PROG_BIND_MAP, 0x7ffd906be8b0, 12) = 0");
-    expect(formatSyscall(bpfReq(BpfCmd.LINK_DETACH, { link_fd: 5 }), ok(0), { addressOf: () => 0x1000n })).toBe("bpf(BPF_LINK_DETACH, 0x1000, 4) = 0");
+    expect(formatSyscall(bpfReq(BpfCmd.LINK_DETACH, { link_fd: 5 }), ok(0), { addressOf: () => 0x1000n })).toBe(
+      "bpf(BPF_LINK_DETACH, 0x1000, 4) = 0",
+    );
   });
 
   it("fields the kernel writes back show as old => new", () => {
@@ -375,7 +451,9 @@ describe("bpf() lines", () => {
     expect(formatSyscall(fdById, ok(4))).toBe("bpf(BPF_BTF_GET_FD_BY_ID, {btf_id=7}, 12) = 4");
     const batch = bpfReq(BpfCmd.MAP_LOOKUP_BATCH, { keys: new Uint8Array(8), values: new Uint8Array(8), count: 2, map_fd: 3 });
     new DataView(batch.attr.buffer).setUint32(32, 1, true);
-    expect(formatSyscall(batch, fail(2))).toMatch(/^bpf\(BPF_MAP_LOOKUP_BATCH, \{batch=\{in_batch=NULL, out_batch=NULL, keys=0x\w+, values=0x\w+, count=2, map_fd=3, elem_flags=BPF_ANY, flags=0\}\} => \{batch=\{count=1\}\}, 56\) = -1 ENOENT/);
+    expect(formatSyscall(batch, fail(2))).toMatch(
+      /^bpf\(BPF_MAP_LOOKUP_BATCH, \{batch=\{in_batch=NULL, out_batch=NULL, keys=0x\w+, values=0x\w+, count=2, map_fd=3, elem_flags=BPF_ANY, flags=0\}\} => \{batch=\{count=1\}\}, 56\) = -1 ENOENT/,
+    );
   });
 
   it("link_create prints the union member of its attach type, and non-zero bytes past it as extra_data", () => {
@@ -383,7 +461,13 @@ describe("bpf() lines", () => {
     expect(formatSyscall(perf, fail(9))).toBe(
       "bpf(BPF_LINK_CREATE, {link_create={prog_fd=6, target_fd=-1, attach_type=BPF_PERF_EVENT, flags=0, perf_event={bpf_cookie=0x1234}}}, 48) = -1 EBADF (Bad file descriptor)",
     );
-    const other = bpfReq(BpfCmd.LINK_CREATE, { prog_fd: 6, target_fd: 7, attach_type: BpfAttachType.CGROUP_INET_EGRESS, flags: 2, bpf_cookie: 0x1234n });
+    const other = bpfReq(BpfCmd.LINK_CREATE, {
+      prog_fd: 6,
+      target_fd: 7,
+      attach_type: BpfAttachType.CGROUP_INET_EGRESS,
+      flags: 2,
+      bpf_cookie: 0x1234n,
+    });
     expect(formatSyscall(other, ok(8))).toBe(
       'bpf(BPF_LINK_CREATE, {link_create={prog_fd=6, target_fd=7, attach_type=BPF_CGROUP_INET_EGRESS, flags=0x2}, extra_data="\\x34\\x12\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00" /* bytes 16..47 */}, 48) = 8',
     );
@@ -394,7 +478,11 @@ describe("bpf() lines", () => {
 
   it("fields past strace 6.1's struct are not printed (a layout bigger than strace knows)", () => {
     const base = attrLayout(BpfCmd.PROG_LOAD);
-    const bigger: AttrLayout = { ...base, size: 136, fields: [...base.fields, { name: "core_relo_cnt", offset: 132, size: 4, kind: "u32" }] };
+    const bigger: AttrLayout = {
+      ...base,
+      size: 136,
+      fields: [...base.fields, { name: "core_relo_cnt", offset: 132, size: 4, kind: "u32" }],
+    };
     const req = bpfReq(BpfCmd.PROG_LOAD, { prog_type: 1, core_relo_cnt: 2 }, bigger);
     const text = formatSyscall(req, ok(3));
     expect(text).not.toContain("core_relo_cnt");
@@ -409,28 +497,59 @@ describe("bpf() lines", () => {
 
 describe("other calls", () => {
   it("perf_event_open: the whole attr with -v, up to precise_ip without", () => {
-    const req: SyscallRequest = { call: "perf_event_open", attr: encodePerfEventAttr({ type: 2, config: 365 }), fields: { size: 128 }, pid: -1, cpu: 0, groupFd: -1, flags: 8 };
+    const req: SyscallRequest = {
+      call: "perf_event_open",
+      attr: encodePerfEventAttr({ type: 2, config: 365 }),
+      fields: { size: 128 },
+      pid: -1,
+      cpu: 0,
+      groupFd: -1,
+      flags: 8,
+    };
     expect(formatSyscall(req, ok(9), { verbose: false })).toBe(
       "perf_event_open({type=PERF_TYPE_TRACEPOINT, size=PERF_ATTR_SIZE_VER7, config=365, sample_period=0, sample_type=0, read_format=0, precise_ip=0 /* arbitrary skid */, ...}, -1, 0, -1, PERF_FLAG_FD_CLOEXEC) = 9",
     );
-    expect(formatSyscall(req, ok(9))).toContain("sigtrap=0, wakeup_events=0, config1=0, config2=0, sample_regs_user=0, sample_regs_intr=0, aux_watermark=0, sample_max_stack=0, aux_sample_size=0, sig_data=0}, -1, 0, -1, PERF_FLAG_FD_CLOEXEC) = 9");
+    expect(formatSyscall(req, ok(9))).toContain(
+      "sigtrap=0, wakeup_events=0, config1=0, config2=0, sample_regs_user=0, sample_regs_intr=0, aux_watermark=0, sample_max_stack=0, aux_sample_size=0, sig_data=0}, -1, 0, -1, PERF_FLAG_FD_CLOEXEC) = 9",
+    );
   });
 
   it("mmap, munmap, ioctl, epoll, eventfd2, mount, setsockopt", () => {
-    expect(formatSyscall({ call: "mmap", addr: 0n, length: 4096, prot: 3, flags: 1, fd: 5, offset: 0 }, ok(0x7fe57cf8d000n))).toBe("mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 5, 0) = 0x7fe57cf8d000");
-    expect(formatSyscall({ call: "mmap", addr: 0n, length: 528384, prot: 1, flags: 1, fd: 5, offset: 4096 }, fail(1))).toBe("mmap(NULL, 528384, PROT_READ, MAP_SHARED, 5, 0x1000) = -1 EPERM (Operation not permitted)");
+    expect(formatSyscall({ call: "mmap", addr: 0n, length: 4096, prot: 3, flags: 1, fd: 5, offset: 0 }, ok(0x7fe57cf8d000n))).toBe(
+      "mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 5, 0) = 0x7fe57cf8d000",
+    );
+    expect(formatSyscall({ call: "mmap", addr: 0n, length: 528384, prot: 1, flags: 1, fd: 5, offset: 4096 }, fail(1))).toBe(
+      "mmap(NULL, 528384, PROT_READ, MAP_SHARED, 5, 0x1000) = -1 EPERM (Operation not permitted)",
+    );
     expect(formatSyscall({ call: "munmap", addr: 0x7fe57cf8d000n, length: 4096 }, ok())).toBe("munmap(0x7fe57cf8d000, 4096) = 0");
-    expect(formatSyscall({ call: "ioctl", fd: 9, request: 0x2400, requestName: "PERF_EVENT_IOC_ENABLE", arg: 0 }, ok())).toBe("ioctl(9, PERF_EVENT_IOC_ENABLE, 0) = 0");
-    expect(formatSyscall({ call: "ioctl", fd: 9, request: 0x40042408, requestName: "PERF_EVENT_IOC_SET_BPF", arg: 7 }, ok())).toBe("ioctl(9, PERF_EVENT_IOC_SET_BPF, 7) = 0");
+    expect(formatSyscall({ call: "ioctl", fd: 9, request: 0x2400, requestName: "PERF_EVENT_IOC_ENABLE", arg: 0 }, ok())).toBe(
+      "ioctl(9, PERF_EVENT_IOC_ENABLE, 0) = 0",
+    );
+    expect(formatSyscall({ call: "ioctl", fd: 9, request: 0x40042408, requestName: "PERF_EVENT_IOC_SET_BPF", arg: 7 }, ok())).toBe(
+      "ioctl(9, PERF_EVENT_IOC_SET_BPF, 7) = 0",
+    );
     expect(formatSyscall({ call: "epoll_create1", flags: 0o2000000 }, ok(14))).toBe("epoll_create1(EPOLL_CLOEXEC) = 14");
-    expect(formatSyscall({ call: "epoll_ctl", epfd: 14, op: 1, fd: 5, events: 1, data: 0n }, ok())).toBe("epoll_ctl(14, EPOLL_CTL_ADD, 5, {events=EPOLLIN, data={u32=0, u64=0}}) = 0");
+    expect(formatSyscall({ call: "epoll_ctl", epfd: 14, op: 1, fd: 5, events: 1, data: 0n }, ok())).toBe(
+      "epoll_ctl(14, EPOLL_CTL_ADD, 5, {events=EPOLLIN, data={u32=0, u64=0}}) = 0",
+    );
     const events = new Uint8Array(24);
     new DataView(events.buffer).setUint32(0, 1, true);
-    expect(formatSyscall({ call: "epoll_wait", epfd: 14, events, maxEvents: 2, timeout: 100 }, ok(1))).toBe("epoll_wait(14, [{events=EPOLLIN, data={u32=0, u64=0}}], 2, 100) = 1");
-    expect(formatSyscall({ call: "epoll_wait", epfd: 14, events, maxEvents: 2, timeout: 100 }, fail(4), { addressOf: () => 0x55e1fbbe9c00n })).toBe("epoll_wait(14, 0x55e1fbbe9c00, 2, 100) = -1 EINTR (Interrupted system call)");
+    expect(formatSyscall({ call: "epoll_wait", epfd: 14, events, maxEvents: 2, timeout: 100 }, ok(1))).toBe(
+      "epoll_wait(14, [{events=EPOLLIN, data={u32=0, u64=0}}], 2, 100) = 1",
+    );
+    expect(
+      formatSyscall({ call: "epoll_wait", epfd: 14, events, maxEvents: 2, timeout: 100 }, fail(4), { addressOf: () => 0x55e1fbbe9c00n }),
+    ).toBe("epoll_wait(14, 0x55e1fbbe9c00, 2, 100) = -1 EINTR (Interrupted system call)");
     expect(formatSyscall({ call: "eventfd2", initval: 0, flags: 0o2004000 }, ok(6))).toBe("eventfd2(0, EFD_CLOEXEC|EFD_NONBLOCK) = 6");
-    expect(formatSyscall({ call: "mount", source: "nodev", target: "/sys/kernel/tracing", fstype: "tracefs", flags: 0 }, ok())).toBe('mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) = 0');
-    expect(formatSyscall({ call: "setsockopt", fd: 4, level: 1, optname: 50, optionName: "SO_ATTACH_BPF", value: Uint8Array.from([7, 0, 0, 0]) }, ok())).toBe("setsockopt(4, SOL_SOCKET, SO_ATTACH_BPF, [7], 4) = 0");
+    expect(formatSyscall({ call: "mount", source: "nodev", target: "/sys/kernel/tracing", fstype: "tracefs", flags: 0 }, ok())).toBe(
+      'mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) = 0',
+    );
+    expect(
+      formatSyscall(
+        { call: "setsockopt", fd: 4, level: 1, optname: 50, optionName: "SO_ATTACH_BPF", value: Uint8Array.from([7, 0, 0, 0]) },
+        ok(),
+      ),
+    ).toBe("setsockopt(4, SOL_SOCKET, SO_ATTACH_BPF, [7], 4) = 0");
   });
 
   it("pads to column 40 like strace when asked", () => {

@@ -245,7 +245,10 @@ describe.skipIf(!canRun)(`the tracer prints what strace ${version ?? "(missing)"
         const T = join(dir, `${tag}.T.txt`);
         writeFileSync(js, script(s, mode.tracer, T));
         if (process.env.TSBPF_KEEP_TRACES) console.log(`traces of ${tag} kept in ${dir}`);
-        const run = spawnSync("strace", ["-f", ...mode.straceArgs, "-e", `trace=${TRACED}`, "-o", S, process.execPath, js], { encoding: "utf8", timeout: 60_000 });
+        const run = spawnSync("strace", ["-f", ...mode.straceArgs, "-e", `trace=${TRACED}`, "-o", S, process.execPath, js], {
+          encoding: "utf8",
+          timeout: 60_000,
+        });
         expect(run.stderr).not.toContain("SCRIPT-ERROR");
         expect(run.status).toBe(0);
         const { t } = compare(readFileSync(S, "utf8"), readFileSync(T, "utf8"), mode.exact);
@@ -267,9 +270,16 @@ describe.skipIf(!canRun)(`the tracer prints what strace ${version ?? "(missing)"
           /^mount\("nodev", "\/nonexistent\/tsbpf\/tracing", "tracefs", 0, NULL\) = -1 ENOENT/,
           /^close\(999\) += -1 EBADF \(Bad file descriptor\)$/,
         ];
-        if (mode.tracer.verbose !== false) want.push(/^bpf\(BPF_OBJ_GET_INFO_BY_FD, \{info=\{bpf_fd=\d+, info_len=232, info=\{type=BPF_PROG_TYPE_\w+, .*xlated_prog_len=0 => \d+, .*load_time=\d+ \/\* [\d-]+T[\d:]+[+-]\d{4} \*\/,/);
+        if (mode.tracer.verbose !== false)
+          want.push(
+            /^bpf\(BPF_OBJ_GET_INFO_BY_FD, \{info=\{bpf_fd=\d+, info_len=232, info=\{type=BPF_PROG_TYPE_\w+, .*xlated_prog_len=0 => \d+, .*load_time=\d+ \/\* [\d-]+T[\d:]+[+-]\d{4} \*\/,/,
+          );
         if (s.ring) want.push(/^epoll_wait\(\d+, \[\{events=EPOLLIN, data=\{u32=7, u64=7\}\}\], 2, 2000\) += 1$/);
-        for (const re of want) expect(t.some((l) => re.test(l)), String(re)).toBe(true);
+        for (const re of want)
+          expect(
+            t.some((l) => re.test(l)),
+            String(re),
+          ).toBe(true);
       }, 90_000);
     }
   }

@@ -104,26 +104,48 @@ describe("makeDecoder (clang as the oracle)", () => {
     const decode = makeDecoder(btf, "struct all");
     const v = decode(bytes);
     expect(v).toEqual({
-      sc: -5, uc: 250, c: 120, b: true,
-      i: -123456, u: 4000000000,
-      ll: -9007199254740993n, ull: 18446744073709551615n,
+      sc: -5,
+      uc: 250,
+      c: 120,
+      b: true,
+      i: -123456,
+      u: 4000000000,
+      ll: -9007199254740993n,
+      ull: 18446744073709551615n,
       p: 0xffff888012345678n,
-      f: 1.5, d: -0.1,
-      col: -1, bg: 0x100000000n,
-      name: "comm", full: "12345678", empty: "", utf: "héllo €", longname: "/usr/lib/x86_64-linux-gnu/libc.so.6",
+      f: 1.5,
+      d: -0.1,
+      col: -1,
+      bg: 0x100000000n,
+      name: "comm",
+      full: "12345678",
+      empty: "",
+      utf: "héllo €",
+      longname: "/usr/lib/x86_64-linux-gnu/libc.so.6",
       raw: new Uint8Array([200, 201, 202, 203, 204]),
       nums: [1, -2, 3],
       many: Array.from({ length: 20 }, (_, k) => k * k),
       names: ["ab", "cdefg"],
       in: { s: -300, us: 65000 },
-      ins: [{ s: 1, us: 0 }, { s: 0, us: 2 }],
-      ui: 0x3fc00000, uf: 1.5,
-      ax: 7, ay: -8,
+      ins: [
+        { s: 1, us: 0 },
+        { s: 0, us: 2 },
+      ],
+      ui: 0x3fc00000,
+      uf: 1.5,
+      ax: 7,
+      ay: -8,
       un: { whole: 0x1122334455667788n, halves: [0x55667788, 0x11223344] },
-      bf1: 5, bf2: -9, bf3: 0xabcdef, bfb: true, bfe: 2,
-      bf64: 0xfedcba9876n, bfs64: -576460752303423000n,
+      bf1: 5,
+      bf2: -9,
+      bf3: 0xabcdef,
+      bfb: true,
+      bfe: 2,
+      bf64: 0xfedcba9876n,
+      bfs64: -576460752303423000n,
       ["__proto__"]: 42,
-      i128: -(1n << 100n), u128: (0xffffffffffffffffn << 64n) | 1n,
+      i128: -(1n << 100n),
+      u128: (0xffffffffffffffffn << 64n) | 1n,
       cv: 0,
       flex: [],
     });
@@ -186,10 +208,16 @@ describe("makeDecoder (clang as the oracle)", () => {
     const b = new BtfBuilder();
     const int = b.add({ kind: BtfKind.Int, name: "int", size: 4, encoding: 1, bitOffset: 0, bits: 32 });
     const evil = 'x"]: 0, y: (() => { throw new Error("pwned") })(), ["z';
-    b.add({ kind: BtfKind.Struct, name: "s", size: 8, kindFlag: false, members: [
-      { name: evil, type: int, bitOffset: 0, bitfieldSize: 0 },
-      { name: "\u2028ok", type: int, bitOffset: 32, bitfieldSize: 0 },
-    ] });
+    b.add({
+      kind: BtfKind.Struct,
+      name: "s",
+      size: 8,
+      kindFlag: false,
+      members: [
+        { name: evil, type: int, bitOffset: 0, bitfieldSize: 0 },
+        { name: "\u2028ok", type: int, bitOffset: 32, bitfieldSize: 0 },
+      ],
+    });
     const decode = makeDecoder(Btf.parse(b.encode()), "s");
     const v = decode(new Uint8Array([1, 0, 0, 0, 2, 0, 0, 0]));
     expect(Object.keys(v)).toEqual([evil, "\u2028ok"]);
@@ -227,8 +255,13 @@ describe("struct event (bootstrap's), from bpf/ringbuf_test.bpf.o", () => {
   it("decodes to a plain object", () => {
     expect(decode.size).toBe(168);
     expect(decode(eventBytes(3, "bash", "/usr/bin/bash"))).toEqual({
-      pid: 1003, ppid: 1, exit_code: 3, duration_ns: 1234567890126n,
-      comm: "bash", filename: "/usr/bin/bash", exit_event: true,
+      pid: 1003,
+      ppid: 1,
+      exit_code: 3,
+      duration_ns: 1234567890126n,
+      comm: "bash",
+      filename: "/usr/bin/bash",
+      exit_event: true,
     });
   });
 

@@ -216,5 +216,5 @@ export const HELPER_NAMES: Readonly<Record<number, string>> = {
 
 /** The helper's name for `call id`, or undefined for ids this kernel does not define. */
 export function helperName(id: number): string | undefined {
-  return Object.prototype.hasOwnProperty.call(HELPER_NAMES, id) ? HELPER_NAMES[id] : undefined;
+  return Object.hasOwn(HELPER_NAMES, id) ? HELPER_NAMES[id] : undefined;
 }

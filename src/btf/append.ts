@@ -5,7 +5,7 @@
  */
 import type { Btf } from "./btf.js";
 import { BTF_HEADER_SIZE } from "./scan.js";
-import { BtfKind } from "./types.js";
+import type { BtfKind } from "./types.js";
 
 export interface NewType {
   name: string;

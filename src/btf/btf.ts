@@ -162,7 +162,11 @@ export class Btf {
     let s = this.strCache.get(offset);
     if (s !== undefined) return s;
     if (!Number.isInteger(offset) || offset < 0 || offset >= this.stringsSize) {
-      throw new ObjectFormatError(this.where, offset, `string offset ${offset} is past the end of the ${this.stringsSize}-byte string section`);
+      throw new ObjectFormatError(
+        this.where,
+        offset,
+        `string offset ${offset} is past the end of the ${this.stringsSize}-byte string section`,
+      );
     }
     const start = this.strStart + offset - this.strBase;
     // parse() checked the section ends with a NUL, so indexOf always finds one.
@@ -326,7 +330,10 @@ export class Btf {
       this.checkId(id);
       const k = this.kind(id);
       const follow =
-        k === BtfKind.Const || k === BtfKind.Volatile || k === BtfKind.Restrict || k === BtfKind.TypeTag ||
+        k === BtfKind.Const ||
+        k === BtfKind.Volatile ||
+        k === BtfKind.Restrict ||
+        k === BtfKind.TypeTag ||
         (typedefs && k === BtfKind.Typedef);
       if (!follow) return id;
       id = this.ref(id, this.word(id, 2));
@@ -444,4 +451,5 @@ export class Btf {
         // scanTypes() rejected every other kind.
         throw this.typeError(id, `unknown kind ${kind}`);
     }
-  }}
+  }
+}

@@ -9,28 +9,55 @@ import { BtfKind } from "./types.js";
 
 /** bpftool's kind names; they differ from the kernel's only for kind 0. */
 const KIND = [
-  "UNKNOWN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD", "TYPEDEF", "VOLATILE",
-  "CONST", "RESTRICT", "FUNC", "FUNC_PROTO", "VAR", "DATASEC", "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64",
+  "UNKNOWN",
+  "INT",
+  "PTR",
+  "ARRAY",
+  "STRUCT",
+  "UNION",
+  "ENUM",
+  "FWD",
+  "TYPEDEF",
+  "VOLATILE",
+  "CONST",
+  "RESTRICT",
+  "FUNC",
+  "FUNC_PROTO",
+  "VAR",
+  "DATASEC",
+  "FLOAT",
+  "DECL_TAG",
+  "TYPE_TAG",
+  "ENUM64",
 ];
 
 /** BTF_INT_ENCODING values are printed only when exactly one bit (or none) is set. */
 function intEncoding(enc: number): string {
   switch (enc) {
-    case 0: return "(none)";
-    case 1: return "SIGNED";
-    case 2: return "CHAR";
-    case 4: return "BOOL";
-    default: return "UNKN";
+    case 0:
+      return "(none)";
+    case 1:
+      return "SIGNED";
+    case 2:
+      return "CHAR";
+    case 4:
+      return "BOOL";
+    default:
+      return "UNKN";
   }
 }
 
 /** FUNC linkage lives in vlen, VAR linkage in the trailer; both print the same names. */
 function linkage(v: number): string {
   switch (v) {
-    case 0: return "static";
-    case 1: return "global";
-    case 2: return "extern";
-    default: return "(unknown)";
+    case 0:
+      return "static";
+    case 1:
+      return "global";
+    case 2:
+      return "extern";
+    default:
+      return "(unknown)";
   }
 }
 

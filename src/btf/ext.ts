@@ -83,7 +83,8 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, where = "section .BTF.e
   const fail = (offset: number, problem: string): never => {
     throw new ObjectFormatError(where, offset, problem);
   };
-  if (bytes.byteLength < EXT_HEADER_MIN) fail(0, `truncated header: ${bytes.byteLength} bytes, the .BTF.ext header needs ${EXT_HEADER_MIN}`);
+  if (bytes.byteLength < EXT_HEADER_MIN)
+    fail(0, `truncated header: ${bytes.byteLength} bytes, the .BTF.ext header needs ${EXT_HEADER_MIN}`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = dv.getUint16(0, true);
   if (magic !== BTF_MAGIC) fail(0, `bad magic 0x${magic.toString(16)}, expected 0xeb9f`);
@@ -116,11 +117,13 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, where = "section .BTF.e
     if (off % 4 !== 0) fail(headerAt, `${name} offset ${off} is not 4-byte aligned`);
     const start = hdrLen + off;
     const end = start + len;
-    if (end > bytes.byteLength) fail(headerAt, `${name} (offset ${off}, length ${len}) runs past the end of the ${bytes.byteLength}-byte section`);
+    if (end > bytes.byteLength)
+      fail(headerAt, `${name} (offset ${off}, length ${len}) runs past the end of the ${bytes.byteLength}-byte section`);
     if (len < 4) fail(start, `${name} is too short for its record size`);
     const recSize = dv.getUint32(start, true);
     // Newer producers may append fields (accepted, skipped); a shorter record cannot hold ours.
-    if (recSize < minSize || recSize % 4 !== 0) fail(start, `${name} record size ${recSize} is invalid (need a multiple of 4, at least ${minSize})`);
+    if (recSize < minSize || recSize % 4 !== 0)
+      fail(start, `${name} record size ${recSize} is invalid (need a multiple of 4, at least ${minSize})`);
     let p = start + 4;
     while (p < end) {
       if (p + 8 > end) fail(p, `${name} block header is truncated`);
@@ -128,7 +131,8 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, where = "section .BTF.e
       const num = dv.getUint32(p + 4, true);
       if (num === 0) fail(p + 4, `${name} block for '${section}' has no records`);
       p += 8;
-      if (num * recSize > end - p) fail(p - 4, `${name} block for '${section}' has ${num} records of ${recSize} bytes, more than the ${end - p} bytes left`);
+      if (num * recSize > end - p)
+        fail(p - 4, `${name} block for '${section}' has ${num} records of ${recSize} bytes, more than the ${end - p} bytes left`);
       for (let i = 0; i < num; i++, p += recSize) read(section, p);
     }
     return recSize;

@@ -38,7 +38,11 @@ export function fixupDatasecs(btf: Btf, layout: DataLayout): void {
       const v = at + TYPE_HEADER_SIZE + i * SECINFO_SIZE;
       const varId = view.getUint32(v, true);
       if (varId >= btf.typeCount) {
-        throw new ObjectFormatError(btf.where, v, `DATASEC ${name} entry ${i} refers to type id ${varId}, past the last id ${btf.typeCount - 1}`);
+        throw new ObjectFormatError(
+          btf.where,
+          v,
+          `DATASEC ${name} entry ${i} refers to type id ${varId}, past the last id ${btf.typeCount - 1}`,
+        );
       }
       let offset = view.getUint32(v + 4, true);
       if (btf.kind(varId) === BtfKind.Var) {

@@ -191,7 +191,10 @@ function scanTypes(
     if (stride !== 0) {
       for (let q = w + 3, qEnd = next >>> 2; q < qEnd; q += stride) {
         if (words[q]! >= strTotal) {
-          fail(q * 4 + inputDelta, `type [${firstId + n}] member name offset ${words[q]} is past the end of the ${strTotal}-byte string section`);
+          fail(
+            q * 4 + inputDelta,
+            `type [${firstId + n}] member name offset ${words[q]} is past the end of the ${strTotal}-byte string section`,
+          );
         }
       }
     }

@@ -33,7 +33,14 @@ export function cTypeName(btf: Btf, id: number, depth = 0): string {
       return `${t.union ? "union" : "struct"} ${t.name}`;
     case BtfKind.Ptr: {
       const target = btf.type(t.type);
-      if (target.kind === BtfKind.FuncProto) return funcProto(btf, target.returnType, target.params.map((p) => p.type), "(*)", depth);
+      if (target.kind === BtfKind.FuncProto)
+        return funcProto(
+          btf,
+          target.returnType,
+          target.params.map((p) => p.type),
+          "(*)",
+          depth,
+        );
       return `${cTypeName(btf, t.type, depth + 1)} *`;
     }
     case BtfKind.Const:
@@ -47,7 +54,13 @@ export function cTypeName(btf: Btf, id: number, depth = 0): string {
     case BtfKind.Array:
       return `${cTypeName(btf, t.elemType, depth + 1)}[${t.nelems}]`;
     case BtfKind.FuncProto:
-      return funcProto(btf, t.returnType, t.params.map((p) => p.type), "", depth);
+      return funcProto(
+        btf,
+        t.returnType,
+        t.params.map((p) => p.type),
+        "",
+        depth,
+      );
     case BtfKind.Func:
     case BtfKind.Var:
       return cTypeName(btf, t.type, depth + 1);

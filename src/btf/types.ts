@@ -72,7 +72,9 @@ interface Common {
   name: string;
 }
 
-export interface VoidType extends Common { kind: BtfKind.Void }
+export interface VoidType extends Common {
+  kind: BtfKind.Void;
+}
 export interface IntType extends Common {
   kind: BtfKind.Int;
   size: number;
@@ -82,7 +84,10 @@ export interface IntType extends Common {
   bitOffset: number;
   bits: number;
 }
-export interface PtrType extends Common { kind: BtfKind.Ptr; type: number }
+export interface PtrType extends Common {
+  kind: BtfKind.Ptr;
+  type: number;
+}
 export interface ArrayType extends Common {
   kind: BtfKind.Array;
   elemType: number;
@@ -132,7 +137,10 @@ export interface FuncType extends Common {
   type: number;
   linkage: BtfLinkage;
 }
-export interface Param { name: string; type: number }
+export interface Param {
+  name: string;
+  type: number;
+}
 export interface FuncProtoType extends Common {
   kind: BtfKind.FuncProto;
   returnType: number;
@@ -154,7 +162,10 @@ export interface DatasecType extends Common {
   size: number;
   vars: VarSecinfo[];
 }
-export interface FloatType extends Common { kind: BtfKind.Float; size: number }
+export interface FloatType extends Common {
+  kind: BtfKind.Float;
+  size: number;
+}
 export interface DeclTagType extends Common {
   kind: BtfKind.DeclTag;
   type: number;

@@ -113,19 +113,39 @@ export function makeDecoder<T = Record<string, unknown>>(btf: Btf, type: number 
 function findType(btf: Btf, name: string): number {
   const m = /^(struct|union|enum)\s+(.+)$/.exec(name.trim());
   const bare = m ? m[2]! : name.trim();
-  const want = m ? ({ struct: [BtfKind.Struct], union: [BtfKind.Union], enum: [BtfKind.Enum, BtfKind.Enum64] } as const)[m[1] as "struct" | "union" | "enum"] : undefined;
+  const want = m
+    ? ({ struct: [BtfKind.Struct], union: [BtfKind.Union], enum: [BtfKind.Enum, BtfKind.Enum64] } as const)[
+        m[1] as "struct" | "union" | "enum"
+      ]
+    : undefined;
   const ids = btf.idsByName(bare);
   const decodable = (k: BtfKind) =>
-    want ? (want as readonly BtfKind[]).includes(k) : k !== BtfKind.Fwd && k !== BtfKind.Func && k !== BtfKind.FuncProto && k !== BtfKind.Var && k !== BtfKind.Datasec && k !== BtfKind.DeclTag;
+    want
+      ? (want as readonly BtfKind[]).includes(k)
+      : k !== BtfKind.Fwd &&
+        k !== BtfKind.Func &&
+        k !== BtfKind.FuncProto &&
+        k !== BtfKind.Var &&
+        k !== BtfKind.Datasec &&
+        k !== BtfKind.DeclTag;
   // Prefer a complete struct/union over anything else with the name.
-  const id = ids.find((i) => decodable(btf.kind(i)) && (btf.kind(i) === BtfKind.Struct || btf.kind(i) === BtfKind.Union)) ?? ids.find((i) => decodable(btf.kind(i)));
+  const id =
+    ids.find((i) => decodable(btf.kind(i)) && (btf.kind(i) === BtfKind.Struct || btf.kind(i) === BtfKind.Union)) ??
+    ids.find((i) => decodable(btf.kind(i)));
   if (id === undefined) throw new NotFoundError(`no decodable BTF type named '${name}' in ${btf.where}`);
   return id;
 }
 
 function describe(btf: Btf, id: number): string {
   const t = btf.type(id);
-  const kind = t.kind === BtfKind.Struct ? "struct " : t.kind === BtfKind.Union ? "union " : t.kind === BtfKind.Enum || t.kind === BtfKind.Enum64 ? "enum " : "";
+  const kind =
+    t.kind === BtfKind.Struct
+      ? "struct "
+      : t.kind === BtfKind.Union
+        ? "union "
+        : t.kind === BtfKind.Enum || t.kind === BtfKind.Enum64
+          ? "enum "
+          : "";
   return `${kind}${t.name || "(anon)"} [${id}]`;
 }
 
@@ -237,7 +257,8 @@ class Compiler {
     const elem = this.btf.type(elemId);
     if (elem.kind === BtfKind.Int && elem.size === 1 && elem.bits === 8 && !(elem.encoding & BTF_INT_BOOL)) {
       const isChar = elem.name === "char" || (elem.encoding & BTF_INT_CHAR) !== 0;
-      if (isChar && this.opts.chars !== "bytes") return nelems === 0 ? `""` : `${this.helper(cString, "cString")}(u8, bytes, ${off}, ${nelems})`;
+      if (isChar && this.opts.chars !== "bytes")
+        return nelems === 0 ? `""` : `${this.helper(cString, "cString")}(u8, bytes, ${off}, ${nelems})`;
       return `u8.slice(${off}, ${off} + ${nelems})`;
     }
     if (nelems === 0) return "[]";
@@ -266,7 +287,8 @@ class Compiler {
       // A bitfield: sized by the member (kind_flag), or by an INT type of its own (older encoders).
       const intBits = mt.kind === BtfKind.Int && (mt.bitOffset !== 0 || mt.bits !== mt.size * 8) ? mt : undefined;
       if (m.bitfieldSize > 0 || intBits) {
-        if (mt.kind !== BtfKind.Int && mt.kind !== BtfKind.Enum && mt.kind !== BtfKind.Enum64) this.fail(t.id, `bitfield ${m.name} of a ${BtfKind[mt.kind]}`);
+        if (mt.kind !== BtfKind.Int && mt.kind !== BtfKind.Enum && mt.kind !== BtfKind.Enum64)
+          this.fail(t.id, `bitfield ${m.name} of a ${BtfKind[mt.kind]}`);
         const bit = m.bitOffset + (intBits && !m.bitfieldSize ? intBits.bitOffset : 0);
         const width = m.bitfieldSize || intBits!.bits;
         const byte = Math.floor(bit / 8);
@@ -351,17 +373,59 @@ function cString(u8: Uint8Array, bytes: Buffer, at: number, n: number): string {
 
 function ascii16(u8: Uint8Array, at: number): string {
   return String.fromCharCode(
-    u8[at]!, u8[at + 1]!, u8[at + 2]!, u8[at + 3]!, u8[at + 4]!, u8[at + 5]!, u8[at + 6]!, u8[at + 7]!,
-    u8[at + 8]!, u8[at + 9]!, u8[at + 10]!, u8[at + 11]!, u8[at + 12]!, u8[at + 13]!, u8[at + 14]!, u8[at + 15]!,
+    u8[at]!,
+    u8[at + 1]!,
+    u8[at + 2]!,
+    u8[at + 3]!,
+    u8[at + 4]!,
+    u8[at + 5]!,
+    u8[at + 6]!,
+    u8[at + 7]!,
+    u8[at + 8]!,
+    u8[at + 9]!,
+    u8[at + 10]!,
+    u8[at + 11]!,
+    u8[at + 12]!,
+    u8[at + 13]!,
+    u8[at + 14]!,
+    u8[at + 15]!,
   );
 }
 
 function ascii32(u8: Uint8Array, at: number): string {
   return String.fromCharCode(
-    u8[at]!, u8[at + 1]!, u8[at + 2]!, u8[at + 3]!, u8[at + 4]!, u8[at + 5]!, u8[at + 6]!, u8[at + 7]!,
-    u8[at + 8]!, u8[at + 9]!, u8[at + 10]!, u8[at + 11]!, u8[at + 12]!, u8[at + 13]!, u8[at + 14]!, u8[at + 15]!,
-    u8[at + 16]!, u8[at + 17]!, u8[at + 18]!, u8[at + 19]!, u8[at + 20]!, u8[at + 21]!, u8[at + 22]!, u8[at + 23]!,
-    u8[at + 24]!, u8[at + 25]!, u8[at + 26]!, u8[at + 27]!, u8[at + 28]!, u8[at + 29]!, u8[at + 30]!, u8[at + 31]!,
+    u8[at]!,
+    u8[at + 1]!,
+    u8[at + 2]!,
+    u8[at + 3]!,
+    u8[at + 4]!,
+    u8[at + 5]!,
+    u8[at + 6]!,
+    u8[at + 7]!,
+    u8[at + 8]!,
+    u8[at + 9]!,
+    u8[at + 10]!,
+    u8[at + 11]!,
+    u8[at + 12]!,
+    u8[at + 13]!,
+    u8[at + 14]!,
+    u8[at + 15]!,
+    u8[at + 16]!,
+    u8[at + 17]!,
+    u8[at + 18]!,
+    u8[at + 19]!,
+    u8[at + 20]!,
+    u8[at + 21]!,
+    u8[at + 22]!,
+    u8[at + 23]!,
+    u8[at + 24]!,
+    u8[at + 25]!,
+    u8[at + 26]!,
+    u8[at + 27]!,
+    u8[at + 28]!,
+    u8[at + 29]!,
+    u8[at + 30]!,
+    u8[at + 31]!,
   );
 }
 

@@ -92,12 +92,15 @@ function write(btf: Btf, id: number, value: unknown, view: DataView, offset: num
       }
       if (!Array.isArray(value)) fail(path, "expected an array");
       if (value.length > t.nelems) fail(path, `${value.length} elements do not fit ${t.nelems}`);
-      value.forEach((v, i) => write(btf, t.elemType, v, view, offset + i * elemSize, `${path}[${i}]`, depth + 1));
+      value.forEach((v, i) => {
+        write(btf, t.elemType, v, view, offset + i * elemSize, `${path}[${i}]`, depth + 1);
+      });
       return;
     }
     case BtfKind.Struct:
     case BtfKind.Union: {
-      if (typeof value !== "object" || value === null) fail(path, `expected an object for ${t.kind === BtfKind.Struct ? "struct" : "union"} ${t.name || "(anon)"}`);
+      if (typeof value !== "object" || value === null)
+        fail(path, `expected an object for ${t.kind === BtfKind.Struct ? "struct" : "union"} ${t.name || "(anon)"}`);
       const obj = value as Record<string, unknown>;
       const used = new Set<string>();
       writeMembers(btf, t.members, obj, used, view, offset, path, depth);
@@ -112,12 +115,22 @@ function write(btf: Btf, id: number, value: unknown, view: DataView, offset: num
 
 type Members = Array<{ name: string; type: number; bitOffset: number; bitfieldSize: number }>;
 
-function writeMembers(btf: Btf, members: Members, obj: Record<string, unknown>, used: Set<string>, view: DataView, base: number, path: string, depth: number): void {
+function writeMembers(
+  btf: Btf,
+  members: Members,
+  obj: Record<string, unknown>,
+  used: Set<string>,
+  view: DataView,
+  base: number,
+  path: string,
+  depth: number,
+): void {
   for (const m of members) {
     if (!m.name) {
       // Anonymous struct/union: its members are named as if they were ours.
       const inner = btf.type(btf.skipModifiers(m.type));
-      if (inner.kind === BtfKind.Struct || inner.kind === BtfKind.Union) writeMembers(btf, inner.members, obj, used, view, base + m.bitOffset / 8, path, depth + 1);
+      if (inner.kind === BtfKind.Struct || inner.kind === BtfKind.Union)
+        writeMembers(btf, inner.members, obj, used, view, base + m.bitOffset / 8, path, depth + 1);
       continue;
     }
     if (!(m.name in obj)) continue;

@@ -27,7 +27,11 @@ export function parseArgs(argv: string[], spec: Record<string, OptionSpec>): Par
   const options = new Map<string, string[]>();
   const flags = new Set<string>();
   const positionals: string[] = [];
-  const byShort = new Map(Object.entries(spec).filter(([, s]) => s.short).map(([n, s]) => [s.short!, n]));
+  const byShort = new Map(
+    Object.entries(spec)
+      .filter(([, s]) => s.short)
+      .map(([n, s]) => [s.short!, n]),
+  );
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith("-") || arg === "-") {

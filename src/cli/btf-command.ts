@@ -67,8 +67,7 @@ export async function btfCommand(argv: string[]): Promise<number> {
   if (args.flags.has("no-enum-modes") && format !== "c") throw new UsageError("--no-enum-modes applies to --format c only");
 
   const btf = readBtf(path, args.options.get("base")?.[0]);
-  const out =
-    format === "c" ? dumpCBytes(btf, { enumModes: !args.flags.has("no-enum-modes") }) : Buffer.from(dumpRaw(btf), "utf8");
+  const out = format === "c" ? dumpCBytes(btf, { enumModes: !args.flags.has("no-enum-modes") }) : Buffer.from(dumpRaw(btf), "utf8");
   await writeAll(out);
   return 0;
 }

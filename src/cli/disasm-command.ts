@@ -73,7 +73,9 @@ export async function disasmCommand(argv: string[]): Promise<number> {
   const programs = program ? spec.programs.filter((p) => p.name === program) : spec.programs;
   if (programs.length === 0) {
     if (program) {
-      process.stderr.write(`tsbpf: no program "${program}" in ${path}; programs: ${spec.programs.map((p) => p.name).join(", ") || "none"}\n`);
+      process.stderr.write(
+        `tsbpf: no program "${program}" in ${path}; programs: ${spec.programs.map((p) => p.name).join(", ") || "none"}\n`,
+      );
       return 1;
     }
     process.stderr.write(`tsbpf: ${path} has no programs; showing its sections\n`);

@@ -36,7 +36,10 @@ export async function featureCommand(argv: string[]): Promise<number> {
   const out: string[] = ["BTF kinds accepted by the kernel:"];
   for (const [k, ok] of Object.entries(btf)) out.push(`  ${k.padEnd(12)} ${ok ? "yes" : "NO"}`);
   out.push("", "program types:");
-  for (const p of progs) out.push(`  ${p.name.padEnd(24)} ${p.available === undefined ? "needs an attach target (not probed)" : p.available ? "available" : "NOT available"}`);
+  for (const p of progs)
+    out.push(
+      `  ${p.name.padEnd(24)} ${p.available === undefined ? "needs an attach target (not probed)" : p.available ? "available" : "NOT available"}`,
+    );
   out.push("", "map types:");
   for (const m of maps) out.push(`  ${m.name.padEnd(24)} ${m.available ? "available" : "NOT available"}`);
   process.stdout.write(out.join("\n") + "\n");

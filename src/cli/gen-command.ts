@@ -21,7 +21,12 @@ load), and interfaces + decoders for record structs (default: struct event).
 export async function genCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== "skeleton") throw new UsageError(`gen: unknown subcommand ${sub ?? "(none)"}; try "tsbpf gen skeleton <obj>"`);
-  const args = parseArgs(rest, { output: { value: true, short: "-o" }, path: {}, record: { value: true, repeat: true }, import: { value: true } });
+  const args = parseArgs(rest, {
+    output: { value: true, short: "-o" },
+    path: {},
+    record: { value: true, repeat: true },
+    import: { value: true },
+  });
   const path = args.positionals[0];
   if (!path) throw new UsageError("gen skeleton needs an object file");
   const bytes = readFileSync(path);

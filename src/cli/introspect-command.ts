@@ -58,12 +58,15 @@ export async function progCommand(argv: string[]): Promise<number> {
     .map((id) => withFd("prog", id, (fd) => progInfo(fd)))
     .filter((x) => x !== undefined);
   if (json) {
-    for (const p of rows) process.stdout.write(JSON.stringify({ ...p, type: shortName(BpfProgTypeNames[p.type], "BPF_PROG_TYPE_") }) + "\n");
+    for (const p of rows)
+      process.stdout.write(JSON.stringify({ ...p, type: shortName(BpfProgTypeNames[p.type], "BPF_PROG_TYPE_") }) + "\n");
     stopTrace();
     return 0;
   }
   const lines = rows.map(
-    (p) => `${p.id}: ${shortName(BpfProgTypeNames[p.type], "BPF_PROG_TYPE_")}  name ${p.name || "-"}  tag ${p.tag}` + (p.mapIds.length ? `  map_ids ${p.mapIds.join(",")}` : ""),
+    (p) =>
+      `${p.id}: ${shortName(BpfProgTypeNames[p.type], "BPF_PROG_TYPE_")}  name ${p.name || "-"}  tag ${p.tag}` +
+      (p.mapIds.length ? `  map_ids ${p.mapIds.join(",")}` : ""),
   );
   process.stdout.write(lines.join("\n") + (lines.length ? "\n" : ""));
   stopTrace();
@@ -100,7 +103,10 @@ function mapVerb(sub: string | undefined, args: ParsedArgs, json: boolean): numb
   if (sub === "list" || sub === "show") {
     for (const id of listObjectIds("map")) {
       const info = withFd("map", id, (fd) => mapInfo(fd));
-      if (info) process.stdout.write((json ? JSON.stringify({ ...info, type: shortName(BpfMapTypeNames[info.type], "BPF_MAP_TYPE_") }) : describeMap(info)) + "\n");
+      if (info)
+        process.stdout.write(
+          (json ? JSON.stringify({ ...info, type: shortName(BpfMapTypeNames[info.type], "BPF_MAP_TYPE_") }) : describeMap(info)) + "\n",
+        );
     }
     return 0;
   }
@@ -111,14 +117,28 @@ function mapVerb(sub: string | undefined, args: ParsedArgs, json: boolean): numb
     const fd = fdById("map", id);
     const info = mapInfo(fd);
     const map = BpfMap.fromFd(
-      { name: info.name, type: info.type, keySize: info.keySize, valueSize: info.valueSize, maxEntries: info.maxEntries, flags: info.flags, freeze: false, btfKeyTypeId: 0, btfValueTypeId: 0 },
+      {
+        name: info.name,
+        type: info.type,
+        keySize: info.keySize,
+        valueSize: info.valueSize,
+        maxEntries: info.maxEntries,
+        flags: info.flags,
+        freeze: false,
+        btfKeyTypeId: 0,
+        btfValueTypeId: 0,
+      },
       fd,
     );
     try {
       let n = 0;
       for (const [k, v] of map.entries()) {
         n++;
-        process.stdout.write(json ? JSON.stringify({ key: hex(k), value: hex(v) }) + "\n" : `key: ${hex(k)}  value${isPerCpu(info.type) ? " (per CPU)" : ""}: ${hex(v)}\n`);
+        process.stdout.write(
+          json
+            ? JSON.stringify({ key: hex(k), value: hex(v) }) + "\n"
+            : `key: ${hex(k)}  value${isPerCpu(info.type) ? " (per CPU)" : ""}: ${hex(v)}\n`,
+        );
       }
       if (!json) process.stdout.write(`Found ${n} element${n === 1 ? "" : "s"}\n`);
     } finally {

@@ -101,7 +101,11 @@ export async function loadCommand(argv: string[]): Promise<number> {
       heartbeat = setInterval(() => process.stderr.write("."), 1000);
     }
     forwarder.start(json ? { json: true } : {});
-    const streams = streamRecords(obj, new RecordPrinter(json ? "json" : "table", (t) => process.stdout.write(t)), args.options.get("record")?.[0]);
+    const streams = streamRecords(
+      obj,
+      new RecordPrinter(json ? "json" : "table", (t) => process.stdout.write(t)),
+      args.options.get("record")?.[0],
+    );
     process.stderr.write(`tsbpf: running${duration ? ` for ${duration} s` : ""}; Ctrl-C to stop\n`);
     await untilStopped(duration);
     await streams.stop();

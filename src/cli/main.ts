@@ -15,14 +15,62 @@ interface Verb {
 
 /** Every verb: its one-line summary and where its entry point and --help text live. */
 const VERBS: Record<string, Verb> = {
-  load: { summary: "load <obj.bpf.o>      load, attach, stream output until Ctrl-C", load: async () => { const m = await import("./load-command.js"); return { run: m.loadCommand, help: m.LOAD_HELP }; } },
-  inspect: { summary: "inspect <obj.bpf.o>   what an object holds, without loading it", load: async () => { const m = await import("./inspect-command.js"); return { run: m.inspectCommand, help: m.INSPECT_HELP }; } },
-  disasm: { summary: "disasm <obj.bpf.o>    BPF disassembly, annotated (llvm-objdump syntax)", load: async () => { const m = await import("./disasm-command.js"); return { run: m.disasmCommand, help: m.DISASM_HELP }; } },
-  btf: { summary: "btf dump <file|obj>   BTF as bpftool prints it (raw) or as a C header", load: async () => { const m = await import("./btf-command.js"); return { run: m.btfCommand, help: m.BTF_HELP }; } },
-  gen: { summary: "gen skeleton <obj>    a typed TypeScript skeleton of an object", load: async () => { const m = await import("./gen-command.js"); return { run: m.genCommand, help: m.GEN_HELP }; } },
-  prog: { summary: "prog list             programs loaded in the kernel", load: async () => { const m = await import("./introspect-command.js"); return { run: m.progCommand, help: m.PROG_HELP }; } },
-  map: { summary: "map list|dump         maps in the kernel, and their contents", load: async () => { const m = await import("./introspect-command.js"); return { run: m.mapCommand, help: m.MAP_HELP }; } },
-  feature: { summary: "feature probe         what this kernel supports", load: async () => { const m = await import("./feature-command.js"); return { run: m.featureCommand, help: m.FEATURE_HELP }; } },
+  load: {
+    summary: "load <obj.bpf.o>      load, attach, stream output until Ctrl-C",
+    load: async () => {
+      const m = await import("./load-command.js");
+      return { run: m.loadCommand, help: m.LOAD_HELP };
+    },
+  },
+  inspect: {
+    summary: "inspect <obj.bpf.o>   what an object holds, without loading it",
+    load: async () => {
+      const m = await import("./inspect-command.js");
+      return { run: m.inspectCommand, help: m.INSPECT_HELP };
+    },
+  },
+  disasm: {
+    summary: "disasm <obj.bpf.o>    BPF disassembly, annotated (llvm-objdump syntax)",
+    load: async () => {
+      const m = await import("./disasm-command.js");
+      return { run: m.disasmCommand, help: m.DISASM_HELP };
+    },
+  },
+  btf: {
+    summary: "btf dump <file|obj>   BTF as bpftool prints it (raw) or as a C header",
+    load: async () => {
+      const m = await import("./btf-command.js");
+      return { run: m.btfCommand, help: m.BTF_HELP };
+    },
+  },
+  gen: {
+    summary: "gen skeleton <obj>    a typed TypeScript skeleton of an object",
+    load: async () => {
+      const m = await import("./gen-command.js");
+      return { run: m.genCommand, help: m.GEN_HELP };
+    },
+  },
+  prog: {
+    summary: "prog list             programs loaded in the kernel",
+    load: async () => {
+      const m = await import("./introspect-command.js");
+      return { run: m.progCommand, help: m.PROG_HELP };
+    },
+  },
+  map: {
+    summary: "map list|dump         maps in the kernel, and their contents",
+    load: async () => {
+      const m = await import("./introspect-command.js");
+      return { run: m.mapCommand, help: m.MAP_HELP };
+    },
+  },
+  feature: {
+    summary: "feature probe         what this kernel supports",
+    load: async () => {
+      const m = await import("./feature-command.js");
+      return { run: m.featureCommand, help: m.FEATURE_HELP };
+    },
+  },
 };
 
 const HELP = `tsbpf — a pure-TypeScript eBPF loader (no libbpf)

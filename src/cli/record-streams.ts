@@ -25,7 +25,8 @@ export function streamRecords(obj: BpfObject, printer: RecordPrinter, recordType
   const decode = btf && typeName ? makeDecoder(btf, typeName) : undefined;
   const poller = new RingBufferPoller();
   const opened: Array<{ close(): void }> = [];
-  const print = (name: string) => (view: Uint8Array) => printer.print(name, decode && view.byteLength >= decode.size ? decode(view) : view.slice());
+  const print = (name: string) => (view: Uint8Array) =>
+    printer.print(name, decode && view.byteLength >= decode.size ? decode(view) : view.slice());
   for (const map of rings) {
     const ring = new RingBuffer(map);
     opened.push(ring);

@@ -17,7 +17,7 @@
  * of the object. CoreCache keeps that per-object state.
  */
 import type { Btf } from "../btf/btf.js";
-import { BtfKind } from "../btf/types.js";
+import type { BtfKind } from "../btf/types.js";
 import { kindClass } from "./compat.js";
 import { essentialName } from "./names.js";
 

@@ -128,7 +128,7 @@ export function typesAreCompatible(local: Btf, localId: number, target: Btf, tar
   }
 }
 
-function enumsMatch(local: Btf, lt: BtfType, target: Btf, tt: BtfType): boolean {
+function enumsMatch(lt: BtfType, tt: BtfType): boolean {
   if (!isEnum(lt) || !isEnum(tt)) return false;
   if (lt.size !== tt.size) return false;
   if (lt.values.length > tt.values.length) return false;
@@ -180,7 +180,7 @@ function typesMatchAt(local: Btf, localId: number, target: Btf, targetId: number
         return tt.kind === BtfKind.Fwd && lt.union === tt.union;
       case BtfKind.Enum:
       case BtfKind.Enum64:
-        return enumsMatch(local, lt, target, tt);
+        return enumsMatch(lt, tt);
       case BtfKind.Struct:
       case BtfKind.Union:
         if (behindPtr) {

@@ -25,7 +25,13 @@ function tooDeep(): never {
  * descending into anonymous members; on success appends the steps to
  * `spec` and returns the member's type id.
  */
-function matchMember(local: Btf, localAcc: CoreAccessor, target: Btf, targetId: number, spec: CoreSpec): number | "missing" | "incompatible" {
+function matchMember(
+  local: Btf,
+  localAcc: CoreAccessor,
+  target: Btf,
+  targetId: number,
+  spec: CoreSpec,
+): number | "missing" | "incompatible" {
   targetId = target.skipModifiers(targetId);
   const tt = target.type(targetId);
   if (!isComposite(tt)) return "missing";
@@ -61,7 +67,9 @@ export function matchSpec(localSpec: CoreSpec, target: Btf, targetId: number): M
 
   if (isTypeBased(localSpec.kind)) {
     if (localSpec.kind === CoreReloKind.TYPE_MATCHES) {
-      return typesMatch(local, localSpec.rootTypeId, target, targetId) ? { matched: true, spec } : no(`${candidate} does not match the local type`);
+      return typesMatch(local, localSpec.rootTypeId, target, targetId)
+        ? { matched: true, spec }
+        : no(`${candidate} does not match the local type`);
     }
     return typesAreCompatible(local, localSpec.rootTypeId, target, targetId)
       ? { matched: true, spec }
@@ -96,7 +104,11 @@ export function matchSpec(localSpec: CoreSpec, target: Btf, targetId: number): M
       const where = `${kindWord(t)} ${t.name || "<anon>"} [${id}]`;
       const next = matchMember(local, acc, target, id, spec);
       if (next === "missing") {
-        return no(isComposite(t) ? `${where} has no field ${acc.name}` : `[${id}] is a ${BtfKind[t.kind]}, not a struct/union with field ${acc.name}`);
+        return no(
+          isComposite(t)
+            ? `${where} has no field ${acc.name}`
+            : `[${id}] is a ${BtfKind[t.kind]}, not a struct/union with field ${acc.name}`,
+        );
       }
       if (next === "incompatible") return no(`field ${acc.name} of ${where} has a type incompatible with the local field`);
       id = next;

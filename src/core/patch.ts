@@ -99,7 +99,8 @@ export function patchInstruction(insns: Instruction[], index: number, res: CoreR
   switch (cls) {
     case BPF_ALU:
     case BPF_ALU64: {
-      if ((insn.opcode & 0x08) !== BPF_K) throw new RelocationError(`${what}: instruction #${index} is an ALU op on a register, not an immediate`);
+      if ((insn.opcode & 0x08) !== BPF_K)
+        throw new RelocationError(`${what}: instruction #${index} is an ALU op on a register, not an immediate`);
       if (res.validate && u64(insn.imm) !== res.origVal) unexpected("ALU/ALU64 imm", insn.imm);
       insn.imm = Number(BigInt.asIntN(32, res.newVal));
       return { poisoned: false };
@@ -131,7 +132,16 @@ export function patchInstruction(insns: Instruction[], index: number, res: CoreR
     }
     case BPF_LD: {
       const hi = insns[index + 1];
-      if (insn.opcode !== LD_IMM64 || insn.src !== 0 || insn.off !== 0 || !hi || hi.opcode !== 0 || hi.dst !== 0 || hi.src !== 0 || hi.off !== 0) {
+      if (
+        insn.opcode !== LD_IMM64 ||
+        insn.src !== 0 ||
+        insn.off !== 0 ||
+        !hi ||
+        hi.opcode !== 0 ||
+        hi.dst !== 0 ||
+        hi.src !== 0 ||
+        hi.off !== 0
+      ) {
         throw new RelocationError(`${what}: instruction #${index} (ld_imm64) has an unexpected form`);
       }
       const imm = (BigInt(hi.imm >>> 0) << 32n) | BigInt(insn.imm >>> 0);

@@ -34,11 +34,11 @@ export interface CoreRelocationOptions {
    * object; without one, each call starts fresh. Target candidate lists are
    * cached per target BTF regardless.
    */
-  cache?: CoreCache;
+  cache?: CoreCache | undefined;
   /** Names the program in messages ("CO-RE relocation #3 in handle_exec ..."). */
   programName?: string;
   /** Names the target in messages; default "kernel BTF". */
-  targetName?: string;
+  targetName?: string | undefined;
   /** Number of the first relocation in messages (libbpf numbers them per ELF section from 0). Default 0. */
   firstRelocationNumber?: number;
 }
@@ -101,14 +101,26 @@ export function resolveCoreRelocation(relo: CoreReloRecord, local: Btf, target: 
     const id = BigInt(relo.typeId);
     return {
       localSpec,
-      result: { origVal: id, newVal: id, poison: false, validate: false, failMemszAdjust: false, origSize: 0, newSize: 0, origTypeId: 0, newTypeId: 0 },
+      result: {
+        origVal: id,
+        newVal: id,
+        poison: false,
+        validate: false,
+        failMemszAdjust: false,
+        origSize: 0,
+        newSize: 0,
+        origTypeId: 0,
+        newTypeId: 0,
+      },
       candidates: [],
       rejections: [],
     };
   }
   const localName = local.name(relo.typeId);
   if (localName === "") {
-    throw new RelocationError(`<${coreReloKindName(relo.kind)}> relocation on anonymous type [${relo.typeId}]: CO-RE cannot look up anonymous types`);
+    throw new RelocationError(
+      `<${coreReloKindName(relo.kind)}> relocation on anonymous type [${relo.typeId}]: CO-RE cannot look up anonymous types`,
+    );
   }
 
   const candidates = cache.candidates(local, relo.typeId, target);
@@ -243,7 +255,10 @@ export function applyCoreRelocations(
     try {
       res = resolveCoreRelocation(relo, local, target, cache);
     } catch (err) {
-      throw wrap(err, `${what} (<${coreReloKindName(relo.kind)}> [${relo.typeId}] ${describeRoot(local, relo)} "${relo.accessStr}", instruction #${i})`);
+      throw wrap(
+        err,
+        `${what} (<${coreReloKindName(relo.kind)}> [${relo.typeId}] ${describeRoot(local, relo)} "${relo.accessStr}", instruction #${i})`,
+      );
     }
     // patchInstruction's errors already name the relocation.
     const patched = patchInstruction(insns, i, res.result, `${what} (${formatSpec(res.localSpec)})`);
@@ -267,9 +282,7 @@ export function applyCoreRelocations(
     }
     if (patched.resized) report.resized = patched.resized;
     if (patched.poisoned) {
-      report.failure = patched.poisonReason
-        ? `${specPath(res.localSpec)}: ${patched.poisonReason}`
-        : failureReason(res, local, targetName);
+      report.failure = patched.poisonReason ? `${specPath(res.localSpec)}: ${patched.poisonReason}` : failureReason(res, local, targetName);
       report.explanation = `${what} failed: ${report.failure}; instruction #${i} poisoned`;
     } else {
       report.targetValue = res.result.newVal;
@@ -312,7 +325,9 @@ export function explainPoison(report: CoreRelocationReport): string | undefined 
       `"invalid func unknown#${CORE_POISON_IMM}" (an unreachable one is removed as dead code)`,
   ];
   if (isFieldBased(report.kind)) {
-    lines.push("  fix: guard the access with bpf_core_field_exists(), or read the field through a ___flavor struct that matches this kernel");
+    lines.push(
+      "  fix: guard the access with bpf_core_field_exists(), or read the field through a ___flavor struct that matches this kernel",
+    );
   } else if (isEnumValueBased(report.kind)) {
     lines.push("  fix: guard it with bpf_core_enum_value_exists()");
   } else if (isTypeBased(report.kind)) {

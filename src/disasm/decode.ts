@@ -66,39 +66,39 @@ const SIGNED_SIZE_NAMES = ["s32", "s16", "s8"] as const;
 
 /** ALU operations that have both forms and take an off of 0 (off 1 for the signed DIV/MOD). */
 const ALU_OPS: Record<number, string> = {
-  0x0: "+=",
-  0x1: "-=",
-  0x2: "*=",
-  0x3: "/=",
-  0x4: "|=",
-  0x5: "&=",
-  0x6: "<<=",
-  0x7: ">>=",
-  0x9: "%=",
-  0xa: "^=",
-  0xc: "s>>=",
+  0: "+=",
+  1: "-=",
+  2: "*=",
+  3: "/=",
+  4: "|=",
+  5: "&=",
+  6: "<<=",
+  7: ">>=",
+  9: "%=",
+  10: "^=",
+  12: "s>>=",
 };
 
 const JMP_CONDS: Record<number, string> = {
-  0x1: "==",
-  0x2: ">",
-  0x3: ">=",
-  0x4: "&",
-  0x5: "!=",
-  0x6: "s>",
-  0x7: "s>=",
-  0xa: "<",
-  0xb: "<=",
-  0xc: "s<",
-  0xd: "s<=",
+  1: "==",
+  2: ">",
+  3: ">=",
+  4: "&",
+  5: "!=",
+  6: "s>",
+  7: "s>=",
+  10: "<",
+  11: "<=",
+  12: "s<",
+  13: "s<=",
 };
 
 /** Non-fetching atomic ops (bits 7-4 of imm) and their operator. */
 const ATOMIC_OPS: Record<number, [string, string]> = {
-  0x0: ["+", "add"],
-  0x4: ["|", "or"],
-  0x5: ["&", "and"],
-  0xa: ["^", "xor"],
+  0: ["+", "add"],
+  4: ["|", "or"],
+  5: ["&", "and"],
+  10: ["^", "xor"],
 };
 const BPF_FETCH = 0x1;
 const ATOMIC_XCHG = 0xe;

@@ -83,7 +83,10 @@ export function annotateObjectSections(obj: Uint8Array | ElfFile, opts: ObjectAn
     const code = readCodeSections(elf, objBtf?.ext, dataSections);
     for (const [section, fns] of code.bySection) {
       const slots = new Map<number, Instruction>();
-      for (const fn of fns) fn.insns.forEach((insn, i) => slots.set(fn.start + i, insn));
+      for (const fn of fns)
+        fn.insns.forEach((insn, i) => {
+          slots.set(fn.start + i, insn);
+        });
       bySlot.set(section, slots);
     }
   } catch (e) {

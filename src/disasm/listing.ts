@@ -131,11 +131,7 @@ export interface SectionListingOptions extends DisasmOptions {
  * instruction object for a slot, whose metadata (reference, CO-RE, line
  * info) is copied onto the instruction decoded from the bytes.
  */
-export function* sectionListing(
-  elf: ElfFile,
-  section: ElfSection,
-  opts: SectionListingOptions = {},
-): Generator<ListingLine> {
+export function* sectionListing(elf: ElfFile, section: ElfSection, opts: SectionListingOptions = {}): Generator<ListingLine> {
   const symbols = sectionSymbols(elf, section);
   const data = section.data;
   let printedSection = false;
@@ -168,7 +164,8 @@ export function* sectionListing(
       yield { kind: "label", section, symbol };
     }
     if (asData) {
-      for (let addr = start; addr < end; addr += 8) yield { kind: "data", section, addr, bytes: data.subarray(addr, Math.min(end, addr + 8)) };
+      for (let addr = start; addr < end; addr += 8)
+        yield { kind: "data", section, addr, bytes: data.subarray(addr, Math.min(end, addr + 8)) };
       continue;
     }
     for (let addr = start; addr < end; ) {
@@ -184,7 +181,16 @@ export function* sectionListing(
       const raw = readSlot(data, addr);
       if (!raw) {
         // Fewer than 8 bytes left: LLVM cannot read an instruction; objdump skips one byte.
-        yield { kind: "insn", section, addr, bytes: data.subarray(addr, addr + 1), insn: { opcode: data[addr]!, dst: 0, src: 0, off: 0, imm: 0 }, decoded: { text: UNKNOWN, slots: 1, known: false }, target: "", symbol };
+        yield {
+          kind: "insn",
+          section,
+          addr,
+          bytes: data.subarray(addr, addr + 1),
+          insn: { opcode: data[addr]!, dst: 0, src: 0, off: 0, imm: 0 },
+          decoded: { text: UNKNOWN, slots: 1, known: false },
+          target: "",
+          symbol,
+        };
         addr += 1;
         continue;
       }

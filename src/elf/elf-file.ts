@@ -157,11 +157,7 @@ export class ElfFile {
 
   private checkRange(where: string, at: number, off: number, size: number): void {
     if (off < 0 || size < 0 || off + size > this.bytes.byteLength) {
-      throw new ObjectFormatError(
-        where,
-        at,
-        `range [${off}, ${off + size}) lies outside the ${this.bytes.byteLength}-byte file`,
-      );
+      throw new ObjectFormatError(where, at, `range [${off}, ${off + size}) lies outside the ${this.bytes.byteLength}-byte file`);
     }
   }
 
@@ -213,7 +209,11 @@ export class ElfFile {
         // cost gigabytes and seconds. No kernel takes a map value this large (array maps stop at
         // KMALLOC_MAX_SIZE, 4 MiB on x86-64).
         if (r.size > MAX_NOBITS_SIZE) {
-          throw new ObjectFormatError(`section ${name}`, r.header + 32, `SHT_NOBITS size ${r.size} is absurd (more than ${MAX_NOBITS_SIZE} bytes)`);
+          throw new ObjectFormatError(
+            `section ${name}`,
+            r.header + 32,
+            `SHT_NOBITS size ${r.size} is absurd (more than ${MAX_NOBITS_SIZE} bytes)`,
+          );
         }
         data = new Uint8Array(r.type === SHT_NULL ? 0 : r.size);
       } else {
@@ -297,7 +297,11 @@ export class ElfFile {
         const symbolIndex = Number(info >> 32n);
         if (offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new ObjectFormatError(where, off, `r_offset ${offset} is too large`);
         if (symbolIndex >= this.symbols.length) {
-          throw new ObjectFormatError(where, off + 8, `symbol index ${symbolIndex} is outside the symbol table (${this.symbols.length} symbols)`);
+          throw new ObjectFormatError(
+            where,
+            off + 8,
+            `symbol index ${symbolIndex} is outside the symbol table (${this.symbols.length} symbols)`,
+          );
         }
         entries.push({ offset: Number(offset), symbolIndex, type: Number(info & 0xffffffffn) });
       }

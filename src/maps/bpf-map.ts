@@ -177,7 +177,9 @@ export class BpfMap {
     this.check();
     const count = keys.byteLength / this.spec.keySize;
     if (!Number.isInteger(count) || values.byteLength !== count * this.valueBytes) {
-      throw new TsbpfError(`map ${this.name}: batch of ${keys.byteLength} key bytes and ${values.byteLength} value bytes is not whole elements`);
+      throw new TsbpfError(
+        `map ${this.name}: batch of ${keys.byteLength} key bytes and ${values.byteLength} value bytes is not whole elements`,
+      );
     }
     bpf(BpfCmd.MAP_UPDATE_BATCH, { map_fd: this.fd, keys, values, count, elem_flags: flags }, `map ${this.name}`);
   }
@@ -193,10 +195,20 @@ export class BpfMap {
       const outBatch = new Uint8Array(cursorSize);
       const keys = new Uint8Array(batchSize * this.spec.keySize);
       const values = new Uint8Array(batchSize * this.valueBytes);
-      const r = tryBpf(BpfCmd.MAP_LOOKUP_BATCH, { in_batch: inBatch, out_batch: outBatch, keys, values, count: batchSize, map_fd: this.fd });
+      const r = tryBpf(BpfCmd.MAP_LOOKUP_BATCH, {
+        in_batch: inBatch,
+        out_batch: outBatch,
+        keys,
+        values,
+        count: batchSize,
+        map_fd: this.fd,
+      });
       const count = readAttrU32(r.req.layout, r.req.attr, "count");
       for (let i = 0; i < count; i++) {
-        out.push([keys.slice(i * this.spec.keySize, (i + 1) * this.spec.keySize), values.slice(i * this.valueBytes, (i + 1) * this.valueBytes)]);
+        out.push([
+          keys.slice(i * this.spec.keySize, (i + 1) * this.spec.keySize),
+          values.slice(i * this.valueBytes, (i + 1) * this.valueBytes),
+        ]);
       }
       if (r.ret === -1) {
         if (r.errno === ENOENT) return out; // no more elements

@@ -32,7 +32,6 @@ const PERF_RECORD_SAMPLE = 9;
 const DATA_HEAD = 1024;
 const DATA_TAIL = 1032;
 
-
 /** One CPU's perf ring. */
 export class PerfRing implements RecordSource {
   private closed = false;
@@ -69,7 +68,8 @@ export class PerfRing implements RecordSource {
       const hv = new DataView(header.buffer, header.byteOffset, 8);
       const type = hv.getUint32(0, true);
       const recSize = hv.getUint16(6, true);
-      if (recSize < 8 || BigInt(recSize) > head - tail) throw new TsbpfError(`perf ring ${this.name} cpu ${this.cpu}: corrupt record size ${recSize}`);
+      if (recSize < 8 || BigInt(recSize) > head - tail)
+        throw new TsbpfError(`perf ring ${this.name} cpu ${this.cpu}: corrupt record size ${recSize}`);
       const rec = this.read(at, recSize);
       const rv = new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
       if (type === PERF_RECORD_SAMPLE && recSize >= 12) {

@@ -57,7 +57,9 @@ export function checkPinnedCompatible(fd: number, spec: MapSpec, path: string): 
   if (info.flags !== spec.flags) diffs.push(`map_flags 0x${info.flags.toString(16)} ≠ 0x${spec.flags.toString(16)}`);
   if (diffs.length) {
     closeFd(fd);
-    throw new TsbpfError(`the map pinned at ${path} is not compatible with map ${spec.name}: ${diffs.join(", ")}; unpin it (rm ${path}) to recreate it`);
+    throw new TsbpfError(
+      `the map pinned at ${path} is not compatible with map ${spec.name}: ${diffs.join(", ")}; unpin it (rm ${path}) to recreate it`,
+    );
   }
 }
 

@@ -144,10 +144,12 @@ export class RingBufferPoller implements AsyncIterable<RingRecord> {
 
   constructor(opts: PollerOptions = {}) {
     this.waitMode = opts.wait ?? (loopPollAvailable() ? "loop" : "threadpool");
-    if (this.waitMode === "loop" && !loopPollAvailable()) throw new TsbpfError("this koffi has no node.poll (uv_poll); use { wait: \"threadpool\" }");
+    if (this.waitMode === "loop" && !loopPollAvailable())
+      throw new TsbpfError('this koffi has no node.poll (uv_poll); use { wait: "threadpool" }');
     this.budget = opts.budget ?? 65536;
     this.maxEvents = opts.maxEvents ?? 64;
-    if (!(this.budget > 0) || !Number.isInteger(this.maxEvents) || this.maxEvents < 1) throw new TsbpfError("budget and maxEvents must be positive");
+    if (!(this.budget > 0) || !Number.isInteger(this.maxEvents) || this.maxEvents < 1)
+      throw new TsbpfError("budget and maxEvents must be positive");
     this.events = new Uint8Array(this.maxEvents * EPOLL_EVENT_SIZE);
     this.asyncEvents = new Uint8Array(this.maxEvents * EPOLL_EVENT_SIZE);
     this.epfd = syscall({ call: "epoll_create1", flags: EPOLL_CLOEXEC });

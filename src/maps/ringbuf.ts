@@ -202,7 +202,8 @@ export class RingBuffer implements RecordSource {
     if (!Number.isInteger(size) || size < 8 || size > 0x80000000 || (size & (size - 1)) !== 0) {
       throw new TsbpfError(`ring ${this.name}: data size ${size} is not a power of two between 8 and 2^31`);
     }
-    if (consumer.byteOffset % 8 || consumer.byteLength < 8) throw new TsbpfError(`ring ${this.name}: consumer page must be 8-aligned, 8+ bytes`);
+    if (consumer.byteOffset % 8 || consumer.byteLength < 8)
+      throw new TsbpfError(`ring ${this.name}: consumer page must be 8-aligned, 8+ bytes`);
     if (producer.byteOffset % 8 || dataOffset % 8 || dataOffset < 8 || producer.byteLength < dataOffset + 2 * size) {
       throw new TsbpfError(`ring ${this.name}: producer mapping must be 8-aligned and hold ${dataOffset} + 2 × ${size} bytes`);
     }
@@ -227,12 +228,28 @@ export class RingBuffer implements RecordSource {
     if (size < PAGE_SIZE || size % PAGE_SIZE || (size & (size - 1)) !== 0) {
       throw new TsbpfError(`ring ${map.name}: max_entries ${size} is not a power-of-two multiple of the page size`);
     }
-    const consumerAddress = syscallAddress({ call: "mmap", addr: 0n, length: PAGE_SIZE, prot: PROT_READ | PROT_WRITE, flags: MAP_SHARED, fd: map.fd, offset: 0 });
+    const consumerAddress = syscallAddress({
+      call: "mmap",
+      addr: 0n,
+      length: PAGE_SIZE,
+      prot: PROT_READ | PROT_WRITE,
+      flags: MAP_SHARED,
+      fd: map.fd,
+      offset: 0,
+    });
     this.consumerMapping = { address: consumerAddress, length: PAGE_SIZE };
     const length = PAGE_SIZE + 2 * size;
     let producerAddress: bigint;
     try {
-      producerAddress = syscallAddress({ call: "mmap", addr: 0n, length, prot: PROT_READ, flags: MAP_SHARED, fd: map.fd, offset: PAGE_SIZE });
+      producerAddress = syscallAddress({
+        call: "mmap",
+        addr: 0n,
+        length,
+        prot: PROT_READ,
+        flags: MAP_SHARED,
+        fd: map.fd,
+        offset: PAGE_SIZE,
+      });
     } catch (e) {
       trySyscall({ call: "munmap", addr: consumerAddress, length: PAGE_SIZE });
       this.consumerMapping = undefined;
@@ -358,7 +375,9 @@ export class RingBuffer implements RecordSource {
         if (why === BUSY && p === start) return count;
         if (why === CORRUPT) {
           const len = this.headers[p >>> 2]! & LEN_MASK;
-          throw this.corrupt(`record at position ${(pos + (p - start)) >>> 0} claims ${len} bytes, but only ${end - p - BPF_RINGBUF_HDR_SZ} are published`);
+          throw this.corrupt(
+            `record at position ${(pos + (p - start)) >>> 0} claims ${len} bytes, but only ${end - p - BPF_RINGBUF_HDR_SZ} are published`,
+          );
         }
         // Store the position before looking for more (a BUSY header is then
         // read again): see "Batched consumer_pos".

@@ -29,11 +29,14 @@ export class TypedMap<K = unknown, V = unknown> {
       const one = makeDecoder(btf, btfValueTypeId);
       const enc = makeEncoder(btf, btfValueTypeId);
       const stride = Math.ceil(raw.spec.valueSize / 8) * 8;
-      this.decodeValue = (b) => Array.from({ length: possibleCpuCount() }, (_, i) => one(b.subarray(i * stride, i * stride + raw.spec.valueSize))) as V;
+      this.decodeValue = (b) =>
+        Array.from({ length: possibleCpuCount() }, (_, i) => one(b.subarray(i * stride, i * stride + raw.spec.valueSize))) as V;
       this.encodeValue = (v) => {
         const values = v as unknown as unknown[];
         const out = new Uint8Array(stride * possibleCpuCount());
-        values.forEach((x, i) => out.set(enc(x), i * stride));
+        values.forEach((x, i) => {
+          out.set(enc(x), i * stride);
+        });
         return out;
       };
     } else {

@@ -208,7 +208,7 @@ export class BpfObject {
             license: p.license,
             kernelVersion: p.kernelVersion ?? kernelVersion,
             ...(p.section.def.sleepable ? { flags: BPF_F_SLEEPABLE } : {}),
-            ...(withBtf ? { btfFd: this.btfFd } : {}),
+            ...(this.btfFd !== undefined ? { btfFd: this.btfFd } : {}),
             ...(funcInfo ? { funcInfo } : {}),
             ...(lineInfo ? { lineInfo } : {}),
             ...(attachBtfId !== undefined ? { attachBtfId } : {}),
@@ -289,7 +289,11 @@ export class BpfObject {
     }
     if (spec.data) {
       // Initial contents (zeros for .bss too, as libbpf writes them).
-      bpf(BpfCmd.MAP_UPDATE_ELEM, { map_fd: map.fd, key: new Uint8Array(4), value: spec.data.initial, flags: 0 }, `initialising ${spec.name}`);
+      bpf(
+        BpfCmd.MAP_UPDATE_ELEM,
+        { map_fd: map.fd, key: new Uint8Array(4), value: spec.data.initial, flags: 0 },
+        `initialising ${spec.name}`,
+      );
       this.onStep("initialise map", `${spec.name}: wrote the ${spec.valueSize} initial bytes of ${spec.sectionName}`);
       if (spec.freeze) {
         map.freeze();
@@ -322,7 +326,8 @@ export class BpfObject {
           continue;
         }
         const fd = this.programsByName.get(name)?.fd ?? this.mapsByName.get(name)?.fd;
-        if (fd === undefined) throw new NotFoundError(`map ${map.name} slot ${slot} names ${name}, which is neither a program nor a map of this object`);
+        if (fd === undefined)
+          throw new NotFoundError(`map ${map.name} slot ${slot} names ${name}, which is neither a program nor a map of this object`);
         const key = new Uint8Array(4);
         new DataView(key.buffer).setUint32(0, slot, true);
         const value = new Uint8Array(4);
@@ -346,9 +351,17 @@ export class BpfObject {
       const ref = insn.reference;
       if (ref?.kind === "map") this.onStep("relocate", `${program}: ld_imm64 at insn ${i} now points at map ${ref.map} (fd ${insn.imm})`);
       else if (ref?.kind === "map_value") {
-        this.onStep("relocate", `${program}: ld_imm64 at insn ${i} now points at ${ref.symbol ?? "offset " + ref.offset} inside map ${ref.map} (fd ${insn.imm}, offset ${ref.offset})`);
-      } else if (ref?.kind === "call") this.onStep("relocate", `${program}: call at insn ${i} jumps ${insn.imm + 1} instructions to subprogram ${ref.function}`);
-      else if (ref?.kind === "extern") this.onStep("relocate", `${program}: insn ${i} uses kernel symbol ${ref.name} (${insn.src === 2 ? `kfunc, BTF id ${insn.imm}` : insn.src === 3 ? `BTF id ${insn.imm}` : "address from kallsyms"})`);
+        this.onStep(
+          "relocate",
+          `${program}: ld_imm64 at insn ${i} now points at ${ref.symbol ?? "offset " + ref.offset} inside map ${ref.map} (fd ${insn.imm}, offset ${ref.offset})`,
+        );
+      } else if (ref?.kind === "call")
+        this.onStep("relocate", `${program}: call at insn ${i} jumps ${insn.imm + 1} instructions to subprogram ${ref.function}`);
+      else if (ref?.kind === "extern")
+        this.onStep(
+          "relocate",
+          `${program}: insn ${i} uses kernel symbol ${ref.name} (${insn.src === 2 ? `kfunc, BTF id ${insn.imm}` : insn.src === 3 ? `BTF id ${insn.imm}` : "address from kallsyms"})`,
+        );
     });
   }
 

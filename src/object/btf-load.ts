@@ -27,6 +27,9 @@ export function loadBtf(blob: Uint8Array): number {
     if (r.ret !== -1) return Number(r.ret);
     if (r.errno === ENOSPC && size < 64 * 1024 * 1024) continue;
     const end = log.indexOf(0);
-    throw new BtfLoadError(new SyscallError(r.req, r.errno, "loading BTF"), new TextDecoder().decode(log.subarray(0, end < 0 ? log.length : end)));
+    throw new BtfLoadError(
+      new SyscallError(r.req, r.errno, "loading BTF"),
+      new TextDecoder().decode(log.subarray(0, end < 0 ? log.length : end)),
+    );
   }
 }

@@ -4,7 +4,7 @@
  * knows it. Their answers drive BTF sanitisation.
  */
 import { BtfBuilder } from "../btf/encode.js";
-import { type BtfFeatures } from "../btf/sanitize.js";
+import type { BtfFeatures } from "../btf/sanitize.js";
 import { BtfKind, BtfLinkage } from "../btf/types.js";
 import { closeFd, tryBpf } from "../syscall/bpf.js";
 import { BpfCmd, BpfMapType, BpfMapTypeNames, BpfProgType } from "../abi/uapi-enums.js";
@@ -141,7 +141,14 @@ export function probeMapType(type: number): boolean {
     case M.ARENA:
       return probeNeedsMore(type);
   }
-  const r = tryBpf(BpfCmd.MAP_CREATE, { map_type: type, key_size: key, value_size: value, max_entries: entries, map_flags: flags, map_extra: extra });
+  const r = tryBpf(BpfCmd.MAP_CREATE, {
+    map_type: type,
+    key_size: key,
+    value_size: value,
+    max_entries: entries,
+    map_flags: flags,
+    map_extra: extra,
+  });
   if (r.ret === -1) return false;
   closeFd(Number(r.ret));
   return true;

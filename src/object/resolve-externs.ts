@@ -45,7 +45,9 @@ export function fillKconfig(initial: Uint8Array, externs: ExternSpec[], btf: Btf
     else raw = config.get(e.name);
     if (raw === undefined) {
       if (e.weak) continue; // absent __weak externs read as zero
-      throw new NotFoundError(`extern ${e.name} is not set in this kernel's config (/proc/config.gz); declare it __weak to accept its absence`);
+      throw new NotFoundError(
+        `extern ${e.name} is not set in this kernel's config (/proc/config.gz); declare it __weak to accept its absence`,
+      );
     }
     const t = btf.type(btf.skipModifiers(e.typeId));
     if (t.kind === BtfKind.Array) {

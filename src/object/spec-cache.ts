@@ -21,7 +21,7 @@ const cache = new Map<string, { bytes: Buffer; spec: ObjectSpec }>();
 export function parseFileCached(bytes: Buffer, opts: ParseOptions & { path: string }): ObjectSpec {
   const key = `${opts.path}\0${opts.name ?? ""}`;
   const hit = cache.get(key);
-  if (hit && hit.bytes.equals(bytes)) return privateCopy(hit.spec);
+  if (hit?.bytes.equals(bytes)) return privateCopy(hit.spec);
   const spec = parseObject(bytes, opts);
   cache.delete(key);
   cache.set(key, { bytes, spec });

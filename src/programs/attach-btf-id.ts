@@ -12,7 +12,10 @@ import type { SectionMatch } from "../spec/section-types.js";
 /** The kernel BTF type a program attaches to: [name, kind]. */
 export function attachBtfTarget(section: SectionMatch, program: string): { name: string; kind: BtfKind } {
   const { def, target } = section;
-  if (!target) throw new UnsupportedError(`program ${program}: section ${def.pattern.replace(/\+$/, "")} needs a target after "/" (e.g. tp_btf/sched_switch)`);
+  if (!target)
+    throw new UnsupportedError(
+      `program ${program}: section ${def.pattern.replace(/\+$/, "")} needs a target after "/" (e.g. tp_btf/sched_switch)`,
+    );
   if (def.progType === BpfProgType.LSM) return { name: `bpf_lsm_${target}`, kind: BtfKind.Func };
   switch (def.expectedAttachType) {
     case BpfAttachType.TRACE_RAW_TP:
@@ -24,7 +27,9 @@ export function attachBtfTarget(section: SectionMatch, program: string): { name:
     case BpfAttachType.MODIFY_RETURN:
       return { name: target, kind: BtfKind.Func };
     default:
-      throw new UnsupportedError(`program ${program}: section ${section.def.pattern} attaches to another BPF program (freplace), which tsbpf does not support yet`);
+      throw new UnsupportedError(
+        `program ${program}: section ${section.def.pattern} attaches to another BPF program (freplace), which tsbpf does not support yet`,
+      );
   }
 }
 
@@ -32,8 +37,15 @@ export function resolveAttachBtfId(kernelBtf: Btf, section: SectionMatch, progra
   const { name, kind } = attachBtfTarget(section, program);
   const id = kernelBtf.idsByName(name).find((i) => kernelBtf.kind(i) === kind);
   if (id === undefined) {
-    const what = section.def.expectedAttachType === BpfAttachType.TRACE_RAW_TP ? "raw tracepoint" : section.def.expectedAttachType === BpfAttachType.TRACE_ITER ? "iterator" : "kernel function";
-    throw new NotFoundError(`program ${program}: no ${what} "${section.target}" in the kernel (no ${BtfKind[kind].toUpperCase()} ${name} in kernel BTF)`);
+    const what =
+      section.def.expectedAttachType === BpfAttachType.TRACE_RAW_TP
+        ? "raw tracepoint"
+        : section.def.expectedAttachType === BpfAttachType.TRACE_ITER
+          ? "iterator"
+          : "kernel function";
+    throw new NotFoundError(
+      `program ${program}: no ${what} "${section.target}" in the kernel (no ${BtfKind[kind].toUpperCase()} ${name} in kernel BTF)`,
+    );
   }
   return id;
 }

@@ -9,7 +9,7 @@ import { syscall } from "../syscall/kernel.js";
 import { BpfCmd, BpfProgType } from "../abi/uapi-enums.js";
 import type { ProgramSpec } from "../spec/object-spec.js";
 import { type AttachOptions, attachProgram, isAutoAttachable } from "./attach/index.js";
-import { Link } from "./link.js";
+import type { Link } from "./link.js";
 
 /** Program types whose test run takes a context but no packet data. */
 const CONTEXT_ONLY: ReadonlySet<BpfProgType> = new Set([BpfProgType.SYSCALL, BpfProgType.RAW_TRACEPOINT, BpfProgType.TRACING]);
@@ -49,14 +49,18 @@ export class BpfProgram {
   attach(opts: AttachOptions = {}): Link {
     this.check();
     const { def, target } = this.spec.section;
-    const link = attachProgram(def.attach, {
-      progFd: this.fd,
-      program: this.name,
-      sectionName: this.spec.sectionName,
-      target,
-      expectedAttachType: def.expectedAttachType,
-      retprobe: !!def.retprobe,
-    }, opts);
+    const link = attachProgram(
+      def.attach,
+      {
+        progFd: this.fd,
+        program: this.name,
+        sectionName: this.spec.sectionName,
+        target,
+        expectedAttachType: def.expectedAttachType,
+        retprobe: !!def.retprobe,
+      },
+      opts,
+    );
     this.links.push(link);
     return link;
   }

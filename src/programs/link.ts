@@ -86,7 +86,13 @@ export class Link {
 
   private disable(): void {
     if (this.fds.perfFd !== undefined) {
-      trySyscall({ call: "ioctl", fd: this.fds.perfFd, request: PERF_EVENT_IOC_DISABLE, requestName: PERF_IOCTL_NAMES[PERF_EVENT_IOC_DISABLE]!, arg: 0 });
+      trySyscall({
+        call: "ioctl",
+        fd: this.fds.perfFd,
+        request: PERF_EVENT_IOC_DISABLE,
+        requestName: PERF_IOCTL_NAMES[PERF_EVENT_IOC_DISABLE]!,
+        arg: 0,
+      });
     }
   }
 

@@ -68,7 +68,9 @@ export class VerifierError extends TsbpfError {
     super(
       `program ${program} was rejected by the verifier (${cause.code})` +
         (explanation ? `\n${explanation}` : "") +
-        (log ? `\nverifier log (last ${Math.min(20, lines.length)} of ${lines.length} lines):\n${tail}` : "\n(the kernel gave no verifier log)"),
+        (log
+          ? `\nverifier log (last ${Math.min(20, lines.length)} of ${lines.length} lines):\n${tail}`
+          : "\n(the kernel gave no verifier log)"),
     );
   }
 }
@@ -98,7 +100,6 @@ function attrFor(req: ProgLoadRequest, log?: Uint8Array) {
     fd_array: req.fdArray ?? null,
   };
 }
-
 
 function logText(buf: Uint8Array): string {
   const end = buf.indexOf(0);
@@ -140,7 +141,11 @@ export function loadProgram(req: ProgLoadRequest, explain?: (log: string) => str
     }
     if (r.errno === EAGAIN) {
       // Not a verdict: signals kept interrupting the verifier (e.g. a profiler's SIGPROF).
-      throw new SyscallError(r.req, r.errno, `loading program ${req.name} (the verifier was interrupted by a signal ${PROG_LOAD_ATTEMPTS} times in a row)`);
+      throw new SyscallError(
+        r.req,
+        r.errno,
+        `loading program ${req.name} (the verifier was interrupted by a signal ${PROG_LOAD_ATTEMPTS} times in a row)`,
+      );
     }
     const text = logText(log);
     const cause = new SyscallError(r.req, r.errno, `loading program ${req.name}`);

@@ -6,7 +6,14 @@
  *   map_value → src_reg BPF_PSEUDO_MAP_VALUE, imm = map fd, 2nd slot imm = offset
  */
 import { RelocationError, UnsupportedError } from "../errors.js";
-import { BPF_PSEUDO_BTF_ID, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, type Instruction, cloneInstruction } from "../insn/insn.js";
+import {
+  BPF_PSEUDO_BTF_ID,
+  BPF_PSEUDO_KFUNC_CALL,
+  BPF_PSEUDO_MAP_FD,
+  BPF_PSEUDO_MAP_VALUE,
+  type Instruction,
+  cloneInstruction,
+} from "../insn/insn.js";
 
 /** How an extern (.ksyms) is bound at load time. */
 export type ExternBinding =

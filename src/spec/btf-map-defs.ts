@@ -10,11 +10,11 @@
  */
 import type { Btf } from "../btf/btf.js";
 import { BtfKind, type CompositeType, type Member } from "../btf/types.js";
-import { type ElfFile } from "../elf/elf-file.js";
+import type { ElfFile } from "../elf/elf-file.js";
 import { ObjectFormatError } from "../errors.js";
 import type { ObjectBtf } from "./object-btf.js";
 import { BpfMapType } from "../abi/uapi-enums.js";
-import { type MapSpec, PinningType } from "./map-spec.js";
+import type { MapSpec, PinningType } from "./map-spec.js";
 
 const PAGE_SIZE = 4096;
 
@@ -73,16 +73,36 @@ class MapDefReader {
     const def: MapDef = {};
     for (const m of (t as CompositeType).members) {
       switch (m.name) {
-        case "type": def.type = this.uint(m); break;
-        case "max_entries": def.maxEntries = this.uint(m); break;
-        case "map_flags": def.flags = this.uint(m); break;
-        case "numa_node": def.numaNode = this.uint(m); break;
-        case "map_extra": def.mapExtra = this.ulong(m); break;
-        case "pinning": def.pinning = this.uint(m); break;
-        case "key_size": def.keySize = this.uint(m); break;
-        case "value_size": def.valueSize = this.uint(m); break;
-        case "key": def.keyType = this.pointee(m); break;
-        case "value": def.valueType = this.pointee(m); break;
+        case "type":
+          def.type = this.uint(m);
+          break;
+        case "max_entries":
+          def.maxEntries = this.uint(m);
+          break;
+        case "map_flags":
+          def.flags = this.uint(m);
+          break;
+        case "numa_node":
+          def.numaNode = this.uint(m);
+          break;
+        case "map_extra":
+          def.mapExtra = this.ulong(m);
+          break;
+        case "pinning":
+          def.pinning = this.uint(m);
+          break;
+        case "key_size":
+          def.keySize = this.uint(m);
+          break;
+        case "value_size":
+          def.valueSize = this.uint(m);
+          break;
+        case "key":
+          def.keyType = this.pointee(m);
+          break;
+        case "value":
+          def.valueType = this.pointee(m);
+          break;
         case "values": {
           if (isInner) this.fail("an inner map cannot have .values itself");
           def.valuesOffset = m.bitOffset / 8;
@@ -96,7 +116,9 @@ class MapDefReader {
           break;
         }
         default:
-          this.fail(`unknown attribute ${m.name} (libbpf knows type, key, value, key_size, value_size, max_entries, map_flags, numa_node, map_extra, pinning, values)`);
+          this.fail(
+            `unknown attribute ${m.name} (libbpf knows type, key, value, key_size, value_size, max_entries, map_flags, numa_node, map_extra, pinning, values)`,
+          );
       }
     }
     return def;
@@ -109,7 +131,11 @@ function sizeOf(btf: Btf, def: MapDef, which: "key" | "value", mapName: string):
   if (typeId === undefined) return explicit ?? 0;
   const size = btf.resolveSize(typeId);
   if (explicit !== undefined && explicit !== size) {
-    throw new ObjectFormatError(`map ${mapName} in section .maps`, 0, `${which}_size ${explicit} disagrees with the ${which} type's size ${size}`);
+    throw new ObjectFormatError(
+      `map ${mapName} in section .maps`,
+      0,
+      `${which}_size ${explicit} disagrees with the ${which} type's size ${size}`,
+    );
   }
   return size;
 }
@@ -156,7 +182,8 @@ function toSpec(btf: Btf, name: string, def: MapDef): MapSpec {
 export function btfMapSpecs(elf: ElfFile, objBtf: ObjectBtf | undefined): MapSpec[] {
   const section = elf.section(".maps");
   if (!section) return [];
-  if (!objBtf) throw new ObjectFormatError("section .maps", 0, "BTF-defined maps need the object's .BTF section, which is missing (build with -g)");
+  if (!objBtf)
+    throw new ObjectFormatError("section .maps", 0, "BTF-defined maps need the object's .BTF section, which is missing (build with -g)");
   const btf = objBtf.btf;
   const datasecId = objBtf.datasecId(".maps");
   if (datasecId === undefined) throw new ObjectFormatError("section .BTF", 0, "no DATASEC describes section .maps");

@@ -18,15 +18,7 @@ import {
 import { ObjectFormatError, RelocationError } from "../errors.js";
 import type { BtfExt } from "../btf/ext.js";
 import { dataSectionKind } from "./data-sections.js";
-import {
-  BPF_PSEUDO_FUNC,
-  INSN_SIZE,
-  type Instruction,
-  type Reference,
-  decodeInstructions,
-  isLdImm64,
-  isPseudoCall,
-} from "../insn/insn.js";
+import { BPF_PSEUDO_FUNC, INSN_SIZE, type Instruction, type Reference, decodeInstructions, isLdImm64, isPseudoCall } from "../insn/insn.js";
 
 /** R_BPF_64_64 (ld_imm64), R_BPF_64_ABS64/ABS32 (data, in .BTF/.BTF.ext/.maps), R_BPF_64_32 (call). */
 const R_BPF_64_64 = 1;
@@ -75,11 +67,7 @@ function mapForSymbol(elf: ElfFile, sym: ElfSymbol, dataMapNames: Map<string, st
   return undefined;
 }
 
-export function readCodeSections(
-  elf: ElfFile,
-  ext: BtfExt | undefined,
-  dataMapNames: Map<string, string>,
-): CodeSections {
+export function readCodeSections(elf: ElfFile, ext: BtfExt | undefined, dataMapNames: Map<string, string>): CodeSections {
   const functions = new Map<string, BpfFunction>();
   const bySection = new Map<string, BpfFunction[]>();
   const pendingCalls = new Map<Instruction, PendingCall>();
@@ -101,9 +89,7 @@ export function readCodeSections(
       else insn.reference = ref;
     }
 
-    const syms = elf.symbols
-      .filter((s) => s.sectionIndex === section.index && s.type === STT_FUNC)
-      .sort((a, b) => a.value - b.value);
+    const syms = elf.symbols.filter((s) => s.sectionIndex === section.index && s.type === STT_FUNC).sort((a, b) => a.value - b.value);
     if (syms.length === 0) throw new ObjectFormatError(where, 0, "code section has no function symbols");
     const list: BpfFunction[] = [];
     for (const sym of syms) {
@@ -130,7 +116,10 @@ export function readCodeSections(
       fn.insns.forEach((insn, i) => {
         if (insn.reference || pendingCalls.has(insn) || !(isPseudoCall(insn) || (isLdImm64(insn) && insn.src === BPF_PSEUDO_FUNC))) return;
         const target = fn.start + i + insn.imm + 1;
-        insn.reference = { kind: isPseudoCall(insn) ? "call" : "func_addr", function: functionAt(list, target, section.name, (fn.start + i) * INSN_SIZE) };
+        insn.reference = {
+          kind: isPseudoCall(insn) ? "call" : "func_addr",
+          function: functionAt(list, target, section.name, (fn.start + i) * INSN_SIZE),
+        };
       });
     }
     bySection.set(section.name, list);
@@ -175,14 +164,19 @@ function referenceFor(
     return { kind: "pending_call", section: target.name, slot: byteOffset / INSN_SIZE, asAddress: true };
   }
   if (!isLdImm64(insn)) {
-    throw new RelocationError(`${at}: relocation of type ${relType} against ${sym.name || target?.name} on an instruction that is not ld_imm64 (opcode 0x${insn.opcode.toString(16)})`);
+    throw new RelocationError(
+      `${at}: relocation of type ${relType} against ${sym.name || target?.name} on an instruction that is not ld_imm64 (opcode 0x${insn.opcode.toString(16)})`,
+    );
   }
   if (relType !== R_BPF_64_64 && relType !== R_BPF_64_32 && relType !== 0) {
     // clang only emits R_BPF_64_64 for ld_imm64; anything else is a malformed object.
     throw new RelocationError(`${at}: unexpected relocation type ${relType} on ld_imm64`);
   }
   const m = mapForSymbol(elf, sym, dataMapNames);
-  if (!m) throw new RelocationError(`${at}: ld_imm64 refers to ${sym.name || "a symbol"} in section ${target?.name ?? sym.sectionIndex}, which is neither a map nor global data`);
+  if (!m)
+    throw new RelocationError(
+      `${at}: ld_imm64 refers to ${sym.name || "a symbol"} in section ${target?.name ?? sym.sectionIndex}, which is neither a map nor global data`,
+    );
   if (!m.isData) return { kind: "map", map: m.map };
   // Section symbols carry the offset in imm; variable symbols in st_value (imm is an addend).
   const offset = (sym.type === STT_SECTION ? 0 : sym.value) + insn.imm;
@@ -201,7 +195,12 @@ function attachExtInfo(insns: Instruction[], section: string, ext: BtfExt | unde
   }
   for (const cr of ext.coreRelos.get(section) ?? []) {
     const insn = insns[cr.insnIndex];
-    if (!insn) throw new ObjectFormatError("section .BTF.ext", 0, `CO-RE relocation for ${section} instruction ${cr.insnIndex} is past the end of the section`);
+    if (!insn)
+      throw new ObjectFormatError(
+        "section .BTF.ext",
+        0,
+        `CO-RE relocation for ${section} instruction ${cr.insnIndex} is past the end of the section`,
+      );
     insn.coreRelo = cr;
   }
 }

@@ -5,7 +5,16 @@
  * Programs address variables with ld_imm64 BPF_PSEUDO_MAP_VALUE
  * (map fd + offset into the value).
  */
-import { type ElfFile, type ElfSection, SHF_ALLOC, SHF_EXECINSTR, STB_LOCAL, STT_OBJECT, SHT_NOBITS, SHT_PROGBITS } from "../elf/elf-file.js";
+import {
+  type ElfFile,
+  type ElfSection,
+  SHF_ALLOC,
+  SHF_EXECINSTR,
+  STB_LOCAL,
+  STT_OBJECT,
+  SHT_NOBITS,
+  SHT_PROGBITS,
+} from "../elf/elf-file.js";
 import { BpfMapType } from "../abi/uapi-enums.js";
 import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, type DataSectionKind, type MapSpec } from "./map-spec.js";
 
@@ -46,9 +55,7 @@ export function dataMapSpecs(elf: ElfFile, objectName: string): MapSpec[] {
   for (const section of elf.sections) {
     const kind = dataSectionKind(section);
     if (!kind || section.size === 0) continue;
-    const hasGlobalVar = elf.symbols.some(
-      (s) => s.sectionIndex === section.index && s.type === STT_OBJECT && s.bind !== STB_LOCAL,
-    );
+    const hasGlobalVar = elf.symbols.some((s) => s.sectionIndex === section.index && s.type === STT_OBJECT && s.bind !== STB_LOCAL);
     const readonly = kind === "rodata";
     specs.push({
       name: internalMapName(objectName, section.name),

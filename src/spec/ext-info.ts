@@ -14,7 +14,9 @@ export interface ExtInfoBlob {
 /** struct bpf_func_info { u32 insn_off; u32 type_id; } */
 export function funcInfoBlob(insns: readonly Instruction[]): ExtInfoBlob | undefined {
   const recs: Array<[number, number]> = [];
-  insns.forEach((insn, i) => insn.funcInfo && recs.push([i, insn.funcInfo.typeId]));
+  insns.forEach((insn, i) => {
+    if (insn.funcInfo) recs.push([i, insn.funcInfo.typeId]);
+  });
   if (recs.length === 0) return undefined;
   const bytes = new Uint8Array(recs.length * 8);
   const v = new DataView(bytes.buffer);
@@ -35,6 +37,10 @@ export function lineInfoBlob(insns: readonly Instruction[]): ExtInfoBlob | undef
   if (recs.length === 0) return undefined;
   const bytes = new Uint8Array(recs.length * 16);
   const v = new DataView(bytes.buffer);
-  recs.forEach((r, i) => r.forEach((x, j) => v.setUint32(i * 16 + j * 4, x, true)));
+  recs.forEach((r, i) => {
+    r.forEach((x, j) => {
+      v.setUint32(i * 16 + j * 4, x, true);
+    });
+  });
   return { recSize: 16, bytes, count: recs.length };
 }

@@ -52,7 +52,12 @@ function datasecMembers(btf: Btf, name: string): number[] {
 export function collectExterns(elf: ElfFile, btf: Btf | undefined, objectName: string): Externs {
   const undefinedSyms = elf.symbols.filter((s) => s.sectionIndex === SHN_UNDEF && s.type !== STT_SECTION && s.name);
   if (undefinedSyms.length === 0) return { externs: [] };
-  if (!btf) throw new ObjectFormatError("symbol table", 0, `extern ${undefinedSyms[0]!.name} needs the object's BTF to say what it is (build with -g)`);
+  if (!btf)
+    throw new ObjectFormatError(
+      "symbol table",
+      0,
+      `extern ${undefinedSyms[0]!.name} needs the object's BTF to say what it is (build with -g)`,
+    );
 
   const weak = new Set(undefinedSyms.filter((s) => s.bind === STB_WEAK).map((s) => s.name));
   const externs: ExternSpec[] = [];
@@ -60,11 +65,20 @@ export function collectExterns(elf: ElfFile, btf: Btf | undefined, objectName: s
   for (const id of datasecMembers(btf, ".kconfig")) {
     const v = btf.type(id);
     if (v.kind !== BtfKind.Var || v.linkage !== BtfLinkage.Extern) continue;
-    externs.push({ name: v.name, kind: "kconfig", weak: weak.has(v.name), typeId: v.type, typed: true, ...base, size: btf.resolveSize(v.type) });
+    externs.push({
+      name: v.name,
+      kind: "kconfig",
+      weak: weak.has(v.name),
+      typeId: v.type,
+      typed: true,
+      ...base,
+      size: btf.resolveSize(v.type),
+    });
   }
   for (const id of datasecMembers(btf, ".ksyms")) {
     const t = btf.type(id);
-    if (t.kind === BtfKind.Func) externs.push({ name: t.name, kind: "ksym_func", weak: weak.has(t.name), typeId: id, typed: true, ...base });
+    if (t.kind === BtfKind.Func)
+      externs.push({ name: t.name, kind: "ksym_func", weak: weak.has(t.name), typeId: id, typed: true, ...base });
     else if (t.kind === BtfKind.Var) {
       const typed = btf.skipModifiers(t.type) !== 0;
       externs.push({ name: t.name, kind: "ksym_var", weak: weak.has(t.name), typeId: t.type, typed, ...base });

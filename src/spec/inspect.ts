@@ -70,10 +70,14 @@ function showValue(bytes: Uint8Array, btf: Btf | undefined, typeId: number | und
   if (t?.kind === BtfKind.Int || (!t && [1, 2, 4, 8].includes(bytes.byteLength))) {
     const signed = t?.kind === BtfKind.Int ? (t.encoding & 1) !== 0 : false;
     switch (bytes.byteLength) {
-      case 1: return String(signed ? v.getInt8(0) : v.getUint8(0));
-      case 2: return String(signed ? v.getInt16(0, true) : v.getUint16(0, true));
-      case 4: return String(signed ? v.getInt32(0, true) : v.getUint32(0, true));
-      case 8: return String(signed ? v.getBigInt64(0, true) : v.getBigUint64(0, true));
+      case 1:
+        return String(signed ? v.getInt8(0) : v.getUint8(0));
+      case 2:
+        return String(signed ? v.getInt16(0, true) : v.getUint16(0, true));
+      case 4:
+        return String(signed ? v.getInt32(0, true) : v.getUint32(0, true));
+      case 8:
+        return String(signed ? v.getBigInt64(0, true) : v.getBigUint64(0, true));
     }
   }
   if (t?.kind === BtfKind.Array && btf!.type(btf!.skipModifiers(t.elemType)).kind === BtfKind.Int && btf!.resolveSize(t.elemType) === 1) {
@@ -91,7 +95,13 @@ export function inspectObject(spec: ObjectSpec): InspectReport {
     p.insns.forEach((insn, i) => {
       const ref = insn.reference;
       if (ref?.kind === "map") relocations.push({ program: p.name, insn: i, kind: "map fd", target: ref.map });
-      else if (ref?.kind === "map_value") relocations.push({ program: p.name, insn: i, kind: "global data", target: `${ref.map}+${ref.offset}${ref.symbol ? ` (${ref.symbol})` : ""}` });
+      else if (ref?.kind === "map_value")
+        relocations.push({
+          program: p.name,
+          insn: i,
+          kind: "global data",
+          target: `${ref.map}+${ref.offset}${ref.symbol ? ` (${ref.symbol})` : ""}`,
+        });
       else if (ref?.kind === "call") relocations.push({ program: p.name, insn: i, kind: "subprogram call", target: ref.function });
       else if (ref?.kind === "func_addr") relocations.push({ program: p.name, insn: i, kind: "callback address", target: ref.function });
       else if (ref?.kind === "extern") relocations.push({ program: p.name, insn: i, kind: "extern", target: ref.name });
@@ -111,7 +121,9 @@ export function inspectObject(spec: ObjectSpec): InspectReport {
   return {
     object: spec.name,
     license: spec.license,
-    sections: spec.elf.sections.filter((s) => s.name).map((s) => ({ index: s.index, name: s.name, type: s.type, size: s.size, flags: sectionFlags(s.flags) })),
+    sections: spec.elf.sections
+      .filter((s) => s.name)
+      .map((s) => ({ index: s.index, name: s.name, type: s.type, size: s.size, flags: sectionFlags(s.flags) })),
     programs: spec.programs.map((p) => ({
       name: p.name,
       section: p.sectionName,
@@ -154,6 +166,15 @@ export function inspectObject(spec: ObjectSpec): InspectReport {
       };
     }),
     relocations,
-    ...(btf ? { btf: { types: btf.typeCount - 1, funcInfo: count(ext?.funcInfo), lineInfo: count(ext?.lineInfo), coreRelocations: count(ext?.coreRelos) } } : {}),
+    ...(btf
+      ? {
+          btf: {
+            types: btf.typeCount - 1,
+            funcInfo: count(ext?.funcInfo),
+            lineInfo: count(ext?.lineInfo),
+            coreRelocations: count(ext?.coreRelos),
+          },
+        }
+      : {}),
   };
 }

@@ -33,7 +33,9 @@ export function linkProgram(main: BpfFunction, functions: ReadonlyMap<string, Bp
       if (!callee) throw new RelocationError(`${main.name}: call to unknown function ${ref.function}`);
       if (callee.isProgram && callee.name !== main.name) {
         // libbpf allows calling another program's function only through .text.
-        throw new RelocationError(`${main.name}: calls ${callee.name}, which is a program in section ${callee.section}, not a subprogram in .text`);
+        throw new RelocationError(
+          `${main.name}: calls ${callee.name}, which is a program in section ${callee.section}, not a subprogram in .text`,
+        );
       }
       append(callee);
     }

@@ -119,7 +119,10 @@ export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ObjectS
 
   const { externs, kconfigMap } = collectExterns(elf, btf?.btf, name);
   if (btf && externs.length) {
-    btf.layoutExterns(externs.filter((e) => e.kind === "kconfig"), kconfigMap?.valueSize ?? 0);
+    btf.layoutExterns(
+      externs.filter((e) => e.kind === "kconfig"),
+      kconfigMap?.valueSize ?? 0,
+    );
   }
   const maps = [...btfMapSpecs(elf, btf), ...dataMapSpecs(elf, name), ...(kconfigMap ? [kconfigMap] : [])];
   if (btf) btf.describeDataMaps(maps);

@@ -11,14 +11,7 @@ import { type AttrField, type AttrLayout, type AttrValues, encodeAttr, isPointer
 import type { BpfRequest } from "../syscall/requests.js";
 import { BpfAttachType, BpfCmd } from "../abi/uapi-enums.js";
 import type { Memory } from "./memory.js";
-import {
-  QUOTE_0_TERMINATED,
-  QUOTE_FORCE_HEX,
-  printstrFetchSize,
-  printstrFetched,
-  quotedCString,
-  quotedString,
-} from "./quote.js";
+import { QUOTE_0_TERMINATED, QUOTE_FORCE_HEX, printstrFetchSize, printstrFetched, quotedCString, quotedString } from "./quote.js";
 import * as X from "./xlat.js";
 
 /** Everything the printers need besides the request. */
@@ -373,7 +366,12 @@ function formatAttr(ctx: PrintContext, req: BpfRequest, profile: CmdProfile): st
     }
     g.items.push(`${field.name}=${text}`);
   }
-  const extra = extraData(ctx, profile.exit === "inline" ? exit : entry, size, profile.extraFrom ? profile.extraFrom(entry) : profile.structSize);
+  const extra = extraData(
+    ctx,
+    profile.exit === "inline" ? exit : entry,
+    size,
+    profile.extraFrom ? profile.extraFrom(entry) : profile.structSize,
+  );
   if (extra) root.items.push(extra);
   let out = render(root);
   if (profile.exit === "batch") {
@@ -435,7 +433,12 @@ function mapInfo(ctx: PrintContext, b: Uint8Array, size: number): string {
   if (len <= 24) return done();
   f.push(`name=${quotedCString(b.subarray(24, 40), 16)}`);
   if (len <= 40) return done();
-  f.push(`ifindex=${ifindex(ctx, u32(b, 40))}`, `btf_vmlinux_value_type_id=${u32(b, 44)}`, `netns_dev=${makedev(u64(b, 48))}`, `netns_ino=${u64(b, 56)}`);
+  f.push(
+    `ifindex=${ifindex(ctx, u32(b, 40))}`,
+    `btf_vmlinux_value_type_id=${u32(b, 44)}`,
+    `netns_dev=${makedev(u64(b, 48))}`,
+    `netns_ino=${u64(b, 56)}`,
+  );
   if (len <= 64) return done();
   f.push(`btf_id=${u32(b, 64)}`, `btf_key_type_id=${u32(b, 68)}`, `btf_value_type_id=${u32(b, 72)}`);
   const extra = extraData(ctx, b, size, 88);
@@ -475,7 +478,12 @@ function progInfo(ctx: PrintContext, b: Uint8Array, size: number): string {
   f.push(`map_ids=${userArray(ctx, u64(b, 56), BigInt(Math.min(saved(52, 56), u32(b, 52))), 4, (e) => String(dv(e).getUint32(0, true)))}`);
   f.push(`name=${quotedCString(b.subarray(64, 80), 16)}`);
   if (len <= 80) return done();
-  f.push(`ifindex=${ifindex(ctx, u32(b, 80))}`, `gpl_compatible=${u32(b, 84) & 1}`, `netns_dev=${makedev(u64(b, 88))}`, `netns_ino=${u64(b, 96)}`);
+  f.push(
+    `ifindex=${ifindex(ctx, u32(b, 80))}`,
+    `gpl_compatible=${u32(b, 84) & 1}`,
+    `netns_dev=${makedev(u64(b, 88))}`,
+    `netns_ino=${u64(b, 96)}`,
+  );
   if (len <= 104) return done();
   f.push(`nr_jited_ksyms=${changed(104, 112)}`, `nr_jited_func_lens=${changed(108, 120)}`);
   f.push(`jited_ksyms=${addr(u64(b, 112))}`, `jited_func_lens=${addr(u64(b, 120))}`);
@@ -483,7 +491,11 @@ function progInfo(ctx: PrintContext, b: Uint8Array, size: number): string {
   f.push(`btf_id=${u32(b, 128)}`);
   f.push(`func_info_rec_size=${changed(132, 136)}`, `func_info=${addr(u64(b, 136))}`, `nr_func_info=${changed(144, 136)}`);
   f.push(`nr_line_info=${changed(148, 152)}`, `line_info=${addr(u64(b, 152))}`, `jited_line_info=${addr(u64(b, 160))}`);
-  f.push(`nr_jited_line_info=${changed(168, 160)}`, `line_info_rec_size=${changed(172, 152)}`, `jited_line_info_rec_size=${changed(176, 160)}`);
+  f.push(
+    `nr_jited_line_info=${changed(168, 160)}`,
+    `line_info_rec_size=${changed(172, 152)}`,
+    `jited_line_info_rec_size=${changed(176, 160)}`,
+  );
   f.push(`nr_prog_tags=${changed(180, 184)}`, `prog_tags=${addr(u64(b, 184))}`);
   if (len <= 192) return done();
   f.push(`run_time_ns=${u64(b, 192)}`, `run_cnt=${u64(b, 200)}`);

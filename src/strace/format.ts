@@ -41,7 +41,7 @@ export interface StraceFormatOptions {
   /** Characters already on the line before the call (a prefix), for `align`. */
   column?: number;
   /** Memory beyond the buffers a request carries (e.g. a ProcSelfMemory), for nested pointers. */
-  memory?: Memory;
+  memory?: Memory | undefined;
   /** Path of an fd (readlink /proc/self/fd/N by default). */
   fdPath?: (fd: number) => string | undefined;
   /** Interface name by index (from /sys/class/net by default). */
@@ -293,7 +293,7 @@ function formatArgs(ctx: PrintContext, req: SyscallRequest, result: SyscallResul
     case "mount": {
       let flags = req.flags >>> 0;
       let oldMagic = false;
-      if (((flags & MS_MGC_MSK) >>> 0) === MS_MGC_VAL) {
+      if ((flags & MS_MGC_MSK) >>> 0 === MS_MGC_VAL) {
         flags = (flags & ~MS_MGC_MSK) >>> 0;
         oldMagic = true;
       }
@@ -366,7 +366,7 @@ function logLines(buf: unknown, max: number): string[] {
  * ANNOTATION_PREFIX: instruction and byte counts, the first lines of a
  * verifier or BTF log after a failure, the usual cause of an error.
  */
-export function annotateSyscall(req: SyscallRequest, result: SyscallResult, opts: { logLines?: number } = {}): string[] {
+export function annotateSyscall(req: SyscallRequest, result: SyscallResult, opts: { logLines?: number | undefined } = {}): string[] {
   const out: string[] = [];
   const max = opts.logLines ?? 10;
   const failed = BigInt(result.ret) === -1n;

@@ -7,14 +7,45 @@ import { type PrintContext, addr } from "./bpf-args.js";
 import * as X from "./xlat.js";
 
 const FLAG_BITS = [
-  "disabled", "inherit", "pinned", "exclusive", "exclude_user", "exclude_kernel", "exclude_hv", "exclude_idle",
-  "mmap", "comm", "freq", "inherit_stat", "enable_on_exec", "task", "watermark",
+  "disabled",
+  "inherit",
+  "pinned",
+  "exclusive",
+  "exclude_user",
+  "exclude_kernel",
+  "exclude_hv",
+  "exclude_idle",
+  "mmap",
+  "comm",
+  "freq",
+  "inherit_stat",
+  "enable_on_exec",
+  "task",
+  "watermark",
 ];
 /** Bits after the 2-bit precise_ip (bits 15-16). */
 const FLAG_BITS_2 = [
-  "mmap_data", "sample_id_all", "exclude_host", "exclude_guest", "exclude_callchain_kernel", "exclude_callchain_user",
-  "mmap2", "comm_exec", "use_clockid", "context_switch", "write_backward", "namespaces", "ksymbol", "bpf_event",
-  "aux_output", "cgroup", "text_poke", "build_id", "inherit_thread", "remove_on_exec", "sigtrap",
+  "mmap_data",
+  "sample_id_all",
+  "exclude_host",
+  "exclude_guest",
+  "exclude_callchain_kernel",
+  "exclude_callchain_user",
+  "mmap2",
+  "comm_exec",
+  "use_clockid",
+  "context_switch",
+  "write_backward",
+  "namespaces",
+  "ksymbol",
+  "bpf_event",
+  "aux_output",
+  "cgroup",
+  "text_poke",
+  "build_id",
+  "inherit_thread",
+  "remove_on_exec",
+  "sigtrap",
 ];
 const PRECISE_IP = ["arbitrary skid", "constant skid", "requested to have 0 skid", "must have 0 skid"];
 
@@ -63,7 +94,9 @@ function attrText(ctx: PrintContext, req: PerfEventOpenRequest, result: SyscallR
 
   switch (type) {
     case PERF_TYPE_HARDWARE:
-      out.push(`config=${config >> 32n ? `${X.hex(config >> 32n)}<<32|` : ""}${X.printxval(X.PERF_HW_ID, config & 0xffffffffn, "PERF_COUNT_HW_???")}`);
+      out.push(
+        `config=${config >> 32n ? `${X.hex(config >> 32n)}<<32|` : ""}${X.printxval(X.PERF_HW_ID, config & 0xffffffffn, "PERF_COUNT_HW_???")}`,
+      );
       break;
     case PERF_TYPE_SOFTWARE:
       out.push(`config=${X.printxval(X.PERF_SW_IDS, config, "PERF_COUNT_SW_???")}`);
@@ -90,10 +123,14 @@ function attrText(ctx: PrintContext, req: PerfEventOpenRequest, result: SyscallR
   const flag = (name: string, n: number) => {
     if (ctx.verbose || bit(n)) out.push(`${name}=${bit(n)}`);
   };
-  FLAG_BITS.forEach((name, i) => flag(name, i));
+  FLAG_BITS.forEach((name, i) => {
+    flag(name, i);
+  });
   const precise = Number((flags >> 15n) & 3n);
   out.push(`precise_ip=${precise} /* ${PRECISE_IP[precise]} */`);
-  FLAG_BITS_2.forEach((name, i) => flag(name, 17 + i));
+  FLAG_BITS_2.forEach((name, i) => {
+    flag(name, 17 + i);
+  });
   const reserved1 = flags >> 38n;
   if (reserved1) out.push(`__reserved_1=${X.hex(reserved1)} /* Bits 63..38 */`);
 

@@ -90,7 +90,8 @@ export function stringQuote(bytes: Uint8Array, size: number, style: number): { t
 export function quotedString(bytes: Uint8Array, size: number, style: number): string {
   if (size && style & QUOTE_0_TERMINATED) size--;
   const r = stringQuote(bytes, size, style);
-  const more = (style & (QUOTE_0_TERMINATED | QUOTE_EXPECT_TRAILING_0)) === (QUOTE_0_TERMINATED | QUOTE_EXPECT_TRAILING_0) && r.unterminated;
+  const more =
+    (style & (QUOTE_0_TERMINATED | QUOTE_EXPECT_TRAILING_0)) === (QUOTE_0_TERMINATED | QUOTE_EXPECT_TRAILING_0) && r.unterminated;
   return r.text + (more ? "..." : "");
 }
 
@@ -116,11 +117,16 @@ export function printstrFetched(fetched: Uint8Array, len: bigint, style: number,
     buf.set(fetched.subarray(0, size));
     buf[size] = 0xff;
   }
-  if ((style & (QUOTE_0_TERMINATED | QUOTE_EXPECT_TRAILING_0)) === (QUOTE_0_TERMINATED | QUOTE_EXPECT_TRAILING_0) && BigInt(size) === len && size) {
+  if (
+    (style & (QUOTE_0_TERMINATED | QUOTE_EXPECT_TRAILING_0)) === (QUOTE_0_TERMINATED | QUOTE_EXPECT_TRAILING_0) &&
+    BigInt(size) === len &&
+    size
+  ) {
     size--;
   }
   const r = stringQuote(buf, size, style);
-  const ellipsis = r.unterminated && len !== 0n && ((style & (QUOTE_0_TERMINATED | QUOTE_EXPECT_TRAILING_0)) !== 0 || len > BigInt(maxStrlen));
+  const ellipsis =
+    r.unterminated && len !== 0n && ((style & (QUOTE_0_TERMINATED | QUOTE_EXPECT_TRAILING_0)) !== 0 || len > BigInt(maxStrlen));
   return r.text + (ellipsis ? "..." : "");
 }
 

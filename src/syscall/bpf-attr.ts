@@ -42,7 +42,16 @@ export type FieldKind =
   | "kern_version" // KERNEL_VERSION(a, b, c)
   | "btf_blob"; // pointer to BTF bytes, printed as a quoted string
 
-const POINTER_KINDS: ReadonlySet<FieldKind> = new Set<FieldKind>(["ptr", "str", "path", "log_buf", "insns", "obj_info", "iter_info", "btf_blob"]);
+const POINTER_KINDS: ReadonlySet<FieldKind> = new Set<FieldKind>([
+  "ptr",
+  "str",
+  "path",
+  "log_buf",
+  "insns",
+  "obj_info",
+  "iter_info",
+  "btf_blob",
+]);
 
 /** Whether a field of this kind holds a user pointer (encoded from a Uint8Array or a bigint address). */
 export function isPointerKind(kind: FieldKind): boolean {
@@ -84,7 +93,12 @@ export type AttrValues = Record<string, AttrValue>;
 const f = (name: string, offset: number, kind: FieldKind, extra: Partial<AttrField> = {}): AttrField => ({
   name,
   offset,
-  size: kind === "u64" || kind === "x64" || kind === "elem_flags" || kind === "lookup_flags" || isPointerKind(kind) ? 8 : kind === "name" ? 16 : 4,
+  size:
+    kind === "u64" || kind === "x64" || kind === "elem_flags" || kind === "lookup_flags" || isPointerKind(kind)
+      ? 8
+      : kind === "name"
+        ? 16
+        : 4,
   kind,
   ...extra,
 });
@@ -101,7 +115,7 @@ const MAP_CREATE: AttrLayout = {
     f("max_entries", 12, "u32"),
     f("map_flags", 16, "map_flags"),
     f("inner_map_fd", 20, "fd"),
-    f("numa_node", 24, "numa_node", { printIf: (v) => ((Number(v.map_flags ?? 0) & BPF_F_NUMA_NODE) !== 0) }),
+    f("numa_node", 24, "numa_node", { printIf: (v) => (Number(v.map_flags ?? 0) & BPF_F_NUMA_NODE) !== 0 }),
     f("map_name", 28, "name"),
     f("map_ifindex", 44, "ifindex"),
     f("btf_fd", 48, "fd"),
@@ -174,7 +188,11 @@ const LINK_CREATE: AttrLayout = {
     // member that applies. perf_event.bpf_cookie shares offset 16 with
     // target_btf_id and iter_info. strace picks the member by attach type.
     f("bpf_cookie", 16, "x64", { group: [...LINK, "perf_event"], printIf: (v) => linkAttach(v) === BpfAttachType.PERF_EVENT }),
-    f("iter_info", 16, "iter_info", { group: LINK, lengthField: "iter_info_len", printIf: (v) => linkAttach(v) === BpfAttachType.TRACE_ITER }),
+    f("iter_info", 16, "iter_info", {
+      group: LINK,
+      lengthField: "iter_info_len",
+      printIf: (v) => linkAttach(v) === BpfAttachType.TRACE_ITER,
+    }),
     f("iter_info_len", 24, "u32", { group: LINK, printIf: (v) => linkAttach(v) === BpfAttachType.TRACE_ITER }),
     f("target_btf_id", 16, "u32", { group: LINK, printIf: (v) => linkAttach(v) === 0 && Number(v.target_btf_id ?? 0) !== 0 }),
   ],
@@ -260,15 +278,12 @@ export const ATTR_LAYOUTS: ReadonlyMap<BpfCmd, AttrLayout> = new Map<BpfCmd, Att
       f("batch_size", 72, "u32", { group: ["test"] }),
     ]),
   ],
+  [BpfCmd.OBJ_PIN, simple(BpfCmd.OBJ_PIN, 16, [f("pathname", 0, "path"), f("bpf_fd", 8, "fd"), f("file_flags", 12, "file_flags")])],
+  [BpfCmd.OBJ_GET, simple(BpfCmd.OBJ_GET, 16, [f("pathname", 0, "path"), f("bpf_fd", 8, "fd"), f("file_flags", 12, "file_flags")])],
   [
-    BpfCmd.OBJ_PIN,
-    simple(BpfCmd.OBJ_PIN, 16, [f("pathname", 0, "path"), f("bpf_fd", 8, "fd"), f("file_flags", 12, "file_flags")]),
+    BpfCmd.ITER_CREATE,
+    simple(BpfCmd.ITER_CREATE, 8, [f("link_fd", 0, "fd", { group: ["iter_create"] }), f("flags", 4, "u32", { group: ["iter_create"] })]),
   ],
-  [
-    BpfCmd.OBJ_GET,
-    simple(BpfCmd.OBJ_GET, 16, [f("pathname", 0, "path"), f("bpf_fd", 8, "fd"), f("file_flags", 12, "file_flags")]),
-  ],
-  [BpfCmd.ITER_CREATE, simple(BpfCmd.ITER_CREATE, 8, [f("link_fd", 0, "fd", { group: ["iter_create"] }), f("flags", 4, "u32", { group: ["iter_create"] })])],
   [
     BpfCmd.PROG_ATTACH,
     simple(BpfCmd.PROG_ATTACH, 20, [
@@ -322,11 +337,7 @@ export function attrLayout(cmd: BpfCmd): AttrLayout {
  * Uint8Array (its address is written, via `addressOf`) or null. Fields not
  * given stay zero, which the kernel requires of every unused byte.
  */
-export function encodeAttr(
-  layout: AttrLayout,
-  values: AttrValues,
-  addressOf: (buf: Uint8Array) => bigint,
-): Uint8Array {
+export function encodeAttr(layout: AttrLayout, values: AttrValues, addressOf: (buf: Uint8Array) => bigint): Uint8Array {
   const buf = new Uint8Array(layout.size);
   const view = new DataView(buf.buffer);
   for (const field of layout.fields) {

@@ -98,7 +98,12 @@ export function mapInfo(fd: number): MapInfo {
 
 /** An fd for a program or map by id (the caller closes it). */
 export function fdById(kind: "prog" | "map" | "link" | "btf", id: number): number {
-  const cmd = { prog: BpfCmd.PROG_GET_FD_BY_ID, map: BpfCmd.MAP_GET_FD_BY_ID, link: BpfCmd.LINK_GET_FD_BY_ID, btf: BpfCmd.BTF_GET_FD_BY_ID }[kind];
+  const cmd = {
+    prog: BpfCmd.PROG_GET_FD_BY_ID,
+    map: BpfCmd.MAP_GET_FD_BY_ID,
+    link: BpfCmd.LINK_GET_FD_BY_ID,
+    btf: BpfCmd.BTF_GET_FD_BY_ID,
+  }[kind];
   const field = { prog: "prog_id", map: "map_id", link: "link_id", btf: "btf_id" }[kind];
   return bpf(cmd, { [field]: id }, `opening ${kind} id ${id}`);
 }

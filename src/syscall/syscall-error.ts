@@ -26,15 +26,36 @@ type Cap = keyof typeof CAPS;
 
 /** Program types the kernel loads only with CAP_PERFMON (is_perfmon_prog_type in kernel/bpf/syscall.c). */
 const PERFMON_PROG_TYPES = new Set<number>([
-  BpfProgType.KPROBE, BpfProgType.TRACEPOINT, BpfProgType.PERF_EVENT, BpfProgType.RAW_TRACEPOINT,
-  BpfProgType.RAW_TRACEPOINT_WRITABLE, BpfProgType.TRACING, BpfProgType.LSM, BpfProgType.STRUCT_OPS, BpfProgType.EXT,
+  BpfProgType.KPROBE,
+  BpfProgType.TRACEPOINT,
+  BpfProgType.PERF_EVENT,
+  BpfProgType.RAW_TRACEPOINT,
+  BpfProgType.RAW_TRACEPOINT_WRITABLE,
+  BpfProgType.TRACING,
+  BpfProgType.LSM,
+  BpfProgType.STRUCT_OPS,
+  BpfProgType.EXT,
 ]);
 /** ... and with CAP_NET_ADMIN (is_net_admin_prog_type). */
 const NET_ADMIN_PROG_TYPES = new Set<number>([
-  BpfProgType.SCHED_CLS, BpfProgType.SCHED_ACT, BpfProgType.XDP, BpfProgType.LWT_IN, BpfProgType.LWT_OUT,
-  BpfProgType.LWT_XMIT, BpfProgType.LWT_SEG6LOCAL, BpfProgType.SK_SKB, BpfProgType.SK_MSG, BpfProgType.FLOW_DISSECTOR,
-  BpfProgType.CGROUP_DEVICE, BpfProgType.CGROUP_SOCK, BpfProgType.CGROUP_SOCK_ADDR, BpfProgType.CGROUP_SOCKOPT,
-  BpfProgType.CGROUP_SYSCTL, BpfProgType.SOCK_OPS, BpfProgType.EXT, BpfProgType.NETFILTER,
+  BpfProgType.SCHED_CLS,
+  BpfProgType.SCHED_ACT,
+  BpfProgType.XDP,
+  BpfProgType.LWT_IN,
+  BpfProgType.LWT_OUT,
+  BpfProgType.LWT_XMIT,
+  BpfProgType.LWT_SEG6LOCAL,
+  BpfProgType.SK_SKB,
+  BpfProgType.SK_MSG,
+  BpfProgType.FLOW_DISSECTOR,
+  BpfProgType.CGROUP_DEVICE,
+  BpfProgType.CGROUP_SOCK,
+  BpfProgType.CGROUP_SOCK_ADDR,
+  BpfProgType.CGROUP_SOCKOPT,
+  BpfProgType.CGROUP_SYSCTL,
+  BpfProgType.SOCK_OPS,
+  BpfProgType.EXT,
+  BpfProgType.NETFILTER,
 ]);
 
 /**
@@ -106,10 +127,7 @@ export class SyscallError extends TsbpfError {
   ) {
     const call = describeCall(request);
     const hint = hintFor(request, errno);
-    super(
-      `${context ? context + ": " : ""}${call} failed: ${errnoName(errno)} (${errnoMessage(errno)})` +
-        (hint ? ` — ${hint}` : ""),
-    );
+    super(`${context ? context + ": " : ""}${call} failed: ${errnoName(errno)} (${errnoMessage(errno)})` + (hint ? ` — ${hint}` : ""));
     this.call = call;
     this.code = errnoName(errno);
     this.hint = hint;

@@ -51,7 +51,10 @@ function linkProgName(id: number): string | undefined {
  * create meanwhile are ignored — links by their program's name, BTF not
  * at all (the fd count covers our BTF) — so the check holds on a busy machine.
  */
-export function newKernelObjects(before: ReturnType<typeof kernelObjects>, ours?: { progs: string[]; maps: string[] }): Record<string, number[]> {
+export function newKernelObjects(
+  before: ReturnType<typeof kernelObjects>,
+  ours?: { progs: string[]; maps: string[] },
+): Record<string, number[]> {
   const now = kernelObjects();
   const out: Record<string, number[]> = {};
   for (const k of ["prog", "map", "link", "btf"] as const) {

@@ -184,7 +184,6 @@ export function parseReadelf(text: string): ReadelfOutput {
         ndx: m[7]!,
         name: m[8] ?? "",
       });
-      continue;
     }
   }
   return out;
@@ -315,7 +314,7 @@ export function buildHostObject(dir: string, relocations: boolean): BuiltObject 
   writeFileSync(
     src,
     relocations
-      ? "extern int printf(const char *, ...);\nextern int ext;\nint g = 3;\nint f(void) { return printf(\"%d\\n\", g + ext); }\n"
+      ? 'extern int printf(const char *, ...);\nextern int ext;\nint g = 3;\nint f(void) { return printf("%d\\n", g + ext); }\n'
       : "int g = 3;\nint zero_init;\nint f(int x) { return x * 2 + 1; }\n",
   );
   const flags = relocations ? ["-O2"] : ["-O2", "-fno-pic", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables"];

@@ -43,7 +43,16 @@ const COMMA_VARARGS = ascii(", ...");
 const VARARGS = ascii("...");
 
 /** What a type is as a link of a declaration chain (emitTypeChain), by kind. */
-const enum Link { NONE = 0, QUALIFIER, ARRAY, PROTO, VOID, NAMED, COMPOSITE, TYPE_TAG }
+const enum Link {
+  NONE = 0,
+  QUALIFIER,
+  ARRAY,
+  PROTO,
+  VOID,
+  NAMED,
+  COMPOSITE,
+  TYPE_TAG,
+}
 const LINKS = new Uint8Array(32);
 LINKS[0] = Link.VOID;
 LINKS[Kind.PTR] = LINKS[Kind.CONST] = LINKS[Kind.VOLATILE] = LINKS[Kind.RESTRICT] = Link.QUALIFIER;
@@ -100,7 +109,14 @@ function pushChain(d: DumpState, id: number): number {
     }
     const p = d.at[id]!;
     const kind = (w[p + 1]! >>> 24) & 0x1f;
-    if (kind === Kind.PTR || kind === Kind.VOLATILE || kind === Kind.CONST || kind === Kind.RESTRICT || kind === Kind.FUNC_PROTO || kind === Kind.TYPE_TAG) {
+    if (
+      kind === Kind.PTR ||
+      kind === Kind.VOLATILE ||
+      kind === Kind.CONST ||
+      kind === Kind.RESTRICT ||
+      kind === Kind.FUNC_PROTO ||
+      kind === Kind.TYPE_TAG
+    ) {
       id = w[p + 2]!;
     } else if (kind === Kind.ARRAY) {
       id = w[p + 3]!;

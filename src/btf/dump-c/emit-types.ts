@@ -26,7 +26,11 @@ const MISSING_BASE_TYPES = new Map([
 ]);
 
 /** What emitType() writes last, from a shared place (see below). */
-const enum Tail { NONE = 0, STRUCT_FWD = 1, TYPEDEF_DEF = 2 }
+const enum Tail {
+  NONE = 0,
+  STRUCT_FWD = 1,
+  TYPEDEF_DEF = 2,
+}
 
 /**
  * Writes the definitions `id` needs and `id`'s own when it is top-level

@@ -60,11 +60,7 @@ const HEADER =
   "#endif\n\n";
 
 const FOOTER =
-  "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n" +
-  "#pragma clang attribute pop\n" +
-  "#endif\n" +
-  "\n" +
-  "#endif /* __VMLINUX_H__ */\n";
+  "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n" + "#pragma clang attribute pop\n" + "#endif\n" + "\n" + "#endif /* __VMLINUX_H__ */\n";
 
 /** A C header for `btf` (see DumpCOptions), as a string. */
 export function dumpC(btf: Btf, opts: DumpCOptions = {}): string {

@@ -15,7 +15,8 @@ const PTR_SIZE = 8;
 /** libbpf's MAX_RESOLVE_DEPTH for size resolution. */
 const MAX_RESOLVE_DEPTH = 32;
 /** libbpf returns -EINVAL / -E2BIG from align-of and resolve-size; the values leak into layout arithmetic. */
-const EINVAL = 22, E2BIG = 7;
+const EINVAL = 22,
+  E2BIG = 7;
 /** Marks an alignCache entry not computed yet. */
 export const UNSET = -0x80000000;
 /** Holes wider than this (16 MiB) are not padded member by member: no real struct has one. */
@@ -31,10 +32,22 @@ const PAD_BITS = [PTR_SIZE * 8, 32, 16, 8];
  * Fills the hole [cur, next) bits with unnamed bitfields (`long: 64;`),
  * relying on natural alignment where the compiler would pad by itself.
  */
-export function emitBitPadding(d: DumpState, id: number, cur: number, next: number, nextAlign: number, inBitfield: boolean, lvl: number): void {
+export function emitBitPadding(
+  d: DumpState,
+  id: number,
+  cur: number,
+  next: number,
+  nextAlign: number,
+  inBitfield: boolean,
+  lvl: number,
+): void {
   if (cur >= next) return;
   if (next - cur > MAX_HOLE_BITS) {
-    throw new ObjectFormatError(d.where, 0, `type [${id}] has a ${Math.floor((next - cur) / 8)}-byte hole, too wide to pad (corrupt size or offset?)`);
+    throw new ObjectFormatError(
+      d.where,
+      0,
+      `type [${id}] has a ${Math.floor((next - cur) / 8)}-byte hole, too wide to pad (corrupt size or offset?)`,
+    );
   }
   // The widest padding type whose alignment boundary falls inside the hole.
   let i = 0;
@@ -54,11 +67,7 @@ export function emitBitPadding(d: DumpState, id: number, cur: number, next: numb
   if (newOff > cur && newOff <= next) {
     // An explicit `<type>: 0` is needed when the compiler would not align
     // there by itself, and always after a bitfield (with its bit count).
-    if (
-      inBitfield ||
-      (newOff === next && roundup(cur, nextAlign * 8) !== newOff) ||
-      (newOff !== next && next - newOff <= newOff - cur)
-    ) {
+    if (inBitfield || (newOff === next && roundup(cur, nextAlign * 8) !== newOff) || (newOff !== next && next - newOff <= newOff - cur)) {
       field = i;
       fieldBits = inBitfield ? newOff - cur : 0;
     }
@@ -190,7 +199,15 @@ export function memberSize(d: DumpState, id: number): number {
   for (let i = 0; i < MAX_RESOLVE_DEPTH && t !== 0; i++) {
     const p = d.at[t]!;
     const kind = (w[p + 1]! >>> 24) & 0x1f;
-    if (kind === Kind.INT || kind === Kind.STRUCT || kind === Kind.UNION || kind === Kind.ENUM || kind === Kind.ENUM64 || kind === Kind.DATASEC || kind === Kind.FLOAT) {
+    if (
+      kind === Kind.INT ||
+      kind === Kind.STRUCT ||
+      kind === Kind.UNION ||
+      kind === Kind.ENUM ||
+      kind === Kind.ENUM64 ||
+      kind === Kind.DATASEC ||
+      kind === Kind.FLOAT
+    ) {
       const s = w[p + 2]!;
       size = nelems && s > Math.floor(0xffffffff / nelems) ? -E2BIG : nelems * s;
       break;
@@ -199,7 +216,15 @@ export function memberSize(d: DumpState, id: number): number {
       size = nelems * PTR_SIZE;
       break;
     }
-    if (kind === Kind.TYPEDEF || kind === Kind.VOLATILE || kind === Kind.CONST || kind === Kind.RESTRICT || kind === Kind.VAR || kind === Kind.DECL_TAG || kind === Kind.TYPE_TAG) {
+    if (
+      kind === Kind.TYPEDEF ||
+      kind === Kind.VOLATILE ||
+      kind === Kind.CONST ||
+      kind === Kind.RESTRICT ||
+      kind === Kind.VAR ||
+      kind === Kind.DECL_TAG ||
+      kind === Kind.TYPE_TAG
+    ) {
       t = w[p + 2]!;
     } else if (kind === Kind.ARRAY) {
       const n = w[p + 5]!;

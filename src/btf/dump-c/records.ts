@@ -117,10 +117,12 @@ export function markReferenced(records: Records, n: number, ref: Uint8Array, whe
     let t: number;
     // One switch per type (the loop runs ~127k times on vmlinux, mostly before V8 optimises it).
     switch ((info >>> 24) & 0x1f) {
-      case Kind.INT: case Kind.FWD:
+      case Kind.INT:
+      case Kind.FWD:
         tags++;
         break;
-      case Kind.ENUM: case Kind.ENUM64:
+      case Kind.ENUM:
+      case Kind.ENUM64:
         tags++;
         idents += vlen;
         break;
@@ -129,7 +131,14 @@ export function markReferenced(records: Records, n: number, ref: Uint8Array, whe
         if ((t = w[p + 2]!) >= n) badRef(where, at, id, t);
         ref[t] = 1;
         break;
-      case Kind.VOLATILE: case Kind.CONST: case Kind.RESTRICT: case Kind.PTR: case Kind.FUNC: case Kind.VAR: case Kind.DECL_TAG: case Kind.TYPE_TAG:
+      case Kind.VOLATILE:
+      case Kind.CONST:
+      case Kind.RESTRICT:
+      case Kind.PTR:
+      case Kind.FUNC:
+      case Kind.VAR:
+      case Kind.DECL_TAG:
+      case Kind.TYPE_TAG:
         if ((t = w[p + 2]!) >= n) badRef(where, at, id, t);
         ref[t] = 1;
         break;
@@ -139,7 +148,8 @@ export function markReferenced(records: Records, n: number, ref: Uint8Array, whe
         if ((t = w[p + 3]!) >= n) badRef(where, at, id, t);
         ref[t] = 1;
         break;
-      case Kind.STRUCT: case Kind.UNION:
+      case Kind.STRUCT:
+      case Kind.UNION:
         tags++;
         for (let i = 0, m = p + 4; i < vlen; i++, m += 3) {
           if ((t = w[m]!) >= n) badRef(where, at, id, t);

@@ -13,8 +13,16 @@ import { loadRecords, markReferenced } from "./records.js";
 import { Writer } from "./writer.js";
 
 /** Order state (topological sort) and emit state, per type; const enums so tsc inlines them in the hot paths. */
-export const enum Order { NOT_ORDERED = 0, ORDERING = 1, ORDERED = 2 }
-export const enum Emit { NOT_EMITTED = 0, EMITTING = 1, EMITTED = 2 }
+export const enum Order {
+  NOT_ORDERED = 0,
+  ORDERING = 1,
+  ORDERED = 2,
+}
+export const enum Emit {
+  NOT_EMITTED = 0,
+  EMITTING = 1,
+  EMITTED = 2,
+}
 
 /** One whole-BTF dump: per-type state, the name-clash maps and the output. */
 export class DumpState {

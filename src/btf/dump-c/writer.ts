@@ -39,7 +39,11 @@ export class Writer {
 
   private grow(n: number): void {
     if (this.len + n > MAX_OUTPUT) {
-      throw new ObjectFormatError(this.where, 0, `the C header would be over ${MAX_OUTPUT >>> 20} MiB (a corrupt struct size or member offset?)`);
+      throw new ObjectFormatError(
+        this.where,
+        0,
+        `the C header would be over ${MAX_OUTPUT >>> 20} MiB (a corrupt struct size or member offset?)`,
+      );
     }
     let size = this.buf.length * 2;
     while (size < this.len + n) size *= 2;

@@ -15,7 +15,9 @@ import type { AttachOptions, AttachTarget } from "./options.js";
  * /sys/fs/cgroup/unified on hybrid ones (v1 controllers beside it).
  */
 export function cgroup2Root(): string {
-  const mounts = readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" "));
+  const mounts = readFileSync("/proc/mounts", "utf8")
+    .split("\n")
+    .map((l) => l.split(" "));
   const m = mounts.find((f) => f[2] === "cgroup2");
   if (!m) throw new TsbpfError("no cgroup v2 filesystem is mounted (mount -t cgroup2 none /sys/fs/cgroup)");
   return m[1]!;

@@ -39,7 +39,10 @@ const ATTACH: Partial<Record<AttachKind, AttachFn>> = {
 
 export function attachProgram(kind: AttachKind, t: AttachTarget, opts: AttachOptions = {}): Link {
   const fn = ATTACH[kind];
-  if (!fn) throw new UnsupportedError(`program ${t.program} (section ${t.sectionName}) has no attach point tsbpf knows how to use (attach kind ${kind})`);
+  if (!fn)
+    throw new UnsupportedError(
+      `program ${t.program} (section ${t.sectionName}) has no attach point tsbpf knows how to use (attach kind ${kind})`,
+    );
   return fn(t, opts);
 }
 

@@ -109,8 +109,10 @@ export function attachKprobe(t: AttachTarget, opts: AttachOptions): Link {
       }
     }
   }
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new UnsupportedError(`${t.program}: kprobe offset must be a non-negative integer, not ${offset}`);
-  if (retprobe && offset !== 0) throw new UnsupportedError(`${t.program}: ${kind}s take no offset: a return probe goes on the function's entry`);
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new UnsupportedError(`${t.program}: kprobe offset must be a non-negative integer, not ${offset}`);
+  if (retprobe && offset !== 0)
+    throw new UnsupportedError(`${t.program}: ${kind}s take no offset: a return probe goes on the function's entry`);
   if (syscall && offset !== 0) throw new UnsupportedError(`${t.program}: ksyscall probes take no offset`);
 
   // No kprobe PMU: say so before anything else touches the kernel.
@@ -135,7 +137,9 @@ export function attachKprobe(t: AttachTarget, opts: AttachOptions): Link {
       );
     }
     if (e.errno === EILSEQ) {
-      throw new UnsupportedError(`${t.program}: cannot ${kind} ${target}: offset 0x${offset.toString(16)} is not on an instruction boundary`);
+      throw new UnsupportedError(
+        `${t.program}: cannot ${kind} ${target}: offset 0x${offset.toString(16)} is not on an instruction boundary`,
+      );
     }
     throw new SyscallError(e.request, e.errno, `creating ${kind} ${target} for ${t.program}`);
   }

@@ -23,7 +23,9 @@ export function interfaceIndex(iface: number | string): number {
 
 export function attachNetdev(t: AttachTarget, opts: AttachOptions): Link {
   if (opts.interface === undefined) {
-    throw new UnsupportedError(`program ${t.program} (${t.sectionName}) attaches to a network interface: pass { interface: "eth0" } (or an index)`);
+    throw new UnsupportedError(
+      `program ${t.program} (${t.sectionName}) attaches to a network interface: pass { interface: "eth0" } (or an index)`,
+    );
   }
   const ifindex = interfaceIndex(opts.interface);
   const attachType = t.expectedAttachType || BpfAttachType.XDP;

@@ -38,7 +38,11 @@ export const DEFAULT_SAMPLE_FREQ = 99;
 export type PerfEventOptions = NonNullable<AttachOptions["perfEvent"]>;
 
 /** The default event: software cpu-clock at 99 Hz on every online CPU. */
-export const DEFAULT_PERF_EVENT: PerfEventOptions = { type: PERF_TYPE_SOFTWARE, config: PERF_COUNT_SW_CPU_CLOCK, sampleFreq: DEFAULT_SAMPLE_FREQ };
+export const DEFAULT_PERF_EVENT: PerfEventOptions = {
+  type: PERF_TYPE_SOFTWARE,
+  config: PERF_COUNT_SW_CPU_CLOCK,
+  sampleFreq: DEFAULT_SAMPLE_FREQ,
+};
 
 const ENODEV = 19;
 const ENOSYS = 38;
@@ -55,7 +59,8 @@ function describeEvent(ev: PerfEventOptions): string {
 }
 
 function checkPositiveInteger(v: number | undefined, what: string): void {
-  if (v !== undefined && (!Number.isSafeInteger(v) || v <= 0)) throw new UnsupportedError(`perfEvent.${what} must be a positive integer, not ${v}`);
+  if (v !== undefined && (!Number.isSafeInteger(v) || v <= 0))
+    throw new UnsupportedError(`perfEvent.${what} must be a positive integer, not ${v}`);
 }
 
 /**

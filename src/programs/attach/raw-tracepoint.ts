@@ -12,7 +12,11 @@ import type { AttachOptions, AttachTarget } from "./options.js";
 
 export function attachRawTracepoint(t: AttachTarget, _opts: AttachOptions): Link {
   if (!t.target) throw new UnsupportedError(`program ${t.program}: section ${t.sectionName} names no raw tracepoint (use raw_tp/<name>)`);
-  const fd = bpf(BpfCmd.RAW_TRACEPOINT_OPEN, { name: cString(t.target), prog_fd: t.progFd }, `attaching ${t.program} to raw tracepoint ${t.target}`);
+  const fd = bpf(
+    BpfCmd.RAW_TRACEPOINT_OPEN,
+    { name: cString(t.target), prog_fd: t.progFd },
+    `attaching ${t.program} to raw tracepoint ${t.target}`,
+  );
   return new Link("raw_tracepoint", t.program, t.target, { linkFd: fd });
 }
 

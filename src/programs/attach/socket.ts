@@ -20,10 +20,24 @@ function intBytes(v: number): Uint8Array {
 export function attachSocketFilter(t: AttachTarget, opts: AttachOptions): Link {
   const sock = opts.socketFd;
   if (sock === undefined) throw new UnsupportedError(`program ${t.program} is a socket filter: pass { socketFd } of the socket to filter`);
-  syscall({ call: "setsockopt", fd: sock, level: SOL_SOCKET, optname: SO_ATTACH_BPF, optionName: "SO_ATTACH_BPF", value: intBytes(t.progFd) });
+  syscall({
+    call: "setsockopt",
+    fd: sock,
+    level: SOL_SOCKET,
+    optname: SO_ATTACH_BPF,
+    optionName: "SO_ATTACH_BPF",
+    value: intBytes(t.progFd),
+  });
   return new Link("socket", t.program, `socket fd ${sock}`, {
     cleanup: () => {
-      trySyscall({ call: "setsockopt", fd: sock, level: SOL_SOCKET, optname: SO_DETACH_BPF, optionName: "SO_DETACH_BPF", value: intBytes(0) });
+      trySyscall({
+        call: "setsockopt",
+        fd: sock,
+        level: SOL_SOCKET,
+        optname: SO_DETACH_BPF,
+        optionName: "SO_DETACH_BPF",
+        value: intBytes(0),
+      });
     },
   });
 }

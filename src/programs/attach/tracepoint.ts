@@ -7,13 +7,7 @@
 import { bpfRequest, closeFd } from "../../syscall/bpf.js";
 import { EINVAL, ENOTSUPP, EOPNOTSUPP } from "../../syscall/errno.js";
 import { trySyscall } from "../../syscall/kernel.js";
-import {
-  PERF_EVENT_IOC_ENABLE,
-  PERF_EVENT_IOC_SET_BPF,
-  PERF_TYPE_TRACEPOINT,
-  perfEventOpen,
-  perfIoctl,
-} from "../../syscall/perf.js";
+import { PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_SET_BPF, PERF_TYPE_TRACEPOINT, perfEventOpen, perfIoctl } from "../../syscall/perf.js";
 import { SyscallError } from "../../syscall/syscall-error.js";
 import { BpfAttachType, BpfCmd } from "../../abi/uapi-enums.js";
 import { Link } from "../link.js";
@@ -27,7 +21,13 @@ import { splitTracepoint, tracepointId } from "../tracefs.js";
  */
 export function attachToPerfEvent(progFd: number, perfFd: number, kind: string, program: string, target: string, cookie = 0n): Link {
   try {
-    const req = bpfRequest(BpfCmd.LINK_CREATE, { prog_fd: progFd, target_fd: perfFd, attach_type: BpfAttachType.PERF_EVENT, flags: 0, bpf_cookie: cookie });
+    const req = bpfRequest(BpfCmd.LINK_CREATE, {
+      prog_fd: progFd,
+      target_fd: perfFd,
+      attach_type: BpfAttachType.PERF_EVENT,
+      flags: 0,
+      bpf_cookie: cookie,
+    });
     const r = trySyscall(req);
     if (r.ret !== -1) {
       const linkFd = Number(r.ret);
@@ -42,7 +42,11 @@ export function attachToPerfEvent(progFd: number, perfFd: number, kind: string, 
     const noLinks = r.errno === EINVAL || r.errno === EOPNOTSUPP || r.errno === ENOTSUPP;
     if (!noLinks || cookie) {
       const why = cookie && noLinks ? " (BPF cookies need perf links, Linux 5.15 or later)" : "";
-      throw new SyscallError(req, r.errno, `attaching ${program} to ${kind} ${target}${cookie ? ` with cookie 0x${cookie.toString(16)}` : ""}${why}`);
+      throw new SyscallError(
+        req,
+        r.errno,
+        `attaching ${program} to ${kind} ${target}${cookie ? ` with cookie 0x${cookie.toString(16)}` : ""}${why}`,
+      );
     }
     // No perf links in this kernel: the older ioctl interface.
     perfIoctl(perfFd, PERF_EVENT_IOC_SET_BPF, progFd);

@@ -11,7 +11,7 @@
  * the library directories, "bash" in $PATH.
  */
 import { UnsupportedError } from "../../errors.js";
-import { HostBinary, resolveBinaryPath } from "../../elf/host-symbols.js";
+import { HostBinary, resolveBinaryPath } from "./host-symbols.js";
 import { EINVAL, ENOENT } from "../../syscall/errno.js";
 import { SyscallError } from "../../syscall/syscall-error.js";
 import type { Link } from "../link.js";
@@ -36,7 +36,10 @@ export interface UprobeSpec {
  */
 export function parseUprobeTarget(target: string): UprobeSpec {
   const colon = target.indexOf(":");
-  if (colon < 0) throw new UnsupportedError(`uprobe section target ${JSON.stringify(target)} has no ":function" (expected uprobe/PATH:FUNCTION[+OFFSET])`);
+  if (colon < 0)
+    throw new UnsupportedError(
+      `uprobe section target ${JSON.stringify(target)} has no ":function" (expected uprobe/PATH:FUNCTION[+OFFSET])`,
+    );
   const binary = target.slice(0, colon);
   let func = target.slice(colon + 1);
   if (!binary) throw new UnsupportedError(`uprobe section target ${JSON.stringify(target)} names no binary before ":"`);
@@ -52,19 +55,25 @@ export function parseUprobeTarget(target: string): UprobeSpec {
 }
 
 function checkOffset(offset: number, program: string): void {
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new UnsupportedError(`${program}: uprobe offset must be a non-negative integer, not ${offset}`);
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new UnsupportedError(`${program}: uprobe offset must be a non-negative integer, not ${offset}`);
 }
 
 /** Where the probe goes: the options if they name a target, else the section name. */
 function uprobeSpec(t: AttachTarget, opts: AttachOptions): { spec: UprobeSpec; fromSection: boolean } {
   if (opts.binary !== undefined || opts.func !== undefined || opts.offset !== undefined) {
     if (opts.binary === undefined) {
-      throw new UnsupportedError(`${t.program}: uprobe options give ${opts.func !== undefined ? "func" : "offset"} but no binary (add { binary: "/path/or/libname.so" })`);
+      throw new UnsupportedError(
+        `${t.program}: uprobe options give ${opts.func !== undefined ? "func" : "offset"} but no binary (add { binary: "/path/or/libname.so" })`,
+      );
     }
     if (opts.func === undefined && opts.offset === undefined) {
       throw new UnsupportedError(`${t.program}: uprobe on ${opts.binary} needs func (a function name) or offset (a file offset)`);
     }
-    return { spec: { binary: opts.binary, ...(opts.func !== undefined ? { func: opts.func } : {}), offset: opts.offset ?? 0 }, fromSection: false };
+    return {
+      spec: { binary: opts.binary, ...(opts.func !== undefined ? { func: opts.func } : {}), offset: opts.offset ?? 0 },
+      fromSection: false,
+    };
   }
   if (!t.target) {
     throw new UnsupportedError(
@@ -105,7 +114,9 @@ export function locateUprobe(spec: UprobeSpec, program = "uprobe"): UprobeLocati
     );
   }
   if (fn.symbol.size > 0 && spec.offset >= fn.symbol.size) {
-    throw new UnsupportedError(`${program}: offset ${spec.offset} is outside ${spec.func} in ${path} (the function is ${fn.symbol.size} bytes)`);
+    throw new UnsupportedError(
+      `${program}: offset ${spec.offset} is outside ${spec.func} in ${path} (the function is ${fn.symbol.size} bytes)`,
+    );
   }
   const fileOffset = fn.offset + spec.offset;
   return { path, fileOffset, description: `${path}:${spec.func}${spec.offset ? `+0x${spec.offset.toString(16)}` : ""}` };
@@ -116,10 +127,13 @@ export function attachUprobe(t: AttachTarget, opts: AttachOptions): Link {
   const kind = retprobe ? "uretprobe" : "uprobe";
   const { spec, fromSection } = uprobeSpec(t, opts);
   if (retprobe && fromSection && spec.offset !== 0) {
-    throw new UnsupportedError(`${t.program} (section ${t.sectionName}): uretprobes take no +offset: a return probe goes on the function's entry`);
+    throw new UnsupportedError(
+      `${t.program} (section ${t.sectionName}): uretprobes take no +offset: a return probe goes on the function's entry`,
+    );
   }
   const pid = opts.pid ?? -1;
-  if (!Number.isSafeInteger(pid) || pid < -1) throw new UnsupportedError(`${t.program}: pid must be a process id or -1 (every process), not ${pid}`);
+  if (!Number.isSafeInteger(pid) || pid < -1)
+    throw new UnsupportedError(`${t.program}: pid must be a process id or -1 (every process), not ${pid}`);
   const loc = locateUprobe(spec, t.program);
   const target = `${loc.description}${pid !== -1 ? ` pid ${pid}` : ""}`;
 

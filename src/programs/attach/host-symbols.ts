@@ -14,8 +14,19 @@
  */
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { delimiter, resolve } from "node:path";
-import { NotFoundError, ObjectFormatError, TsbpfError } from "../errors.js";
-import { ElfFile, type ElfSection, SHN_ABS, SHN_UNDEF, SHT_STRTAB, SHT_SYMTAB, STB_GLOBAL, STB_WEAK, STT_FUNC, readCString } from "./elf-file.js";
+import { NotFoundError, ObjectFormatError, TsbpfError } from "../../errors.js";
+import {
+  ElfFile,
+  type ElfSection,
+  SHN_ABS,
+  SHN_UNDEF,
+  SHT_STRTAB,
+  SHT_SYMTAB,
+  STB_GLOBAL,
+  STB_WEAK,
+  STT_FUNC,
+  readCString,
+} from "../../elf/elf-file.js";
 
 export const SHT_DYNAMIC = 6;
 export const SHT_DYNSYM = 11;
@@ -101,7 +112,14 @@ export class AmbiguousSymbolError extends TsbpfError {
   override name = "AmbiguousSymbolError";
 }
 
-const SYMBOL_TYPE_NAMES: Record<number, string> = { 0: "an untyped symbol (STT_NOTYPE)", 1: "a variable (STT_OBJECT)", 3: "a section", 4: "a file name", 5: "a common block", 6: "thread-local data (STT_TLS)" };
+const SYMBOL_TYPE_NAMES: Record<number, string> = {
+  0: "an untyped symbol (STT_NOTYPE)",
+  1: "a variable (STT_OBJECT)",
+  3: "a section",
+  4: "a file name",
+  5: "a common block",
+  6: "thread-local data (STT_TLS)",
+};
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
@@ -211,7 +229,11 @@ export class HostBinary {
           [],
           from,
           `${this.path} does not define ${spec}: it imports it` +
-            (lib ? ` from ${lib}${ver ? ` (version ${ver})` : ""}` : needed.length ? ` from one of the libraries it links against (${needed.join(", ")})` : " from another object") +
+            (lib
+              ? ` from ${lib}${ver ? ` (version ${ver})` : ""}`
+              : needed.length
+                ? ` from one of the libraries it links against (${needed.join(", ")})`
+                : " from another object") +
             `; probe it there, e.g. { binary: "${lib ?? needed[0] ?? "libc.so.6"}", func: "${name}" }`,
         );
       }
@@ -225,7 +247,11 @@ export class HostBinary {
         (nonFunc
           ? `${spec} in ${this.path} is not a function (it is ${SYMBOL_TYPE_NAMES[nonFunc.type] ?? `a symbol of type ${nonFunc.type}`})`
           : `no function ${spec} in ${this.path}` +
-            (this.symbols.length === 0 ? " (it has no symbol table at all: stripped?)" : this.elf.sections.some((s) => s.type === SHT_SYMTAB) ? "" : " (it has no .symtab, only exported .dynsym symbols: stripped?)")) +
+            (this.symbols.length === 0
+              ? " (it has no symbol table at all: stripped?)"
+              : this.elf.sections.some((s) => s.type === SHT_SYMTAB)
+                ? ""
+                : " (it has no .symtab, only exported .dynsym symbols: stripped?)")) +
           (similar.length ? `; similar names: ${similar.join(", ")}` : ""),
       );
     }
@@ -259,7 +285,8 @@ export class HostBinary {
       const l = n.toLowerCase();
       const d = editDistance(lower, l, limit + 1);
       if (d <= limit) scored.push([d, n]);
-      else if (lower.length >= 3 && l.length >= 3 && (l.includes(lower) || lower.includes(l))) scored.push([limit + 0.5 + Math.abs(l.length - lower.length) / 1000, n]);
+      else if (lower.length >= 3 && l.length >= 3 && (l.includes(lower) || lower.includes(l)))
+        scored.push([limit + 0.5 + Math.abs(l.length - lower.length) / 1000, n]);
     }
     scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
     return scored.slice(0, max).map(([, n]) => n);
@@ -386,7 +413,11 @@ export function readProgramHeaders(elf: ElfFile): ProgramHeader[] {
     throw new ObjectFormatError("ELF header", 54, `e_phentsize is ${phentsize}, expected ${PROGRAM_HEADER_SIZE}`);
   }
   if (phoff + phnum * PROGRAM_HEADER_SIZE > elf.bytes.byteLength) {
-    throw new ObjectFormatError("program header table", 32, `range [${phoff}, ${phoff + phnum * PROGRAM_HEADER_SIZE}) lies outside the ${elf.bytes.byteLength}-byte file`);
+    throw new ObjectFormatError(
+      "program header table",
+      32,
+      `range [${phoff}, ${phoff + phnum * PROGRAM_HEADER_SIZE}) lies outside the ${elf.bytes.byteLength}-byte file`,
+    );
   }
   const out: ProgramHeader[] = [];
   for (let i = 0; i < phnum; i++) {
@@ -445,7 +476,16 @@ function readSymbolSection(elf: ElfFile, section: ElfSection, table: HostSymbol[
 /** .symtab (as ElfFile read it), whose names carry versions inline ("memcpy@@GLIBC_2.14", "puts@GLIBC_2.2.5"). */
 function readSymtab(elf: ElfFile): HostSymbol[] {
   return elf.symbols.map((e) => {
-    const s: HostSymbol = { name: e.name, hiddenVersion: false, table: ".symtab", value: e.value, size: e.size, type: e.type, bind: e.bind, sectionIndex: e.sectionIndex };
+    const s: HostSymbol = {
+      name: e.name,
+      hiddenVersion: false,
+      table: ".symtab",
+      value: e.value,
+      size: e.size,
+      type: e.type,
+      bind: e.bind,
+      sectionIndex: e.sectionIndex,
+    };
     const at = s.name.indexOf("@");
     if (at > 0) {
       const hidden = s.name[at + 1] !== "@";
