@@ -1,0 +1,95 @@
+// npm run test:kernels [-- --kernels 6.1,6.12,host] [--timeout SECONDS] [test files...]
+// Runs the kernel-facing test files on Debian's 6.1 and 6.12 kernels under
+// QEMU (and on the host), against this checkout, and prints one summary line
+// per kernel. Kernels and initramfs are cached under .cache/kernels (git-ignored).
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(new URL("../..", import.meta.url).pathname);
+const HERE = join(ROOT, "scripts/kernels");
+const CACHE = join(ROOT, ".cache/kernels");
+
+/** The kernel-facing subset: what a kernel version can change. Pure and type-level tests stay on the host. */
+export const KERNEL_TEST_FILES = [
+  "test/minimal.test.ts",
+  "test/bootstrap-example.test.ts",
+  "test/maps.test.ts",
+  "test/globals.test.ts",
+  "test/ringbuf.test.ts",
+  "test/attach.test.ts",
+  "test/attach-probes.test.ts",
+  "test/core-runtime.test.ts",
+  "test/externs.test.ts",
+  "test/pinning.test.ts",
+  "test/load-paths.test.ts",
+  "test/privileges.test.ts",
+  "test/fault-injection.test.ts",
+  "test/kernels.test.ts",
+];
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  if (i < 0) return dflt;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
+const kernels = opt("--kernels", "6.1,6.12,host").split(",");
+const timeout = Number(opt("--timeout", "1800"));
+const files = args.length ? args : KERNEL_TEST_FILES.filter((f) => existsSync(join(ROOT, f)));
+
+function summary(jsonPath) {
+  try {
+    const r = JSON.parse(readFileSync(jsonPath, "utf8"));
+    const failed = r.testResults.flatMap((f) =>
+      f.assertionResults.filter((a) => a.status === "failed").map((a) => `    ✗ ${f.name.replace(`${ROOT}/`, "")} > ${a.fullName}`),
+    );
+    return {
+      line: `${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`,
+      failed,
+      ok: r.numFailedTests === 0 && r.success !== false,
+    };
+  } catch (e) {
+    return { line: `no test report (${e.message})`, failed: [], ok: false };
+  }
+}
+
+const vitest = (out) => `npx vitest run --configLoader runner --reporter=default --reporter=json --outputFile=${out} ${files.join(" ")}`;
+let allOk = true;
+const lines = [];
+for (const k of kernels) {
+  const t0 = Date.now();
+  let release;
+  let result;
+  if (k === "host") {
+    release = execFileSync("uname", ["-r"], { encoding: "utf8" }).trim();
+    const out = join(mkdtempSync("/tmp/tsbpf-kernels-"), "vitest.json");
+    spawnSync("sh", ["-c", vitest(out)], {
+      cwd: ROOT,
+      stdio: ["ignore", "inherit", "inherit"],
+      env: { ...process.env, TSBPF_SKIP_REASONS: "1" },
+    });
+    result = summary(out);
+  } else {
+    const kdir = execFileSync("bash", [join(HERE, "fetch-kernel.sh"), k, CACHE], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    }).trim();
+    release = kdir.split("/").pop();
+    const results = mkdtempSync("/tmp/tsbpf-vm-");
+    mkdirSync(results, { recursive: true });
+    writeFileSync(join(results, "cmd.sh"), `cd ${ROOT} && export TSBPF_SKIP_REASONS=1 && ${vitest("/results/vitest.json")}\n`);
+    const vm = spawnSync("bash", [join(HERE, "run-vm.sh"), kdir, results, String(timeout)], { stdio: ["ignore", "inherit", "inherit"] });
+    process.stdout.write(existsSync(join(results, "output")) ? readFileSync(join(results, "output"), "utf8") : "");
+    result = summary(join(results, "vitest.json"));
+    if (vm.status === 124) result = { ...result, ok: false, line: `${result.line} (VM timed out after ${timeout}s)` };
+    if (result.ok) rmSync(results, { recursive: true, force: true });
+    else result.failed.push(`    (VM files kept in ${results})`);
+  }
+  allOk &&= result.ok;
+  lines.push(`${release}: ${result.line} in ${Math.round((Date.now() - t0) / 1000)} s`, ...result.failed);
+}
+console.log(`\n${lines.join("\n")}`);
+process.exit(allOk ? 0 : 1);
