@@ -15,6 +15,7 @@
 import { RingBuffer } from "../src/maps/ringbuf.js";
 import { RingBufferPoller } from "../src/maps/ring-poller.js";
 import { parseArgs, UsageError } from "../src/cli/args.js";
+import { escapeText, terminalSafe } from "../src/text/escape.js";
 import { BootstrapSkeleton, type Event } from "./bootstrap.skel.js";
 
 const USAGE = `usage: bootstrap [-d MS] [-v]
@@ -34,14 +35,19 @@ function hhmmss(d: Date): string {
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
 }
 
+/**
+ * comm and filename are whatever the traced process chose: a binary named
+ * $'\e]0;OWNED\a' would otherwise retitle the operator's terminal.
+ */
 function formatEvent(e: Event, now: Date): string {
   const ts = hhmmss(now);
+  const comm = escapeText(e.comm);
   if (e.exit_event) {
-    let line = `${col(ts, 8)} ${col("EXIT", 5)} ${col(e.comm, 16)} ${col(e.pid, 7)} ${col(e.ppid, 7)} [${e.exit_code}]`;
+    let line = `${col(ts, 8)} ${col("EXIT", 5)} ${col(comm, 16)} ${col(e.pid, 7)} ${col(e.ppid, 7)} [${e.exit_code}]`;
     if (e.duration_ns) line += ` (${e.duration_ns / 1_000_000n}ms)`;
     return line;
   }
-  return `${col(ts, 8)} ${col("EXEC", 5)} ${col(e.comm, 16)} ${col(e.pid, 7)} ${col(e.ppid, 7)} ${e.filename}`;
+  return `${col(ts, 8)} ${col("EXEC", 5)} ${col(comm, 16)} ${col(e.pid, 7)} ${col(e.ppid, 7)} ${escapeText(e.filename)}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -103,7 +109,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: Error) => {
-    process.stderr.write(`bootstrap: ${e.message}\n`);
+    process.stderr.write(`bootstrap: ${terminalSafe(e.message)}\n`);
     process.exitCode = 1;
   },
 );

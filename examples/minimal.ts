@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   );
   // The lines are printed by a child process: if this process printed them,
   // every printed line would be a write that triggers another line.
-  const forwarder = new TraceForwarder().start({ match: `PID ${process.pid}.` });
+  const forwarder = await new TraceForwarder().start({ match: `PID ${process.pid}.` });
   const dots = setInterval(() => process.stderr.write("."), 1000);
   const seconds = Number(process.env.TSBPF_DURATION ?? "") || undefined;
   await untilStopped(seconds);

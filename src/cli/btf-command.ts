@@ -5,7 +5,6 @@
  * memory and written with one write, as a ~3 MB vmlinux.h should be.
  */
 import { Buffer } from "node:buffer";
-import { readFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { Btf } from "../btf/btf.js";
 import { dumpCBytes } from "../btf/dump-c/index.js";
@@ -14,6 +13,8 @@ import { KERNEL_BTF_PATH, loadKernelBtf } from "../object/kernel-btf.js";
 import { ElfFile } from "../elf/elf-file.js";
 import { NotFoundError } from "../errors.js";
 import { parseArgs, UsageError } from "./args.js";
+import { readInputFile } from "./input-file.js";
+import { print, printBytes } from "./output.js";
 
 export const BTF_HELP = `usage: tsbpf btf dump <file|obj.bpf.o> [options]
 
@@ -47,7 +48,7 @@ export async function btfCommand(argv: string[]): Promise<number> {
     help: { short: "-h" },
   });
   if (args.flags.has("help")) {
-    process.stdout.write(BTF_HELP);
+    print(BTF_HELP);
     return 0;
   }
   const pos = [...args.positionals];
@@ -68,40 +69,21 @@ export async function btfCommand(argv: string[]): Promise<number> {
 
   const btf = readBtf(path, args.options.get("base")?.[0]);
   const out = format === "c" ? dumpCBytes(btf, { enumModes: !args.flags.has("no-enum-modes") }) : Buffer.from(dumpRaw(btf), "utf8");
-  await writeAll(out);
+  await printBytes(out);
   return 0;
 }
 
 /** Raw BTF or an ELF object's .BTF, split against `basePath` (or vmlinux, for module BTF in sysfs). */
 function readBtf(path: string, basePath: string | undefined): Btf {
-  const bytes = new Uint8Array(readFileSync(path));
+  const bytes = new Uint8Array(readInputFile(path));
   if (ELF_MAGIC.every((b, i) => bytes[i] === b)) {
     const section = new ElfFile(bytes).section(".BTF");
     if (!section) throw new NotFoundError(`${path} has no .BTF section`);
-    const base = basePath === undefined ? undefined : Btf.parse(readFileSync(basePath), { where: basePath });
+    const base = basePath === undefined ? undefined : Btf.parse(readInputFile(basePath), { where: basePath });
     return Btf.parse(section.data, { where: `${path} section .BTF`, ...(base ? { base } : {}) });
   }
   let base: Btf | undefined;
-  if (basePath !== undefined) base = Btf.parse(readFileSync(basePath), { where: basePath });
+  if (basePath !== undefined) base = Btf.parse(readInputFile(basePath), { where: basePath });
   else if (dirname(path) === dirname(KERNEL_BTF_PATH) && basename(path) !== basename(KERNEL_BTF_PATH)) base = loadKernelBtf();
   return Btf.parse(bytes, { where: path, ...(base ? { base } : {}) });
-}
-
-/** One write of the whole output; a reader that goes away early (`| head`) is not an error. */
-function writeAll(data: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      if (err.code === "EPIPE") resolve();
-      else reject(err);
-    };
-    process.stdout.once("error", onError);
-    process.stdout.write(data, (err) => {
-      // On failure the stream also emits "error": leave the listener to catch it.
-      if (err) onError(err as NodeJS.ErrnoException);
-      else {
-        process.stdout.removeListener("error", onError);
-        resolve();
-      }
-    });
-  });
 }

@@ -4,10 +4,12 @@
  * the default annotates each program as it would be loaded (the program
  * and its subprograms, linked), `--sections` annotates the ELF sections.
  */
-import { readFileSync } from "node:fs";
 import { parseObject } from "../spec/object-spec.js";
 import { annotateObjectSections, annotateProgram, disassembleObject, objdumpHeader } from "../disasm/disasm.js";
+import { escapeText } from "../text/escape.js";
 import { parseArgs, UsageError } from "./args.js";
+import { readInputFile } from "./input-file.js";
+import { print, printErr } from "./output.js";
 
 export const DISASM_HELP = `usage: tsbpf disasm <obj.bpf.o> [options]
 
@@ -39,12 +41,12 @@ export async function disasmCommand(argv: string[]): Promise<number> {
     help: { short: "-h" },
   });
   if (args.flags.has("help")) {
-    process.stdout.write(DISASM_HELP);
+    print(DISASM_HELP);
     return 0;
   }
   const [path, ...extra] = args.positionals;
   if (!path) throw new UsageError("disasm needs an object file");
-  if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
+  if (extra.length) throw new UsageError(`unexpected argument ${escapeText(extra[0]!)}`);
   const raw = args.flags.has("raw");
   const sections = args.flags.has("sections");
   if (raw && sections) throw new UsageError("--raw and --sections exclude each other");
@@ -52,20 +54,20 @@ export async function disasmCommand(argv: string[]): Promise<number> {
     throw new UsageError("--no-bytes and --no-source apply to the annotated listings, not --raw");
   }
   const program = args.options.get("program")?.[0];
-  const bytes = readFileSync(path);
+  const bytes = readInputFile(path);
   const opts = { bytes: !args.flags.has("no-bytes"), source: !args.flags.has("no-source") };
 
   if (raw) {
     const text = disassembleObject(bytes, { path, ...(program ? { symbols: [program] } : {}) });
     if (program && !text.includes(`<${program}>:`)) return missing(program, path);
-    process.stdout.write(text);
+    print(text);
     return 0;
   }
   if (sections) {
     const { text, warning } = annotateObjectSections(bytes, { ...opts, ...(program ? { symbols: [program] } : {}) });
-    if (warning) process.stderr.write(`tsbpf: ${warning}\n`);
+    if (warning) printErr(`tsbpf: ${warning}\n`);
     if (program && !text.includes(`<${program}>:`)) return missing(program, path);
-    process.stdout.write(objdumpHeader(path) + text);
+    print(objdumpHeader(path) + text);
     return 0;
   }
 
@@ -73,22 +75,22 @@ export async function disasmCommand(argv: string[]): Promise<number> {
   const programs = program ? spec.programs.filter((p) => p.name === program) : spec.programs;
   if (programs.length === 0) {
     if (program) {
-      process.stderr.write(
-        `tsbpf: no program "${program}" in ${path}; programs: ${spec.programs.map((p) => p.name).join(", ") || "none"}\n`,
+      printErr(
+        `tsbpf: no program "${escapeText(program)}" in ${escapeText(path)}; programs: ${spec.programs.map((p) => escapeText(p.name)).join(", ") || "none"}\n`,
       );
       return 1;
     }
-    process.stderr.write(`tsbpf: ${path} has no programs; showing its sections\n`);
-    process.stdout.write(objdumpHeader(path) + annotateObjectSections(bytes, opts).text);
+    printErr(`tsbpf: ${escapeText(path)} has no programs; showing its sections\n`);
+    print(objdumpHeader(path) + annotateObjectSections(bytes, opts).text);
     return 0;
   }
   let out = objdumpHeader(path);
   for (const p of programs) out += annotateProgram(spec, p, opts);
-  process.stdout.write(out);
+  print(out);
   return 0;
 }
 
 function missing(name: string, path: string): number {
-  process.stderr.write(`tsbpf: no function "${name}" in ${path}\n`);
+  printErr(`tsbpf: no function "${escapeText(name)}" in ${escapeText(path)}\n`);
   return 1;
 }

@@ -1,10 +1,12 @@
 /**
  * `tsbpf gen skeleton <obj> [-o file.ts] [--path] [--record NAME]...`
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { parseObject } from "../spec/object-spec.js";
 import { generateSkeleton } from "../object/skeleton-gen.js";
 import { parseArgs, UsageError } from "./args.js";
+import { readInputFile } from "./input-file.js";
+import { print } from "./output.js";
 
 export const GEN_HELP = `usage: tsbpf gen skeleton <obj.bpf.o> [-o FILE.ts] [--path] [--record NAME]... [--import FROM]
 
@@ -29,7 +31,7 @@ export async function genCommand(argv: string[]): Promise<number> {
   });
   const path = args.positionals[0];
   if (!path) throw new UsageError("gen skeleton needs an object file");
-  const bytes = readFileSync(path);
+  const bytes = readInputFile(path);
   const spec = parseObject(bytes, { path });
   const records = args.options.get("record");
   const text = generateSkeleton(spec, {
@@ -39,6 +41,6 @@ export async function genCommand(argv: string[]): Promise<number> {
   });
   const out = args.options.get("output")?.[0];
   if (out) writeFileSync(out, text);
-  else process.stdout.write(text);
+  else print(text);
   return 0;
 }

@@ -1,150 +1,172 @@
 /**
- * Introspection verbs in the spirit of bpftool's: every program and map
- * loaded in the kernel (whoever loaded it), found by walking ids
- * (BPF_*_GET_NEXT_ID), opened by id, and described by OBJ_GET_INFO_BY_FD.
- *
- *   tsbpf prog list [--json]
- *   tsbpf map list [--json]
- *   tsbpf map dump <id|name> [--json]
+ * Introspection verbs in the spirit of bpftool's: programs and maps loaded
+ * in the kernel (whoever loaded them), found by walking ids
+ * (BPF_*_GET_NEXT_ID) or by a selector (object-selector.ts), opened, and
+ * described by OBJ_GET_INFO_BY_FD. Names come from whoever loaded the
+ * objects and are escaped.
  */
 import { BpfMap } from "../maps/bpf-map.js";
 import { isPerCpu } from "../spec/map-spec.js";
-import { closeFd } from "../syscall/bpf.js";
-import { type MapInfo, fdById, mapInfo, progInfo } from "../syscall/obj-info.js";
-import { listObjectIds } from "../syscall/object-ids.js";
+import { type MapInfo, type ProgInfo, mapInfo, progInfo } from "../syscall/obj-info.js";
 import { BpfMapTypeNames, BpfProgTypeNames } from "../abi/uapi-enums.js";
+import { escapeText } from "../text/escape.js";
 import { type ParsedArgs, parseArgs, UsageError } from "./args.js";
+import { type Selector, takeSelector, withEvery, withSelected } from "./object-selector.js";
+import { outputClosed, print, printJson } from "./output.js";
 import { TRACE_HELP, TRACE_OPTION, startTraceOption } from "./trace-option.js";
 
-export const PROG_HELP = `usage: tsbpf prog list [--json] [--trace[=FILE]]
+const OUTPUT_HELP = `  -j, --json         one JSON object per line
+  -p, --pretty       the same, indented
+${TRACE_HELP}`;
 
-Lists every BPF program loaded in the kernel: id, type, name, tag, maps.
+const EXIT_HELP = `Exit status: 0 ok; 1 when nothing matches (no such id, name or pin) or the
+kernel refuses; 2 for usage errors; 141 when the reader of stdout goes away.`;
 
-${TRACE_HELP}
+export const PROG_HELP = `usage: tsbpf prog { show | list } [PROG] [options]
+       PROG := { id PROG_ID | name NAME | tag TAG | pinned PATH }
+
+Lists BPF programs loaded in the kernel (all of them, or those PROG selects):
+id, type, name, tag, maps. "show" and "list" are the same, as in bpftool.
+
+options:
+${OUTPUT_HELP}
+
+${EXIT_HELP}
 `;
 
-export const MAP_HELP = `usage: tsbpf map list [--json]
-       tsbpf map dump <id|name> [--json]
+export const MAP_HELP = `usage: tsbpf map { show | list } [MAP] [options]
+       tsbpf map dump MAP [options]
+       MAP := { id MAP_ID | name NAME | pinned PATH }
 
-list: every BPF map in the kernel: id, type, name, key/value sizes, entries.
-dump: every key and value of one map (hex bytes), by id or by name.
+show/list: BPF maps in the kernel (all, or those MAP selects): id, type,
+name, key/value sizes, entries, flags.
+dump: every key and value of the selected map(s), as hex bytes. A bare id
+or name also works: tsbpf map dump 12, tsbpf map dump rb.
 
-${TRACE_HELP}
+options:
+${OUTPUT_HELP}
+
+${EXIT_HELP}
 `;
+
+const OPTIONS = { json: { short: "-j" }, pretty: { short: "-p" }, ...TRACE_OPTION };
 
 const shortName = (full: string | undefined, prefix: string) => (full ?? "unknown").replace(prefix, "").toLowerCase();
 
-function withFd<T>(kind: "prog" | "map", id: number, fn: (fd: number) => T): T | undefined {
-  let fd: number;
+interface Output {
+  json: boolean;
+  pretty: boolean;
+}
+
+function outputOf(args: ParsedArgs): Output {
+  const pretty = args.flags.has("pretty");
+  return { json: pretty || args.flags.has("json"), pretty };
+}
+
+/** Runs `fn` with --trace active (if given), stopping the trace however it ends. */
+async function traced(args: ParsedArgs, fn: () => number): Promise<number> {
+  const stopTrace = await startTraceOption(args);
   try {
-    fd = fdById(kind, id);
-  } catch {
-    return undefined; // gone between the id walk and the open
-  }
-  try {
-    return fn(fd);
+    return fn();
   } finally {
-    closeFd(fd);
+    stopTrace();
   }
+}
+
+/** The selector in `words` (bpftool's keywords, or a bare id/name with `bare`); nothing else may follow it. */
+function selectorOf(kind: "prog" | "map", words: string[], bare: boolean): Selector | undefined {
+  const rest = [...words];
+  const s = takeSelector(kind, rest, bare);
+  if (rest.length) throw new UsageError(`unexpected argument ${escapeText(rest[0]!)}`);
+  return s;
+}
+
+function describeProg(p: ProgInfo): string {
+  return (
+    `${p.id}: ${shortName(BpfProgTypeNames[p.type], "BPF_PROG_TYPE_")}  name ${escapeText(p.name) || "-"}  tag ${p.tag}` +
+    (p.mapIds.length ? `  map_ids ${p.mapIds.join(",")}` : "")
+  );
 }
 
 export async function progCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== "list" && sub !== "show") throw new UsageError(`prog: unknown subcommand ${sub ?? "(none)"}; try "tsbpf prog list"`);
-  const args = parseArgs(rest, { json: {}, ...TRACE_OPTION });
-  const json = args.flags.has("json");
-  const stopTrace = await startTraceOption(args);
-  const rows = listObjectIds("prog")
-    .map((id) => withFd("prog", id, (fd) => progInfo(fd)))
-    .filter((x) => x !== undefined);
-  if (json) {
-    for (const p of rows)
-      process.stdout.write(JSON.stringify({ ...p, type: shortName(BpfProgTypeNames[p.type], "BPF_PROG_TYPE_") }) + "\n");
-    stopTrace();
+  if (sub !== "list" && sub !== "show")
+    throw new UsageError(`prog: unknown subcommand ${escapeText(sub ?? "(none)")}; try "tsbpf prog show"`);
+  const args = parseArgs(rest, OPTIONS);
+  const out = outputOf(args);
+  const selector = selectorOf("prog", args.positionals, false);
+  return traced(args, () => {
+    const read = (fd: number) => progInfo(fd);
+    const rows = selector ? withSelected("prog", selector, read) : withEvery("prog", read);
+    for (const p of rows) {
+      if (outputClosed()) break;
+      if (out.json) printJson({ ...p, type: shortName(BpfProgTypeNames[p.type], "BPF_PROG_TYPE_") }, out.pretty);
+      else print(`${describeProg(p)}\n`);
+    }
     return 0;
-  }
-  const lines = rows.map(
-    (p) =>
-      `${p.id}: ${shortName(BpfProgTypeNames[p.type], "BPF_PROG_TYPE_")}  name ${p.name || "-"}  tag ${p.tag}` +
-      (p.mapIds.length ? `  map_ids ${p.mapIds.join(",")}` : ""),
-  );
-  process.stdout.write(lines.join("\n") + (lines.length ? "\n" : ""));
-  stopTrace();
-  return 0;
+  });
 }
 
 function describeMap(m: MapInfo): string {
-  return `${m.id}: ${shortName(BpfMapTypeNames[m.type], "BPF_MAP_TYPE_")}  name ${m.name || "-"}  key ${m.keySize}B  value ${m.valueSize}B  max_entries ${m.maxEntries}  flags 0x${m.flags.toString(16)}`;
-}
-
-function findMap(which: string): number {
-  if (/^\d+$/.test(which)) return Number(which);
-  for (const id of listObjectIds("map")) {
-    if (withFd("map", id, (fd) => mapInfo(fd).name) === which) return id;
-  }
-  throw new UsageError(`no map named ${which} in the kernel (tsbpf map list shows them)`);
+  return `${m.id}: ${shortName(BpfMapTypeNames[m.type], "BPF_MAP_TYPE_")}  name ${escapeText(m.name) || "-"}  key ${m.keySize}B  value ${m.valueSize}B  max_entries ${m.maxEntries}  flags 0x${m.flags.toString(16)}`;
 }
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(" ");
 
 export async function mapCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const args = parseArgs(rest, { json: {}, ...TRACE_OPTION });
-  const json = args.flags.has("json");
-  const stopTrace = await startTraceOption(args);
-  try {
-    return mapVerb(sub, args, json);
-  } finally {
-    stopTrace();
+  if (sub !== "list" && sub !== "show" && sub !== "dump")
+    throw new UsageError(`map: unknown subcommand ${escapeText(sub ?? "(none)")}; try "tsbpf map show" or "tsbpf map dump MAP"`);
+  const args = parseArgs(rest, OPTIONS);
+  const out = outputOf(args);
+  if (sub === "dump") {
+    const selector = selectorOf("map", args.positionals, true);
+    if (!selector) throw new UsageError("map dump needs a map: id MAP_ID, name NAME or pinned PATH");
+    return traced(args, () => {
+      // A name may select several maps (names are not unique): then each gets a header line.
+      const ids = withSelected("map", selector, (_fd, id) => id);
+      for (const id of ids) withSelected("map", { by: "id", id }, (fd) => dumpMap(fd, out, ids.length > 1));
+      return 0;
+    });
   }
+  const selector = selectorOf("map", args.positionals, false);
+  return traced(args, () => {
+    const read = (fd: number) => mapInfo(fd);
+    const rows = selector ? withSelected("map", selector, read) : withEvery("map", read);
+    for (const info of rows) {
+      if (outputClosed()) break;
+      if (out.json) printJson({ ...info, type: shortName(BpfMapTypeNames[info.type], "BPF_MAP_TYPE_") }, out.pretty);
+      else print(`${describeMap(info)}\n`);
+    }
+    return 0;
+  });
 }
 
-function mapVerb(sub: string | undefined, args: ParsedArgs, json: boolean): number {
-  if (sub === "list" || sub === "show") {
-    for (const id of listObjectIds("map")) {
-      const info = withFd("map", id, (fd) => mapInfo(fd));
-      if (info)
-        process.stdout.write(
-          (json ? JSON.stringify({ ...info, type: shortName(BpfMapTypeNames[info.type], "BPF_MAP_TYPE_") }) : describeMap(info)) + "\n",
-        );
-    }
-    return 0;
+/** Prints every entry of the map behind `fd` (which the caller closes); with `label`, a header line naming the map. */
+function dumpMap(fd: number, out: Output, label: boolean): void {
+  const info = mapInfo(fd);
+  const map = BpfMap.fromFd(
+    {
+      name: info.name,
+      type: info.type,
+      keySize: info.keySize,
+      valueSize: info.valueSize,
+      maxEntries: info.maxEntries,
+      flags: info.flags,
+      freeze: false,
+      btfKeyTypeId: 0,
+      btfValueTypeId: 0,
+    },
+    fd,
+  );
+  // The fd stays the caller's (withSelected closes it): the map is never closed here.
+  if (label && !out.json) print(`map ${describeMap(info)}\n`);
+  let n = 0;
+  for (const [k, v] of map.entries()) {
+    if (outputClosed()) return;
+    n++;
+    if (out.json) printJson({ key: hex(k), value: hex(v) }, out.pretty);
+    else print(`key: ${hex(k)}  value${isPerCpu(info.type) ? " (per CPU)" : ""}: ${hex(v)}\n`);
   }
-  if (sub === "dump") {
-    const which = args.positionals[0];
-    if (!which) throw new UsageError("map dump needs a map id or name");
-    const id = findMap(which);
-    const fd = fdById("map", id);
-    const info = mapInfo(fd);
-    const map = BpfMap.fromFd(
-      {
-        name: info.name,
-        type: info.type,
-        keySize: info.keySize,
-        valueSize: info.valueSize,
-        maxEntries: info.maxEntries,
-        flags: info.flags,
-        freeze: false,
-        btfKeyTypeId: 0,
-        btfValueTypeId: 0,
-      },
-      fd,
-    );
-    try {
-      let n = 0;
-      for (const [k, v] of map.entries()) {
-        n++;
-        process.stdout.write(
-          json
-            ? JSON.stringify({ key: hex(k), value: hex(v) }) + "\n"
-            : `key: ${hex(k)}  value${isPerCpu(info.type) ? " (per CPU)" : ""}: ${hex(v)}\n`,
-        );
-      }
-      if (!json) process.stdout.write(`Found ${n} element${n === 1 ? "" : "s"}\n`);
-    } finally {
-      map.close();
-    }
-    return 0;
-  }
-  throw new UsageError(`map: unknown subcommand ${sub ?? "(none)"}; try "tsbpf map list"`);
+  if (!out.json) print(`Found ${n} element${n === 1 ? "" : "s"}\n`);
 }

@@ -4,9 +4,13 @@
  * or --duration; everything is detached and closed on the way out.
  */
 import { BpfObject } from "../object/bpf-object.js";
+import { escapeText } from "../text/escape.js";
 import { parseArgs, UsageError } from "./args.js";
+import { readInputFile } from "./input-file.js";
+import { onOutputClosed, print, printErr } from "./output.js";
 import { TraceForwarder } from "./printk-forwarder.js";
-import { catchStopSignals, untilStopped } from "./signals.js";
+import { applySetOption, SET_HELP } from "./set-option.js";
+import { catchStopSignals, requestStop, untilStopped } from "./signals.js";
 import { explainListener } from "./explain.js";
 import { RecordPrinter } from "./record-printer.js";
 import { streamRecords } from "./record-streams.js";
@@ -20,12 +24,11 @@ decoded through BTF (a table, or --json) and bpf_printk output — and
 detaches everything on Ctrl-C, SIGTERM or when --duration runs out.
 
 options:
-  --set NAME=VALUE   set a global variable before load (repeatable); VALUE is
-                     a number (decimal or 0x hex), "self" (this process's pid)
-                     or a string for char arrays
+${SET_HELP}
   --duration S       stop after S seconds (fractions allowed)
   --explain          narrate each step of the load, and why a loader does it
-  --json             records and printk lines as JSON lines
+  -j, --json         records and printk lines as JSON lines
+  --no-printk        do not read trace_pipe for the object's bpf_printk lines
 ${TRACE_HELP}
   --record NAME      decode ring buffer records as struct NAME (default: struct
                      event when the object's BTF has one; else hex)
@@ -35,14 +38,16 @@ ${TRACE_HELP}
 A global named my_pid (libbpf-bootstrap's convention) that no --set gives is
 set to this process's pid, and the process writes a dot to stderr every
 second so the program has writes to see, as libbpf-bootstrap's minimal does.
-`;
 
-function parseSetValue(text: string): number | bigint | string {
-  if (text === "self") return process.pid;
-  if (/^-?\d+$/.test(text)) return BigInt(text);
-  if (/^0x[0-9a-f]+$/i.test(text)) return BigInt(text);
-  return text;
-}
+bpf_printk lines come from trace_pipe, which has one reader at a time: when
+the object calls bpf_printk and another reader holds it, the load is refused
+(exit 1) rather than run with its output silently lost.
+
+Exit status: 0 after Ctrl-C, SIGTERM or --duration; 1 when loading or
+attaching fails; 2 for usage errors (a bad --set value among them); 141 when
+the reader of stdout goes away (\`tsbpf load … | head -3\`): everything is
+detached and closed first, as on Ctrl-C.
+`;
 
 export async function loadCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
@@ -50,7 +55,8 @@ export async function loadCommand(argv: string[]): Promise<number> {
     duration: { value: true },
     verbose: { short: "-v" },
     explain: {},
-    json: {},
+    json: { short: "-j" },
+    "no-printk": {},
     record: { value: true },
     ...TRACE_OPTION,
   });
@@ -67,54 +73,56 @@ export async function loadCommand(argv: string[]): Promise<number> {
   // A Ctrl-C or SIGTERM during the (synchronous) load is acted on once it returns: everything
   // is detached and the exit code is 0, as for one that comes while streaming.
   catchStopSignals();
-  const obj = BpfObject.open(path, {
+  const obj = BpfObject.open(readInputFile(path), {
+    path,
     ...(explain
-      ? { onStep: explainListener((t) => process.stderr.write(t)) }
+      ? { onStep: explainListener((t) => printErr(t)) }
       : verbose
-        ? { onStep: (step: string, detail?: string) => process.stderr.write(`[${step}] ${detail ?? ""}\n`) }
+        ? { onStep: (step: string, detail?: string) => printErr(`[${step}] ${detail ?? ""}\n`) }
         : {}),
   });
-  const given = new Set<string>();
-  for (const assignment of args.options.get("set") ?? []) {
-    const eq = assignment.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--set needs NAME=VALUE, got ${assignment}`);
-    const name = assignment.slice(0, eq);
-    obj.setVariable(name, parseSetValue(assignment.slice(eq + 1)));
-    given.add(name);
-  }
+  const given = applySetOption(obj, args.options.get("set") ?? []);
   const pidConvention = obj.spec.variables.some((v) => v.name === "my_pid") && !given.has("my_pid");
   if (pidConvention) obj.setVariable("my_pid", process.pid);
 
-  const stopTrace = await startTraceOption(args);
+  // Started before the load: when trace_pipe is busy, nothing has been loaded yet.
   const forwarder = new TraceForwarder();
+  if (callsPrintk(obj) && !args.flags.has("no-printk")) await forwarder.start(json ? { json: true } : {});
+  const stopTrace = await startTraceOption(args);
+  const stopOnClosedOutput = onOutputClosed(requestStop);
   let heartbeat: NodeJS.Timeout | undefined;
   try {
     obj.load();
     const links = obj.attach();
-    process.stderr.write(
-      `tsbpf: loaded ${obj.name}: ${obj.programs.length} program(s), ${obj.maps.length} map(s); attached ` +
-        (links.length ? links.map((l) => `${l.program} → ${l.kind} ${l.target}`).join(", ") : "nothing") +
+    printErr(
+      `tsbpf: loaded ${escapeText(obj.name)}: ${obj.programs.length} program(s), ${obj.maps.length} map(s); attached ` +
+        (links.length ? links.map((l) => `${escapeText(l.program)} → ${l.kind} ${escapeText(l.target)}`).join(", ") : "nothing") +
         "\n",
     );
     if (pidConvention) {
-      process.stderr.write(`tsbpf: my_pid = ${process.pid} (this process); writing a dot to stderr every second\n`);
-      heartbeat = setInterval(() => process.stderr.write("."), 1000);
+      printErr(`tsbpf: my_pid = ${process.pid} (this process); writing a dot to stderr every second\n`);
+      heartbeat = setInterval(() => printErr("."), 1000);
     }
-    forwarder.start(json ? { json: true } : {});
-    const streams = streamRecords(
-      obj,
-      new RecordPrinter(json ? "json" : "table", (t) => process.stdout.write(t)),
-      args.options.get("record")?.[0],
-    );
-    process.stderr.write(`tsbpf: running${duration ? ` for ${duration} s` : ""}; Ctrl-C to stop\n`);
+    const streams = streamRecords(obj, new RecordPrinter(json ? "json" : "table", print), args.options.get("record")?.[0]);
+    printErr(`tsbpf: running${duration ? ` for ${duration} s` : ""}; Ctrl-C to stop\n`);
     await untilStopped(duration);
     await streams.stop();
   } finally {
+    stopOnClosedOutput();
     if (heartbeat) clearInterval(heartbeat);
     await forwarder.stop();
     await obj.destroyAsync();
     stopTrace();
   }
-  process.stderr.write("\ntsbpf: detached and closed everything\n");
+  printErr("\ntsbpf: detached and closed everything\n");
   return 0;
+}
+
+/** bpf_trace_printk (6) and bpf_trace_vprintk (177): what bpf_printk() compiles to. */
+const PRINTK_HELPERS = new Set([6, 177]);
+const CALL = 0x85;
+
+/** Whether any program of the object calls a printk helper (and so has trace_pipe output to show). */
+function callsPrintk(obj: BpfObject): boolean {
+  return obj.spec.programs.some((p) => p.insns.some((i) => i.opcode === CALL && i.src === 0 && PRINTK_HELPERS.has(i.imm)));
 }

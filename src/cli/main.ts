@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 /**
  * The `tsbpf` command. Each verb lives in its own file; this one parses the
- * verb, maps errors to exit codes (0 ok, 1 runtime failure, 2 usage) and
- * keeps stack traces for --verbose.
+ * verb, maps errors to exit codes (0 ok, 1 runtime failure, 2 usage, 141
+ * stdout closed) and one line each, keeping stack traces for --verbose.
  */
+import { readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.js";
+import { errnoMessage, errnoNumber } from "../syscall/errno.js";
+import { escapeText } from "../text/escape.js";
 import { UsageError } from "./args.js";
+import { guardOutput, outputClosed, print, printErr, STDOUT_CLOSED_EXIT } from "./output.js";
 
 interface Verb {
   summary: string;
@@ -51,14 +55,14 @@ const VERBS: Record<string, Verb> = {
     },
   },
   prog: {
-    summary: "prog list             programs loaded in the kernel",
+    summary: "prog show|list        programs loaded in the kernel (id N, name NAME, pinned PATH)",
     load: async () => {
       const m = await import("./introspect-command.js");
       return { run: m.progCommand, help: m.PROG_HELP };
     },
   },
   map: {
-    summary: "map list|dump         maps in the kernel, and their contents",
+    summary: "map show|list|dump    maps in the kernel, and their contents",
     load: async () => {
       const m = await import("./introspect-command.js");
       return { run: m.mapCommand, help: m.MAP_HELP };
@@ -75,7 +79,8 @@ const VERBS: Record<string, Verb> = {
 
 const HELP = `tsbpf — a pure-TypeScript eBPF loader (no libbpf)
 
-usage: tsbpf <verb> [options]
+usage: tsbpf [-j|--json] [-p|--pretty] [-v] <verb> [options]
+       tsbpf --version
 
 verbs:
 ${Object.values(VERBS)
@@ -83,40 +88,108 @@ ${Object.values(VERBS)
   .join("\n")}
   help                  this text
 
-Run "tsbpf <verb> --help" for a verb's options. Exit codes: 0 ok, 1 runtime failure, 2 usage.
+Run "tsbpf <verb> --help" for a verb's options. Options before the verb apply
+to it, as with bpftool: -j/--json, -p/--pretty (indented JSON), -v/--verbose.
+
+Exit status: 0 ok; 1 runtime failure (a file, program or map that does not
+exist, a kernel refusal); 2 usage error (the verb's usage is printed); 141
+when the reader of stdout goes away (\`tsbpf … | head\`), as for a UNIX
+filter killed by SIGPIPE — a running load is detached and cleaned up first.
 `;
 
+/** Options that may come before the verb (bpftool's habit); they are handed to the verb. */
+const GLOBAL_OPTIONS = new Set(["-j", "--json", "-p", "--pretty", "-v", "--verbose"]);
+
+function version(): string {
+  let v = "unknown";
+  try {
+    // dist/src/cli/{main.js,tsbpf.mjs} → the package root.
+    v = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {}
+  return `tsbpf v${v}\nnode ${process.version}; no libbpf (raw bpf(2) through koffi)\n`;
+}
+
+/** The verb being run: a usage error prints its usage, not the top-level help. */
+let currentHelp: string | undefined;
+let currentVerb = "";
+
 async function main(argv: string[]): Promise<number> {
+  const globals: string[] = [];
+  while (argv[0] !== undefined && GLOBAL_OPTIONS.has(argv[0])) globals.push(argv.shift()!);
   const [verb, ...rest] = argv;
+  if (verb === "--version" || verb === "-V" || verb === "version") {
+    print(version());
+    return 0;
+  }
   if (verb === undefined || verb === "help" || verb === "--help" || verb === "-h") {
-    process.stdout.write(HELP);
+    print(HELP);
     return verb === undefined ? 2 : 0;
   }
   const v = VERBS[verb];
   if (!v) throw new UsageError(`unknown verb "${verb}"`);
   const { run, help } = await v.load();
+  currentHelp = help;
+  currentVerb = verb;
   if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(help);
+    print(help);
     return 0;
   }
-  return run(rest);
+  return run([...rest, ...globals]);
+}
+
+/** The "usage:" lines at the top of a verb's help. */
+function usageOf(help: string): string {
+  const end = help.indexOf("\n\n");
+  return end < 0 ? help : help.slice(0, end + 1);
+}
+
+/** A Node system error (fs, child_process): ENOENT on an input file and the like. */
+function isSystemError(e: unknown): e is NodeJS.ErrnoException & { syscall: string } {
+  return (
+    e instanceof Error && typeof (e as NodeJS.ErrnoException).code === "string" && typeof (e as NodeJS.ErrnoException).syscall === "string"
+  );
+}
+
+function systemErrorLine(e: NodeJS.ErrnoException & { syscall: string }): string {
+  let text = e.message;
+  try {
+    text = errnoMessage(errnoNumber(e.code!));
+  } catch {}
+  const what = e.path !== undefined ? ` ${escapeText(e.path)}` : "";
+  return `cannot ${e.syscall}${what}: ${text} (${e.code})`;
+}
+
+/** The stack's frames only: the message was printed already, and a verifier log should not appear twice. */
+function frames(e: Error): string {
+  return (e.stack ?? "")
+    .split("\n")
+    .filter((l) => /^\s+at /.test(l))
+    .join("\n");
 }
 
 const verbose = process.argv.includes("--verbose") || process.argv.includes("-v");
+guardOutput();
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = outputClosed() ? STDOUT_CLOSED_EXIT : code;
   },
   (e: unknown) => {
+    if (outputClosed()) {
+      process.exitCode = STDOUT_CLOSED_EXIT;
+      return;
+    }
     if (e instanceof UsageError) {
-      process.stderr.write(`tsbpf: ${e.message}\n${HELP}`);
+      printErr(
+        `tsbpf: ${e.message}\n${currentHelp ? `${usageOf(currentHelp)}Run "tsbpf ${currentVerb} --help" for its options.\n` : HELP}`,
+      );
       process.exitCode = 2;
       return;
     }
     const err = e as Error;
-    const known = e instanceof TsbpfError;
-    process.stderr.write(`tsbpf: ${known ? `${err.name}: ` : ""}${err.message}\n`);
-    if (verbose || !known) process.stderr.write(`${err.stack}\n`);
+    if (isSystemError(e)) printErr(`tsbpf: ${systemErrorLine(e)}\n`);
+    else if (e instanceof TsbpfError) printErr(`tsbpf: ${err.name}: ${err.message}\n`);
+    else printErr(`tsbpf: internal error: ${err?.message ?? String(e)}${verbose ? "" : " (-v shows where)"}\n`);
+    if (verbose && err instanceof Error) printErr(`${frames(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -1,49 +1,67 @@
 /**
- * Printing decoded records for `tsbpf load`: a table (header once, one row
- * per record) or JSON lines. bigints print as decimal strings in JSON (JSON
- * has no 64-bit integers); byte arrays as hex.
+ * Printing decoded records for `tsbpf load`: a table (a header whenever the
+ * source map changes, one row per record, columns laid out from the record
+ * type: record-columns.ts) or JSON lines. bigints print as decimal strings
+ * in JSON (JSON has no 64-bit integers); byte arrays as hex. Strings come
+ * from whoever the program watched (a comm, a file name) and are escaped;
+ * char arrays are printed from their bytes, so bytes that are not UTF-8
+ * show as \xNN.
  */
+import { escapeBytes, escapeText } from "../text/escape.js";
+import { toJson } from "./output.js";
+import type { RecordColumn } from "./record-columns.js";
+
 export type RecordFormat = "table" | "json";
 
 function cell(v: unknown): string {
   if (v instanceof Uint8Array) return Buffer.from(v).toString("hex");
-  if (typeof v === "object" && v !== null) return JSON.stringify(v, jsonReplacer);
+  if (typeof v === "string") return escapeText(v);
+  if (typeof v === "object" && v !== null) return toJson(v);
   return String(v);
 }
 
-export function jsonReplacer(_key: string, v: unknown): unknown {
-  if (typeof v === "bigint") return v.toString();
-  if (v instanceof Uint8Array) return Buffer.from(v).toString("hex");
-  return v;
+/** How one source's records are shown: the decoded value and its columns, or raw bytes. */
+export interface DecodedRecord {
+  /** The decoded record (a struct's members by name, or one value), or undefined to show hex bytes. */
+  value: unknown;
+  /** The record's bytes, as the ring gave them. */
+  bytes: Uint8Array;
+  /** The table's columns (from the record type), when `value` is set. */
+  columns?: readonly RecordColumn[];
 }
 
 export class RecordPrinter {
   private headerFor: string | undefined;
-  private widths: number[] = [];
 
   constructor(
     private readonly format: RecordFormat,
     private readonly write: (s: string) => void,
   ) {}
 
-  print(source: string, record: Record<string, unknown> | Uint8Array): void {
+  print(source: string, record: DecodedRecord): void {
+    const { value, bytes, columns } = record;
     if (this.format === "json") {
-      const value = record instanceof Uint8Array ? { bytes: Buffer.from(record).toString("hex") } : record;
-      this.write(JSON.stringify({ type: "record", map: source, ...value }, jsonReplacer) + "\n");
+      const fields = value === undefined ? { bytes } : typeof value === "object" && value !== null ? value : { value };
+      this.write(`${toJson({ type: "record", map: source, ...fields })}\n`);
       return;
     }
-    if (record instanceof Uint8Array) {
-      this.write(`${source}: ${Buffer.from(record).toString("hex")}\n`);
+    const tag = `[${escapeText(source)}]`;
+    if (value === undefined || !columns) {
+      this.write(`${tag} ${Buffer.from(bytes).toString("hex")}\n`);
       return;
     }
-    const keys = Object.keys(record);
-    const cells = keys.map((k) => cell(record[k]));
-    const header = `${source}:${keys.join(",")}`;
-    if (header !== this.headerFor) {
-      this.headerFor = header;
-      this.widths = keys.map((k, i) => Math.max(k.length, Math.min(cells[i]!.length, 24)));
-      this.write(`[${source}] ${keys.map((k, i) => k.toUpperCase().padEnd(this.widths[i]!)).join(" ")}\n`);
+    if (this.headerFor !== source) {
+      this.headerFor = source;
+      this.write(`${tag} ${this.row(columns, (c) => escapeText(c.name).toUpperCase())}\n`);
     }
-    this.write(`[${source}] ${cells.map((c, i) => c.padEnd(this.widths[i]!)).join(" ")}\n`);
+    const fields = columns[0]?.whole ? { value } : (value as Record<string, unknown>);
+    this.write(
+      `${tag} ${this.row(columns, (c) => (c.chars ? escapeBytes(bytes.subarray(c.chars.offset, c.chars.offset + c.chars.size), { cString: true }) : cell(fields[c.name])))}\n`,
+    );
+  }
+
+  /** Cells padded to their column's width, except the last, which has nothing after it to align. */
+  private row(columns: readonly RecordColumn[], text: (c: RecordColumn) => string): string {
+    return columns.map((c, i) => (i === columns.length - 1 ? text(c) : text(c).padEnd(c.width))).join(" ");
   }
 }

@@ -10,6 +10,7 @@ import { PerfBuffer } from "../maps/perf-buffer.js";
 import { makeDecoder } from "../btf/value-decoder.js";
 import type { BpfObject } from "../object/bpf-object.js";
 import { BpfMapType } from "../abi/uapi-enums.js";
+import { recordColumns } from "./record-columns.js";
 import type { RecordPrinter } from "./record-printer.js";
 
 export interface RecordStreams {
@@ -23,10 +24,17 @@ export function streamRecords(obj: BpfObject, printer: RecordPrinter, recordType
   const btf = obj.spec.btf?.btf;
   const typeName = recordType ?? (btf?.idsByName("event").some((id) => btf.kind(id) === BtfKind.Struct) ? "struct event" : undefined);
   const decode = btf && typeName ? makeDecoder(btf, typeName) : undefined;
+  const columns = btf && decode ? recordColumns(btf, decode.typeId) : undefined;
   const poller = new RingBufferPoller();
   const opened: Array<{ close(): void }> = [];
+  // A record shorter than the type (another struct sent to the same ring) is shown as bytes.
   const print = (name: string) => (view: Uint8Array) =>
-    printer.print(name, decode && view.byteLength >= decode.size ? decode(view) : view.slice());
+    printer.print(
+      name,
+      decode && columns && view.byteLength >= decode.size
+        ? { value: decode(view), bytes: view, columns }
+        : { value: undefined, bytes: view },
+    );
   for (const map of rings) {
     const ring = new RingBuffer(map);
     opened.push(ring);

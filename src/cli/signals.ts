@@ -29,6 +29,13 @@ function install(): void {
   process.on("SIGTERM", onSignal);
 }
 
+/** Asks the command to stop, as a signal would (the reader of stdout went away). */
+export function requestStop(): void {
+  if (requested || stopping) return;
+  requested = true;
+  wake?.();
+}
+
 /** From now on SIGINT and SIGTERM ask the command to stop instead of killing the process. */
 export function catchStopSignals(): void {
   install();

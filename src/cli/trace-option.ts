@@ -4,6 +4,7 @@
  * "    # " continuation lines where strace shows only a pointer.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
+import { terminalSafe } from "../text/escape.js";
 import type { ParsedArgs } from "./args.js";
 
 export const TRACE_HELP = `  --trace[=FILE]     print every syscall tsbpf makes in strace's syntax (to
@@ -17,7 +18,8 @@ export async function startTraceOption(args: ParsedArgs): Promise<() => void> {
   const { startTracer } = await import("../strace/tracer.js");
   const file = args.options.get("trace")?.[0];
   const fd = file ? openSync(file, "w") : 2;
-  const stop = startTracer((line) => writeSync(fd, line + "\n"), { annotate: true });
+  // strace's quoting already escapes the strings it prints; notes may quote object names.
+  const stop = startTracer((line) => writeSync(fd, terminalSafe(line) + "\n"), { annotate: true });
   return () => {
     stop();
     if (file) closeSync(fd);

@@ -7,7 +7,7 @@ import { BtfBuilder } from "../btf/encode.js";
 import type { BtfFeatures } from "../btf/sanitize.js";
 import { BtfKind, BtfLinkage } from "../btf/types.js";
 import { closeFd, tryBpf } from "../syscall/bpf.js";
-import { BpfCmd, BpfMapType, BpfMapTypeNames, BpfProgType } from "../abi/uapi-enums.js";
+import { BpfCmd } from "../abi/uapi-enums.js";
 
 type Probe = (b: BtfBuilder) => void;
 
@@ -70,91 +70,4 @@ export function btfFeatures(): BtfFeatures {
 /** Forgets cached probe results (tests that swap in a fake kernel use this). */
 export function resetFeatureCache(): void {
   cached = undefined;
-}
-
-/** `r0 = 0; exit`: the smallest valid program, for program-type probes. */
-const TRIVIAL_PROGRAM = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
-
-/**
- * Whether the kernel loads a trivial program of this type. Types that need
- * an attach target (tracing, ext, lsm, struct_ops) cannot be probed this way
- * and report undefined.
- */
-export function probeProgramType(type: number, expectedAttachType = 0): boolean | undefined {
-  if (NEEDS_TARGET.has(type)) return undefined;
-  const license = new TextEncoder().encode("GPL\0");
-  const r = tryBpf(BpfCmd.PROG_LOAD, {
-    prog_type: type,
-    insn_cnt: 2,
-    insns: TRIVIAL_PROGRAM,
-    license,
-    expected_attach_type: expectedAttachType,
-  });
-  if (r.ret === -1) return false;
-  closeFd(Number(r.ret));
-  return true;
-}
-
-const NEEDS_TARGET = new Set<number>([BpfProgType.TRACING, BpfProgType.EXT, BpfProgType.LSM, BpfProgType.STRUCT_OPS]);
-
-/** Whether the kernel creates a small map of this type (sizes chosen per type). */
-export function probeMapType(type: number): boolean {
-  const M = BpfMapType;
-  let key = 4;
-  let value = 4;
-  let entries = 1;
-  let flags = 0;
-  let extra = 0n;
-  switch (type) {
-    case M.RINGBUF:
-    case M.USER_RINGBUF:
-      key = value = 0;
-      entries = 4096;
-      break;
-    case M.QUEUE:
-    case M.STACK:
-      key = 0;
-      break;
-    case M.BLOOM_FILTER:
-      key = 0;
-      extra = 1n;
-      break;
-    case M.LPM_TRIE:
-      key = 8;
-      flags = 1; // BPF_F_NO_PREALLOC is mandatory
-      break;
-    case M.SK_STORAGE:
-    case M.INODE_STORAGE:
-    case M.TASK_STORAGE:
-    case M.CGRP_STORAGE:
-      flags = 1;
-      entries = 0;
-      break;
-    case M.CGROUP_STORAGE:
-    case M.PERCPU_CGROUP_STORAGE:
-      key = 16;
-      entries = 0;
-      break;
-    case M.STRUCT_OPS:
-    case M.ARRAY_OF_MAPS:
-    case M.HASH_OF_MAPS:
-    case M.ARENA:
-      return probeNeedsMore(type);
-  }
-  const r = tryBpf(BpfCmd.MAP_CREATE, {
-    map_type: type,
-    key_size: key,
-    value_size: value,
-    max_entries: entries,
-    map_flags: flags,
-    map_extra: extra,
-  });
-  if (r.ret === -1) return false;
-  closeFd(Number(r.ret));
-  return true;
-}
-
-/** Map types whose creation needs more than sizes (an inner map, BTF, ...): known by kernel version instead. */
-function probeNeedsMore(type: number): boolean {
-  return type in BpfMapTypeNames;
 }

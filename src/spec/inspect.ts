@@ -54,7 +54,7 @@ function sectionFlags(flags: bigint): string {
 }
 
 /** Type of a global variable, from its VAR in the object's BTF. */
-function variableType(btf: Btf | undefined, name: string): number | undefined {
+export function variableType(btf: Btf | undefined, name: string): number | undefined {
   if (!btf) return undefined;
   for (const id of btf.idsByName(name)) {
     const t = btf.type(id);

@@ -2,8 +2,8 @@
  * A failed system call, as a typed error: which call (for bpf(), which
  * command), the errno by name, and a hint at the usual cause.
  */
-import { readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.js";
+import { type Cap, lackedCapabilities } from "./capabilities.js";
 import { errnoMessage, errnoName, E2BIG, EACCES, ENOSPC, EPERM, ENOENT, EINVAL } from "./errno.js";
 import type { SyscallRequest } from "./requests.js";
 import { BpfCmdNames, BpfCmd, BpfProgType } from "../abi/uapi-enums.js";
@@ -19,10 +19,6 @@ export function describeCall(req: SyscallRequest): string {
       return req.call;
   }
 }
-
-/** Capability numbers (linux/capability.h) of the ones bpf() and perf_event_open() check. */
-const CAPS = { CAP_NET_ADMIN: 12, CAP_SYS_ADMIN: 21, CAP_PERFMON: 38, CAP_BPF: 39 } as const;
-type Cap = keyof typeof CAPS;
 
 /** Program types the kernel loads only with CAP_PERFMON (is_perfmon_prog_type in kernel/bpf/syscall.c). */
 const PERFMON_PROG_TYPES = new Set<number>([
@@ -60,20 +56,12 @@ const NET_ADMIN_PROG_TYPES = new Set<number>([
 
 /**
  * Which of `needed` this process lacks (CAP_SYS_ADMIN stands in for each, as
- * in the kernel), from CapEff in /proc/self/status; [] when it has them all
- * or the file cannot be read (then the EPERM has another cause: lockdown, an LSM).
+ * in the kernel); [] when it has them all or the set cannot be read (then
+ * the EPERM has another cause: lockdown, an LSM).
  */
 function missingCapabilities(needed: Cap[]): Cap[] {
-  let effective: bigint;
-  try {
-    const m = readFileSync("/proc/self/status", "utf8").match(/^CapEff:\s*([0-9a-f]+)$/m);
-    if (!m) return [];
-    effective = BigInt(`0x${m[1]}`);
-  } catch {
-    return [];
-  }
-  const has = (cap: Cap) => ((effective >> BigInt(CAPS[cap])) & 1n) === 1n;
-  return has("CAP_SYS_ADMIN") ? [] : needed.filter((cap) => !has(cap));
+  if (lackedCapabilities(["CAP_SYS_ADMIN"]).length === 0) return [];
+  return lackedCapabilities(needed);
 }
 
 function lacking(missing: Cap[]): string {
@@ -113,6 +101,19 @@ function hintFor(req: SyscallRequest, errno: number): string | undefined {
   return undefined;
 }
 
+/**
+ * Kernel-internal errnos that bpf() lets out to user space: glibc has no
+ * text for them ("Unknown error 524"), so a message says what they mean.
+ */
+const KERNEL_INTERNAL_MEANING: Record<number, string> = {
+  524: "not supported: the kernel's internal ENOTSUPP, returned when this kernel, program type or attach point lacks the requested feature",
+};
+
+/** strerror()'s text, or what a kernel-internal errno means. */
+export function errnoMeaning(errno: number): string {
+  return KERNEL_INTERNAL_MEANING[errno] ?? errnoMessage(errno);
+}
+
 export class SyscallError extends TsbpfError {
   override name = "SyscallError";
   /** "EPERM", "EINVAL", ... */
@@ -127,7 +128,7 @@ export class SyscallError extends TsbpfError {
   ) {
     const call = describeCall(request);
     const hint = hintFor(request, errno);
-    super(`${context ? context + ": " : ""}${call} failed: ${errnoName(errno)} (${errnoMessage(errno)})` + (hint ? ` — ${hint}` : ""));
+    super(`${context ? context + ": " : ""}${call} failed: ${errnoName(errno)} (${errnoMeaning(errno)})` + (hint ? ` — ${hint}` : ""));
     this.call = call;
     this.code = errnoName(errno);
     this.hint = hint;

@@ -1,0 +1,106 @@
+/**
+ * Everything the tsbpf command prints goes through here.
+ *
+ * - Text is made terminal-safe (src/text/escape.ts): names and strings that
+ *   came from an object, a ring buffer or the kernel cannot write escape
+ *   sequences to the operator's terminal, whichever path printed them.
+ * - JSON stays JSON: JSON.stringify's escapes plus jsonSafe()'s.
+ * - A closed stdout (`tsbpf … | head -3`) is not a crash: printing stops,
+ *   listeners (a running `load`) are told so they detach and clean up, and
+ *   the process exits with STDOUT_CLOSED_EXIT, the status a shell reports
+ *   for a UNIX filter killed by SIGPIPE (128 + 13). Node ignores SIGPIPE, so
+ *   the closed pipe arrives as an EPIPE error on the stream instead.
+ */
+import { jsonSafe, terminalSafe } from "../text/escape.js";
+
+/** Exit status once stdout was closed under us: 128 + SIGPIPE, as `seq 1e9 | head -1` gives for seq. */
+export const STDOUT_CLOSED_EXIT = 141;
+
+let closed = false;
+let guarded = false;
+const closeListeners = new Set<() => void>();
+
+function onStreamError(err: NodeJS.ErrnoException): void {
+  if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") throw err;
+  if (closed) return;
+  closed = true;
+  process.exitCode = STDOUT_CLOSED_EXIT;
+  for (const fn of closeListeners) fn();
+}
+
+/** Turns EPIPE on stdout/stderr into "the reader went away" (see the file comment). Idempotent. */
+export function guardOutput(): void {
+  if (guarded) return;
+  guarded = true;
+  process.stdout.on("error", onStreamError);
+  // A reader of stderr going away (`2>&1 | head`) means the same; nothing is left to tell it.
+  process.stderr.on("error", () => {});
+}
+
+/** Whether stdout's reader has gone away. */
+export function outputClosed(): boolean {
+  return closed;
+}
+
+/** Calls `fn` once when stdout's reader goes away; returns the unsubscribe function. */
+export function onOutputClosed(fn: () => void): () => void {
+  closeListeners.add(fn);
+  return () => closeListeners.delete(fn);
+}
+
+/** Human-readable text to stdout. */
+export function print(text: string): void {
+  guardOutput();
+  if (!closed) process.stdout.write(terminalSafe(text));
+}
+
+/** Human-readable text to stderr (messages, narration, the trace). */
+export function printErr(text: string): void {
+  guardOutput();
+  process.stderr.write(terminalSafe(text));
+}
+
+/** JSON.stringify's replacer for tsbpf values: bigints as decimal strings (JSON has no 64-bit integers), bytes as hex. */
+export function jsonReplacer(_key: string, v: unknown): unknown {
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString("hex");
+  return v;
+}
+
+/** `value` as JSON text (one line, or indented with `pretty`), terminal-safe and still valid JSON. */
+export function toJson(value: unknown, pretty = false): string {
+  return jsonSafe(JSON.stringify(value, jsonReplacer, pretty ? 2 : undefined));
+}
+
+/** One JSON value and a newline to stdout. */
+export function printJson(value: unknown, pretty = false): void {
+  print(`${toJson(value, pretty)}\n`);
+}
+
+/** Whether bytes hold anything terminalSafe() would change: C0 other than \t \n, DEL, or any non-ASCII. */
+function needsCheck(data: Uint8Array): boolean {
+  for (let i = 0; i < data.length; i++) {
+    const c = data[i]!;
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a) || c >= 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * A large output (a vmlinux.h) in one write, made terminal-safe; resolves
+ * when written or when the reader has gone away.
+ */
+export function printBytes(data: Uint8Array): Promise<void> {
+  guardOutput();
+  if (closed) return Promise.resolve();
+  const safe = needsCheck(data)
+    ? Buffer.from(terminalSafe(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8")))
+    : data;
+  return new Promise((resolve) => {
+    const unsubscribe = onOutputClosed(() => resolve());
+    process.stdout.write(safe, () => {
+      unsubscribe();
+      resolve();
+    });
+  });
+}
