@@ -23,7 +23,11 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
-export function parseArgs(argv: string[], spec: Record<string, OptionSpec>): ParsedArgs {
+/** Options every verb accepts: -v/--verbose (stack traces on errors, which main.ts prints). */
+const COMMON: Record<string, OptionSpec> = { verbose: { short: "-v" } };
+
+export function parseArgs(argv: string[], verbSpec: Record<string, OptionSpec>): ParsedArgs {
+  const spec = { ...COMMON, ...verbSpec };
   const options = new Map<string, string[]>();
   const flags = new Set<string>();
   const positionals: string[] = [];
