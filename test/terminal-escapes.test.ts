@@ -172,6 +172,25 @@ describe.skipIf(process.getuid?.() !== 0)("ring-buffer strings from a process na
     expect(records.some((r) => r.comm === comm && r.filename === binary)).toBe(true);
   });
 
+  it("bpf_printk lines (the kernel copies %s and the task name raw into trace_pipe) are escaped", async (ctx) => {
+    // trace_pipe has one reader at a time: another process may hold it for a while.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const { out, err } = await traceHostile([CLI, "load", "bpf/printk_comm.bpf.o"], "running", afterRecords).catch((e: Error) => ({
+        out: Buffer.alloc(0),
+        err: Buffer.from(e.message),
+      }));
+      if (asText(err).includes("(EBUSY)")) {
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      expect(rawControls(out)).toEqual([]);
+      expect(rawControls(err)).toEqual([]);
+      expect(asText(out)).toContain(`bpf_trace_printk: exec ${escapedComm}\n`);
+      return;
+    }
+    ctx.skip();
+  });
+
   it("the bootstrap example prints them escaped", async () => {
     const { out, err } = await traceHostile(["dist/examples/bootstrap.js"], "FILENAME/EXIT CODE", afterRecords);
     expect(rawControls(out)).toEqual([]);

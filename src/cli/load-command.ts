@@ -85,14 +85,15 @@ export async function loadCommand(argv: string[]): Promise<number> {
   const pidConvention = obj.spec.variables.some((v) => v.name === "my_pid") && !given.has("my_pid");
   if (pidConvention) obj.setVariable("my_pid", process.pid);
 
-  // Started before the load: when trace_pipe is busy, nothing has been loaded yet.
   const forwarder = new TraceForwarder();
-  if (callsPrintk(obj) && !args.flags.has("no-printk")) await forwarder.start(json ? { json: true } : {});
   const stopTrace = await startTraceOption(args);
   const stopOnClosedOutput = onOutputClosed(requestStop);
   let heartbeat: NodeJS.Timeout | undefined;
   try {
     obj.load();
+    // After the load (whose refusals say more) but before attaching: a busy trace_pipe stops
+    // the command before any program runs.
+    if (callsPrintk(obj) && !args.flags.has("no-printk")) await forwarder.start(json ? { json: true } : {});
     const links = obj.attach();
     printErr(
       `tsbpf: loaded ${escapeText(obj.name)}: ${obj.programs.length} program(s), ${obj.maps.length} map(s); attached ` +
