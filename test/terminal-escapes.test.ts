@@ -11,7 +11,6 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { escapeBytes, escapeText, jsonSafe, terminalSafe } from "../src/text/escape.js";
 
 const CLI = "dist/src/cli/tsbpf.mjs";
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-escapes-"));
@@ -56,25 +55,6 @@ function hostileObject(): string {
   writeFileSync(path, b);
   return path;
 }
-
-describe("escapeText / escapeBytes / terminalSafe / jsonSafe", () => {
-  it("escape control characters strace's way and keep printable UTF-8", () => {
-    expect(escapeText("\x1b]0;OWNED\x07\x1b[31mx")).toBe("\\x1b]0;OWNED\\x07\\x1b[31mx");
-    expect(escapeText("a\tb\nc\rd\\e\x7f")).toBe("a\\tb\\nc\\rd\\\\e\\x7f");
-    expect(escapeText("café 进程 😀")).toBe("café 进程 😀");
-    expect(escapeText("\u009b31m \u202eevil \ud800")).toBe("\\u{9b}31m \\u{202e}evil \\u{d800}");
-    expect(escapeBytes(Buffer.from([0x63, 0xff, 0xc3, 0xa9, 0xc3, 0x41, 0x1b, 0, 0x41]), { cString: true })).toBe("c\\xffé\\xc3A\\x1b");
-    expect(escapeBytes(Buffer.from([0xc2, 0x9b, 0xed, 0xa0, 0x80]))).toBe("\\u{9b}\\xed\\xa0\\x80");
-  });
-
-  it("terminalSafe keeps the layout's newlines and tabs and backslashes; jsonSafe stays JSON", () => {
-    expect(terminalSafe("a\tb\n\x1b[31m\\x1b\n")).toBe("a\tb\n\\x1b[31m\\x1b\n");
-    const value = { s: "\x1b\u009b\u202e\x7f", n: 1 };
-    const json = jsonSafe(JSON.stringify(value));
-    expect(rawControls(json)).toEqual([]);
-    expect(JSON.parse(json)).toEqual(value);
-  });
-});
 
 describe("every verb on an object with escape-laden names", () => {
   const obj = hostileObject();
