@@ -69,7 +69,7 @@ function script(s: Scenario, tracerOpts: TracerOptions, out: string): string {
   return `
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { startTracer } from ${dist("src/syscall/tracer.js")};
+import { startTracer } from ${dist("src/strace/tracer.js")};
 import { BpfObject } from ${dist("src/object/bpf-object.js")};
 import { tryBpf } from ${dist("src/syscall/bpf.js")};
 import { trySyscall, trySyscallAsync } from ${dist("src/syscall/kernel.js")};
