@@ -49,7 +49,8 @@ const MODES: Mode[] = [
   { name: "strace -s 120", straceArgs: ["-s", "120"], tracer: { verbose: false, stringLimit: 120, pid: "file", align: true }, exact: true },
 ];
 
-const TRACED = "bpf,perf_event_open,ioctl,mmap,munmap,epoll_create1,epoll_ctl,epoll_wait,eventfd2,close,mount";
+const TRACED =
+  "bpf,perf_event_open,ioctl,mmap,munmap,epoll_create1,epoll_ctl,epoll_wait,eventfd2,close,mount,openat,read,write,fstat,access,dup";
 const ROOT = resolve(".");
 const dist = (p: string) => JSON.stringify(join(ROOT, "dist", p));
 

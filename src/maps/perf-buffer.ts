@@ -17,7 +17,7 @@
 import { TsbpfError } from "../errors.js";
 import { closeFd } from "../syscall/bpf.js";
 import { syscallAddress, trySyscall } from "../syscall/kernel.js";
-import { koffi } from "../syscall/libc.js";
+import { memoryView } from "../syscall/native.js";
 import { onlineCpus } from "../syscall/cpus.js";
 import { MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
 import { PERF_EVENT_IOC_ENABLE, PERF_TYPE_SOFTWARE, perfEventOpen, perfIoctl } from "../syscall/perf.js";
@@ -47,7 +47,7 @@ export class PerfRing implements RecordSource {
     private readonly address: bigint,
     private readonly length: number,
   ) {
-    const mem = new Uint8Array(koffi().view(address, length));
+    const mem = new Uint8Array(memoryView(address, length));
     this.meta = new DataView(mem.buffer, 0, PAGE_SIZE);
     this.data = mem.subarray(PAGE_SIZE);
   }

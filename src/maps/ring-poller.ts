@@ -36,11 +36,10 @@
  * later than that, yields copies, or whatever a transform (e.g. a decoder
  * from value-decoder.ts) made of each view while it was valid.
  */
-import { writeSync, readSync } from "node:fs";
 import { StateError, TsbpfError } from "../errors.js";
 import { EINTR } from "../syscall/errno.js";
 import { syscall, trySyscall, trySyscallAsync } from "../syscall/kernel.js";
-import { koffi } from "../syscall/libc.js";
+import { canWatchFds, type FdWatcher, watchReadable } from "../syscall/native.js";
 import type { EpollWaitRequest } from "../syscall/requests.js";
 import { SyscallError } from "../syscall/syscall-error.js";
 import type { RecordCallback, RecordSource } from "./ringbuf.js";
@@ -92,29 +91,12 @@ interface Entry {
   cb: RecordCallback | undefined;
 }
 
-/** Subset of koffi's PollHandle (node_modules/koffi/index.d.ts) that is used. */
-interface PollHandle {
-  start(opts: { readable: boolean }, cb: (...args: unknown[]) => void): void;
-  stop(): void;
-  close(): void;
-  ref(): void;
-  unref(): void;
-}
-
 /** A wait in progress: settles once, with the ready rings, [] on timeout, or null when stopped. */
 interface Waiter {
   finish(ready: Entry[] | null, err?: unknown): void;
 }
 
 const copyRecord: RecordTransform<RingRecord> = (data, ring) => ({ ring, data: data.slice() });
-
-function loopPollAvailable(): boolean {
-  try {
-    return typeof koffi()?.node?.poll === "function";
-  } catch {
-    return false;
-  }
-}
 
 export class RingBufferPoller implements AsyncIterable<RingRecord> {
   readonly waitMode: WaitMode;
@@ -128,7 +110,7 @@ export class RingBufferPoller implements AsyncIterable<RingRecord> {
   /** epoll_event buffers: one for the non-blocking calls, one owned by an in-flight async call. */
   private readonly events: Uint8Array;
   private readonly asyncEvents: Uint8Array;
-  private handle: PollHandle | undefined;
+  private handle: FdWatcher | undefined;
   private handleActive = false;
   private waiter: Waiter | undefined;
   /** A poll(), start() or iterator is running: only one consumer at a time. */
@@ -143,8 +125,8 @@ export class RingBufferPoller implements AsyncIterable<RingRecord> {
   private rotate = 0;
 
   constructor(opts: PollerOptions = {}) {
-    this.waitMode = opts.wait ?? (loopPollAvailable() ? "loop" : "threadpool");
-    if (this.waitMode === "loop" && !loopPollAvailable())
+    this.waitMode = opts.wait ?? (canWatchFds() ? "loop" : "threadpool");
+    if (this.waitMode === "loop" && !canWatchFds())
       throw new TsbpfError('this koffi has no node.poll (uv_poll); use { wait: "threadpool" }');
     this.budget = opts.budget ?? 65536;
     this.maxEvents = opts.maxEvents ?? 64;
@@ -254,11 +236,9 @@ export class RingBufferPoller implements AsyncIterable<RingRecord> {
     if (this.inFlight && this.efd >= 0 && !this.fdsClosed) {
       const one = new Uint8Array(8);
       one[0] = 1;
-      try {
-        writeSync(this.efd, one); // eventfd counter += 1: the epoll set turns readable
-      } catch {
-        // Only a fake kernel's made-up fd can refuse; its epoll_wait does not block anyway.
-      }
+      // eventfd counter += 1: the epoll set turns readable. Only a fake
+      // kernel's made-up fd can refuse; its epoll_wait does not block anyway.
+      trySyscall({ call: "write", fd: this.efd, buf: one });
     }
   }
 
@@ -467,11 +447,8 @@ export class RingBufferPoller implements AsyncIterable<RingRecord> {
   }
 
   private drainEventfd(): void {
-    try {
-      readSync(this.efd, new Uint8Array(8));
-    } catch {
-      // EAGAIN: already drained.
-    }
+    // EAGAIN: already drained.
+    trySyscall({ call: "read", fd: this.efd, buf: new Uint8Array(8) });
   }
 
   /** Non-blocking epoll_wait: the rings ready right now. */
@@ -518,17 +495,17 @@ export class RingBufferPoller implements AsyncIterable<RingRecord> {
 
   private armHandle(): void {
     if (!this.handle) {
-      this.handle = koffi().node.poll(this.epfd, { readable: true }, (...args: unknown[]) => this.onReadable(args)) as PollHandle;
+      this.handle = watchReadable(this.epfd, (status) => this.onReadable(status));
       this.handleActive = true;
     } else if (!this.handleActive) {
-      this.handle.start({ readable: true }, (...args: unknown[]) => this.onReadable(args));
+      this.handle.start((status) => this.onReadable(status));
       this.handleActive = true;
     }
     this.handle.ref();
   }
 
-  /** uv_poll callback: (status, events) in koffi 3.3 (its .d.ts shows only the events). */
-  private onReadable(args: unknown[]): void {
+  /** uv_poll callback, with libuv's status (negative: an error). */
+  private onReadable(status: number): void {
     const waiter = this.waiter;
     if (!waiter) {
       // Data arrived between waits: disarm, or level-triggered readiness would spin the loop.
@@ -536,7 +513,6 @@ export class RingBufferPoller implements AsyncIterable<RingRecord> {
       this.handleActive = false;
       return;
     }
-    const status = typeof args[0] === "number" ? args[0] : 0;
     if (status < 0) {
       this.handle?.stop();
       this.handleActive = false;

@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ObjectFormatError, UnsupportedError } from "../../errors.js";
-import { addressOf } from "../../syscall/libc.js";
+import { addressOf } from "../../syscall/native.js";
 import { perfEventOpen } from "../../syscall/perf.js";
 import { cString } from "../../syscall/c-string.js";
 
