@@ -23,7 +23,8 @@ import { onlineCpus, parseCpuRanges, parseFormatBit, setEventSourceRoot } from "
 import { parseUprobeTarget } from "../src/programs/attach/uprobe.js";
 import { FakeKernel } from "../src/syscall/fake-kernel.js";
 import { observeSyscalls, setKernelBackend } from "../src/syscall/kernel.js";
-import { koffi, realKernel } from "../src/syscall/libc.js";
+import koffi from "koffi";
+import { realKernel } from "../src/syscall/libc.js";
 import type { PerfEventOpenRequest, SyscallRequest } from "../src/syscall/requests.js";
 import { SyscallError } from "../src/syscall/syscall-error.js";
 import { BpfCmd } from "../src/abi/uapi-enums.js";
@@ -59,7 +60,7 @@ function ourNewPrograms(before: ReturnType<typeof kernelObjects>, names: string[
 }
 
 /** The string at a user pointer (config1), read while the request is in flight. */
-const cstringAt = (addr: bigint): string => koffi().decode(addr, "char", -1) as string;
+const cstringAt = (addr: bigint): string => koffi.decode(addr, "char", -1) as string;
 
 // ---- binaries built for the tests -------------------------------------------------
 
