@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { NotFoundError, TsbpfError } from "../errors.js";
-import { pathAccessible, readHostText } from "../syscall/host-files.js";
+import { pathAccessible, readHostValue } from "../syscall/host-files.js";
 import { syscall } from "../syscall/kernel.js";
 
 const CANDIDATES = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
@@ -52,7 +52,7 @@ export function tracepointId(category: string, name: string): number {
   let text: string;
   try {
     // One open, one 32-byte read, one close: an id is a few digits.
-    text = readHostText(path, 32);
+    text = readHostValue(path, 32);
   } catch {
     const catExists = pathAccessible(join(dir, "events", category));
     throw new NotFoundError(

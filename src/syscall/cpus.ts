@@ -3,7 +3,7 @@
  * and the possible ones (per-CPU maps hold a value slot for each, online or not).
  */
 import { ObjectFormatError, UnsupportedError } from "../errors.js";
-import { readHostText } from "./host-files.js";
+import { readHostValue } from "./host-files.js";
 
 export const CPU_ONLINE = "/sys/devices/system/cpu/online";
 export const CPU_POSSIBLE = "/sys/devices/system/cpu/possible";
@@ -25,7 +25,7 @@ export function parseCpuRanges(text: string): number[] {
 function readCpuList(path: string): number[] {
   let text: string;
   try {
-    text = readHostText(path);
+    text = readHostValue(path);
   } catch (e) {
     throw new UnsupportedError(`cannot read ${path}: ${(e as Error).message}`);
   }

@@ -1,6 +1,6 @@
 /**
  * The host files a load reads — kernel BTF, tracefs event ids, CPU lists,
- * the kernel version, PMU types, mount tables — opened, read and closed
+ * the kernel version, PMU types, mount tables, kallsyms — opened, read and closed
  * through the choke point, so `--trace` shows every openat/read/close the
  * way strace does and the fake kernel can fail them.
  */
@@ -51,11 +51,9 @@ export function readFd(fd: number, buf: Uint8Array): number {
 /**
  * Everything left in `fd`. With `size` (from fstat) the buffer is that big
  * and reading stops when it is full; without, it grows until read(2) says
- * the end. `shortReadEnds`: a read that does not fill the buffer is the end
- * (true of sysfs, procfs and tracefs text files, whose seq_file read hands
- * out the whole text at once), which saves the final read of 0.
+ * the end.
  */
-export function readAll(fd: number, opts: { size?: number; initial?: number; shortReadEnds?: boolean } = {}): Uint8Array {
+export function readAll(fd: number, opts: { size?: number; initial?: number } = {}): Uint8Array {
   let buf = new Uint8Array(opts.size || opts.initial || 4096);
   let used = 0;
   for (;;) {
@@ -68,7 +66,6 @@ export function readAll(fd: number, opts: { size?: number; initial?: number; sho
     const n = readFd(fd, buf.subarray(used));
     if (n === 0) break;
     used += n;
-    if (opts.shortReadEnds && used < buf.byteLength) break;
   }
   return used === buf.byteLength ? buf : buf.subarray(0, used);
 }
@@ -94,14 +91,28 @@ export function readHostFile(path: string): Uint8Array {
 }
 
 /**
- * A kernel-made text file (sysfs, procfs, tracefs), which reports a size of
- * 0 or 4096 whatever it holds: openat, read until a short read, close.
- * `initial` sizes the first read (a tracefs id needs 32 bytes; /proc/mounts
- * may need many pages).
+ * A kernel-made file (procfs, sysfs), which reports a size of 0 or 4096
+ * whatever it holds: openat, read until read(2) returns 0, close.
  */
+export function readHostBytes(path: string, initial = 4096): Uint8Array {
+  return withOpenFile(path, (fd) => readAll(fd, { initial }));
+}
+
+/** readHostBytes as UTF-8 text (/proc/mounts, /proc/kallsyms). */
 export function readHostText(path: string, initial = 4096): string {
-  const bytes = withOpenFile(path, (fd) => readAll(fd, { initial, shortReadEnds: true }));
-  return new TextDecoder().decode(bytes);
+  return new TextDecoder().decode(readHostBytes(path, initial));
+}
+
+/**
+ * A one-value kernel attribute (a tracefs event id, a CPU list, a PMU's
+ * type): openat, one read of up to `max` bytes, close. The kernel formats
+ * such a value whole on the first read, so no second read is needed to
+ * see the end; attaching reads one per tracepoint, so the call saved counts.
+ */
+export function readHostValue(path: string, max = 4096): string {
+  const buf = new Uint8Array(max);
+  const n = withOpenFile(path, (fd) => readFd(fd, buf));
+  return new TextDecoder().decode(buf.subarray(0, n));
 }
 
 /** Whether `e` is the failure of a call on a file that does not exist. */

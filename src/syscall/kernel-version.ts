@@ -5,7 +5,7 @@
  * /proc/version_signature; elsewhere uname's release is it.
  */
 import { release } from "node:os";
-import { readHostText } from "./host-files.js";
+import { readHostValue } from "./host-files.js";
 
 export function kernelVersionCode(a: number, b: number, c: number): number {
   // The sublevel saturates at 255, as the kernel's own KERNEL_VERSION does.
@@ -23,7 +23,7 @@ let cached: number | undefined;
 export function runningKernelVersion(): number {
   if (cached !== undefined) return cached;
   try {
-    const sig = readHostText("/proc/version_signature"); // "Ubuntu 5.15.0-1 5.15.39"
+    const sig = readHostValue("/proc/version_signature"); // "Ubuntu 5.15.0-1 5.15.39"
     const upstream = sig.trim().split(/\s+/).pop() ?? "";
     cached = parseKernelRelease(upstream);
   } catch {
