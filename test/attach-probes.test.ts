@@ -12,7 +12,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AmbiguousSymbolError, HostBinary, SymbolNotFoundError, resolveBinaryPath } from "../src/programs/attach/host-symbols.js";
+import { AmbiguousSymbolError, SymbolNotFoundError } from "../src/elf/find-function.js";
+import { HostBinary, resolveBinaryPath } from "../src/programs/attach/host-binary.js";
 import { NotFoundError, UnsupportedError } from "../src/errors.js";
 import { BpfObject } from "../src/object/bpf-object.js";
 import { attachProgram } from "../src/programs/attach/index.js";

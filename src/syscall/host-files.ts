@@ -15,6 +15,8 @@ export const O_RDONLY = 0;
 export const O_NONBLOCK = 0o4000;
 export const O_DIRECTORY = 0o200000;
 export const O_CLOEXEC = 0o2000000;
+/** An fd that only names the file (for fstat): opening it neither reads nor blocks (a FIFO would). */
+export const O_PATH = 0o10000000;
 export const F_OK = 0;
 export const X_OK = 1;
 export const W_OK = 2;
@@ -41,6 +43,16 @@ export function fstatFd(fd: number): FileStat {
   const statbuf = new Uint8Array(STAT_SIZE);
   syscall({ call: "fstat", fd, statbuf });
   return decodeStat(statbuf);
+}
+
+/** What fstat says of `path` (through an O_PATH fd), or undefined if it does not exist. */
+export function pathStat(path: string): FileStat | undefined {
+  try {
+    return withOpenFile(path, fstatFd, O_PATH | O_CLOEXEC);
+  } catch (e) {
+    if (isMissingFile(e)) return undefined;
+    throw e;
+  }
 }
 
 /** One read(2) into `buf`; the byte count (0 at the end of the file). */
