@@ -113,6 +113,13 @@ export interface RecordSource {
   readonly name: string;
   readonly isClosed: boolean;
   consume(cb: RecordCallback, limit?: number): number;
+  /**
+   * Whether records are waiting, known without a syscall. Sources whose
+   * readiness a poll can consume before the poller sees it (a perf event's
+   * poll clears its wake-up) implement it, and the poller drains them
+   * whenever it is true, whatever epoll says.
+   */
+  pending?(): boolean;
 }
 
 /**
