@@ -14,8 +14,10 @@
  * the same (counting `column` characters of prefix), off by default.
  *
  * The bpf(2) attributes are printed from the declarative layouts of
- * bpf-attr.ts (see trace/bpf.ts); strace's own tables of names are in
- * trace/xlat.ts, its string quoting in trace/quote.ts.
+ * syscall/bpf-attr.ts (see bpf-args.ts), perf_event_attr by perf-args.ts,
+ * the file calls (openat, read, write, fstat, access, dup) by file-args.ts;
+ * strace's own tables of names are in xlat.ts, its string quoting in
+ * quote.ts.
  */
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { isPointerKind } from "../syscall/bpf-attr.js";
