@@ -47,10 +47,18 @@ forbidden.push(
     to: { path: "^src/" },
   },
   {
-    name: "koffi-only-in-syscall",
-    comment: "the FFI is the kernel's one door: only src/syscall loads koffi",
+    name: "libc-private-to-syscall",
+    comment:
+      "src/syscall/libc.ts holds the koffi handle and its untyped API; outside src/syscall, use the typed wrappers of syscall/native.ts",
     severity: "error",
     from: { path: "^src/", pathNot: "^src/syscall/" },
+    to: { path: "^src/syscall/libc\\.ts$" },
+  },
+  {
+    name: "koffi-only-in-syscall",
+    comment: "the FFI is the kernel's one door: only src/syscall/libc.ts loads koffi",
+    severity: "error",
+    from: { path: "^src/", pathNot: "^src/syscall/libc\\.ts$" },
     to: { path: "node_modules/koffi" },
   },
   {

@@ -12,7 +12,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AmbiguousSymbolError, HostBinary, SymbolNotFoundError, resolveBinaryPath } from "../src/programs/attach/host-symbols.js";
+import { AmbiguousSymbolError, SymbolNotFoundError } from "../src/elf/find-function.js";
+import { HostBinary, resolveBinaryPath } from "../src/programs/attach/host-binary.js";
 import { NotFoundError, UnsupportedError } from "../src/errors.js";
 import { BpfObject } from "../src/object/bpf-object.js";
 import { attachProgram } from "../src/programs/attach/index.js";
@@ -23,7 +24,8 @@ import { onlineCpus, parseCpuRanges, parseFormatBit, setEventSourceRoot } from "
 import { parseUprobeTarget } from "../src/programs/attach/uprobe.js";
 import { FakeKernel } from "../src/syscall/fake-kernel.js";
 import { observeSyscalls, setKernelBackend } from "../src/syscall/kernel.js";
-import { koffi, realKernel } from "../src/syscall/libc.js";
+import koffi from "koffi";
+import { realKernel } from "../src/syscall/libc.js";
 import type { PerfEventOpenRequest, SyscallRequest } from "../src/syscall/requests.js";
 import { SyscallError } from "../src/syscall/syscall-error.js";
 import { BpfCmd } from "../src/abi/uapi-enums.js";
@@ -59,7 +61,7 @@ function ourNewPrograms(before: ReturnType<typeof kernelObjects>, names: string[
 }
 
 /** The string at a user pointer (config1), read while the request is in flight. */
-const cstringAt = (addr: bigint): string => koffi().decode(addr, "char", -1) as string;
+const cstringAt = (addr: bigint): string => koffi.decode(addr, "char", -1) as string;
 
 // ---- binaries built for the tests -------------------------------------------------
 

@@ -3,12 +3,14 @@
  * (and two objects built here), every section header, symbol and relocation
  * ElfFile reports must match what llvm-readelf-19 prints.
  */
+import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   EM_BPF,
   ElfFile,
+  PT_LOAD,
   SHN_ABS,
   SHN_COMMON,
   SHN_UNDEF,
@@ -299,5 +301,34 @@ describe("objects built by the test", () => {
       expect((err as Error).message).toMatch(/EM_BPF/);
       expect((err as Error).message).toMatch(/e_machine/);
     });
+  });
+});
+
+describe("ElfFile on a host library: what a uprobe needs, against llvm-readelf", () => {
+  // The libc this process runs on.
+  const libc = readFileSync("/proc/self/maps", "utf8")
+    .split("\n")
+    .map((l) => l.split(/\s+/)[5])
+    .find((p) => p?.endsWith("/libc.so.6"));
+
+  it.runIf(libc !== undefined)("PT_LOAD program headers, section addresses, .dynsym and DT_NEEDED", () => {
+    const elf = new ElfFile(new Uint8Array(readFileSync(libc!)));
+    const text = execFileSync("llvm-readelf-19", ["-W", "-l", "-S", "-d", "--dyn-syms", libc!], { encoding: "utf8" });
+    const loads = [...text.matchAll(/^\s*LOAD\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)/gm)].map((m) =>
+      [m[1], m[2], m[3], m[4]].map((h) => Number.parseInt(h!, 16)),
+    );
+    expect(loads.length).toBeGreaterThan(1);
+    expect(elf.programHeaders.filter((p) => p.type === PT_LOAD).map((p) => [p.offset, p.vaddr, p.filesz, p.memsz])).toEqual(loads);
+    const addresses = [...text.matchAll(/^\s*\[\s*(\d+)\]\s+\S*\s+\S+\s+([0-9a-f]{16})\s/gm)].map((m) => [
+      Number(m[1]),
+      Number.parseInt(m[2]!, 16),
+    ]);
+    expect(addresses.length).toBe(elf.sections.length);
+    expect(elf.sections.map((s) => [s.index, s.addr])).toEqual(addresses);
+    expect(elf.dynamicSymbols.length).toBe(Number(text.match(/Symbol table '\.dynsym' contains (\d+) entries/)![1]));
+    expect(elf.neededLibraries).toEqual([...text.matchAll(/\(NEEDED\)\s+Shared library: \[(.*)\]/g)].map((m) => m[1]));
+    // Virtual address → file offset through the PT_LOAD segment holding it.
+    const [offset, vaddr] = loads[1]!;
+    expect(elf.fileOffset(vaddr! + 0x10)).toBe(offset! + 0x10);
   });
 });

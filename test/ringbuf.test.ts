@@ -16,7 +16,7 @@ import { RingBuffer } from "../src/maps/ringbuf.js";
 import { makeDecoder } from "../src/btf/value-decoder.js";
 import { BpfObject } from "../src/object/bpf-object.js";
 import { bpfRequest } from "../src/syscall/bpf.js";
-import { koffi } from "../src/syscall/libc.js";
+import koffi from "koffi";
 import { BpfCmd, BpfMapType } from "../src/abi/uapi-enums.js";
 import { kernelObjects, namesOf, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
 
@@ -50,8 +50,7 @@ function setTarget(obj: BpfObject, ring: 0 | 1 | 2): void {
 
 /** BPF_PROG_TEST_RUN on the libuv thread pool: a producer running while the event loop consumes. */
 function produceConcurrently(obj: BpfObject, n: number, prog = "produce"): Promise<void> {
-  const k = koffi();
-  const sys = k.load("libc.so.6").func("long syscall(long nr, long cmd, void *attr, unsigned long size)");
+  const sys = koffi.load("libc.so.6").func("long syscall(long nr, long cmd, void *attr, unsigned long size)");
   const data = new Uint8Array(64);
   const req = bpfRequest(BpfCmd.PROG_TEST_RUN, { prog_fd: obj.program(prog).fd, data_size_in: data.byteLength, data_in: data, repeat: n });
   const nr = process.arch === "x64" ? 321 : 280;

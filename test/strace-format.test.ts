@@ -14,7 +14,8 @@ import { FakeKernel } from "../src/syscall/fake-kernel.js";
 import { trySyscall, trySyscallAsync, withKernelBackend } from "../src/syscall/kernel.js";
 import { encodePerfEventAttr } from "../src/syscall/perf.js";
 import type { BpfRequest, SyscallRequest, SyscallResult } from "../src/syscall/requests.js";
-import { annotateSyscall, formatSyscall, localIso, type StraceFormatOptions } from "../src/strace/format.js";
+import { annotateSyscall, formatSyscall, type StraceFormatOptions } from "../src/strace/format.js";
+import { localIso } from "../src/strace/time.js";
 import { quotedString, stringQuote } from "../src/strace/quote.js";
 import * as X from "../src/strace/xlat.js";
 import { startTracer } from "../src/strace/tracer.js";
@@ -550,6 +551,64 @@ describe("other calls", () => {
         ok(),
       ),
     ).toBe("setsockopt(4, SOL_SOCKET, SO_ATTACH_BPF, [7], 4) = 0");
+  });
+
+  it("the file calls of a load: openat, fstat, read, write, access, dup", () => {
+    const at = (path: string, flags: number, mode = 0): SyscallRequest => ({ call: "openat", dirfd: -100, path, flags, mode });
+    expect(formatSyscall(at("/sys/kernel/btf/vmlinux", 0o2000000), ok(3))).toBe(
+      'openat(AT_FDCWD, "/sys/kernel/btf/vmlinux", O_RDONLY|O_CLOEXEC) = 3',
+    );
+    expect(formatSyscall(at("/sys/kernel/tracing/trace_pipe", 0o2004000), ok(17))).toBe(
+      'openat(AT_FDCWD, "/sys/kernel/tracing/trace_pipe", O_RDONLY|O_NONBLOCK|O_CLOEXEC) = 17',
+    );
+    expect(formatSyscall(at("/sys/kernel", 0o2200000), ok(4))).toBe('openat(AT_FDCWD, "/sys/kernel", O_RDONLY|O_CLOEXEC|O_DIRECTORY) = 4');
+    expect(formatSyscall(at("/tmp/x", 0o2001101, 0o640), ok(5))).toBe(
+      'openat(AT_FDCWD, "/tmp/x", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0640) = 5',
+    );
+    expect(formatSyscall(at("/proc/version_signature", 0o2000000), fail(2))).toBe(
+      'openat(AT_FDCWD, "/proc/version_signature", O_RDONLY|O_CLOEXEC) = -1 ENOENT (No such file or directory)',
+    );
+    // struct stat of a character device (x86-64 layout), as `strace -v` printed node's fstat(2, ...).
+    const st = new Uint8Array(144);
+    const v = new DataView(st.buffer);
+    v.setBigUint64(0, 6n, true); // st_dev makedev(0, 6)
+    v.setBigUint64(8, 3n, true); // st_ino
+    v.setBigUint64(16, 1n, true); // st_nlink
+    v.setUint32(24, 0o20666, true); // st_mode
+    v.setBigUint64(40, 0x103n, true); // st_rdev makedev(1, 3)
+    v.setBigInt64(56, 4096n, true); // st_blksize
+    v.setBigInt64(72, 1796372830n, true);
+    v.setBigUint64(80, 202708762n, true);
+    v.setBigInt64(88, 1777320873n, true); // mtime with 0 ns: no fraction in the comment
+    v.setBigInt64(104, 0n, true); // ctime 0.0: no comment
+    const fstat: SyscallRequest = { call: "fstat", fd: 2, statbuf: st };
+    if (process.arch === "x64") {
+      expect(formatSyscall(fstat, ok())).toMatch(
+        /^fstat\(2, \{st_dev=makedev\(0, 0x6\), st_ino=3, st_mode=S_IFCHR\|0666, st_nlink=1, st_uid=0, st_gid=0, st_blksize=4096, st_blocks=0, st_rdev=makedev\(0x1, 0x3\), st_atime=1796372830 \/\* \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.202708762[+-]\d{4} \*\/, st_atime_nsec=202708762, st_mtime=1777320873 \/\* [\d-]+T[\d:]+[+-]\d{4} \*\/, st_mtime_nsec=0, st_ctime=0, st_ctime_nsec=0\}\) = 0$/,
+      );
+      expect(formatSyscall(fstat, ok(), { verbose: false })).toBe("fstat(2, {st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}) = 0");
+    }
+    expect(formatSyscall(fstat, fail(9), { addressOf: () => 0x7ffd06e31470n })).toBe(
+      "fstat(2, 0x7ffd06e31470) = -1 EBADF (Bad file descriptor)",
+    );
+    const buf = new TextEncoder().encode("365\n\0\0\0\0");
+    expect(formatSyscall({ call: "read", fd: 26, buf }, ok(4))).toBe('read(26, "365\\n", 8) = 4');
+    expect(formatSyscall({ call: "read", fd: 5, buf }, fail(11), { addressOf: () => 0xb1e4700n })).toBe(
+      "read(5, 0xb1e4700, 8) = -1 EAGAIN (Resource temporarily unavailable)",
+    );
+    expect(formatSyscall({ call: "write", fd: 5, buf: Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0) }, ok(8))).toBe(
+      'write(5, "\\1\\0\\0\\0\\0\\0\\0\\0", 8) = 8',
+    );
+    expect(formatSyscall({ call: "write", fd: 1, buf: new Uint8Array(40).fill(0x78) }, ok(40))).toBe(
+      `write(1, "${"x".repeat(32)}"..., 40) = 40`,
+    );
+    expect(formatSyscall({ call: "access", path: "/sys/kernel/tracing/events", mode: 0 }, ok())).toBe(
+      'access("/sys/kernel/tracing/events", F_OK) = 0',
+    );
+    expect(formatSyscall({ call: "access", path: "/x", mode: 5 }, fail(2))).toBe(
+      'access("/x", R_OK|X_OK) = -1 ENOENT (No such file or directory)',
+    );
+    expect(formatSyscall({ call: "dup", fd: 27 }, ok(31))).toBe("dup(27) = 31");
   });
 
   it("pads to column 40 like strace when asked", () => {

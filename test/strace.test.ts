@@ -4,12 +4,14 @@
  * makes a set of raw calls, while startTracer() writes what tsbpf saw to
  * T.txt; the whole run happens under
  *
- *     strace -f -o S.txt -e trace=bpf,perf_event_open,ioctl,mmap,munmap,epoll_create1,epoll_ctl,epoll_wait,eventfd2,close,mount
+ *     strace -f -o S.txt -e trace=bpf,perf_event_open,ioctl,mmap,munmap,epoll_create1,epoll_ctl,epoll_wait,eventfd2,close,mount,
+ *                                 openat,read,write,fstat,access,dup
  *
  * and the two must agree: every bpf() and perf_event_open() line strace saw
  * is in T.txt in the same order with identical text (addresses aside), and
  * every line of T.txt appears in S.txt in order (node makes many more mmap,
- * close and epoll calls of its own, so there T is only a subsequence).
+ * close, read, write and epoll calls of its own, so there T is only a
+ * subsequence).
  *
  * Two modes: `strace -v` against the tracer's default (full decoding, -s 32),
  * and plain `strace -s 120` against `{ verbose: false, stringLimit: 120 }`
@@ -49,7 +51,8 @@ const MODES: Mode[] = [
   { name: "strace -s 120", straceArgs: ["-s", "120"], tracer: { verbose: false, stringLimit: 120, pid: "file", align: true }, exact: true },
 ];
 
-const TRACED = "bpf,perf_event_open,ioctl,mmap,munmap,epoll_create1,epoll_ctl,epoll_wait,eventfd2,close,mount";
+const TRACED =
+  "bpf,perf_event_open,ioctl,mmap,munmap,epoll_create1,epoll_ctl,epoll_wait,eventfd2,close,mount,openat,read,write,fstat,access,dup";
 const ROOT = resolve(".");
 const dist = (p: string) => JSON.stringify(join(ROOT, "dist", p));
 
@@ -68,8 +71,8 @@ const canRun = process.getuid?.() === 0 && version === "6.1";
 function script(s: Scenario, tracerOpts: TracerOptions, out: string): string {
   return `
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { startTracer } from ${dist("src/syscall/tracer.js")};
+import { unlinkSync, writeFileSync } from "node:fs";
+import { startTracer } from ${dist("src/strace/tracer.js")};
 import { BpfObject } from ${dist("src/object/bpf-object.js")};
 import { tryBpf } from ${dist("src/syscall/bpf.js")};
 import { trySyscall, trySyscallAsync } from ${dist("src/syscall/kernel.js")};
@@ -130,7 +133,35 @@ try {
   trySyscall({ call: "epoll_wait", epfd: ep, events, maxEvents: 2, timeout: 0 });
   await trySyscallAsync({ call: "epoll_wait", epfd: ep, events, maxEvents: 2, timeout: 5 });
   const efd = fd(trySyscall({ call: "eventfd2", initval: 0, flags: 0o2004000 }));
+  const one = new Uint8Array(8); one[0] = 1;
+  trySyscall({ call: "write", fd: efd, buf: one });
+  trySyscall({ call: "read", fd: efd, buf: new Uint8Array(8) });
+  trySyscall({ call: "read", fd: efd, buf: new Uint8Array(8) });   // EAGAIN: the address is printed
   trySyscall({ call: "close", fd: efd });
+
+  // Host files, as a load reads them.
+  const at = (path, flags, mode = 0) => trySyscall({ call: "openat", dirfd: -100, path, flags, mode });
+  const CLOEXEC = 0o2000000;
+  at("/nonexistent/tsbpf", CLOEXEC);
+  const vm = fd(at("/sys/kernel/btf/vmlinux", CLOEXEC));
+  trySyscall({ call: "fstat", fd: vm, statbuf: new Uint8Array(144) });
+  trySyscall({ call: "read", fd: vm, buf: new Uint8Array(64) });
+  const spare = fd(trySyscall({ call: "dup", fd: vm }));
+  trySyscall({ call: "close", fd: spare });
+  trySyscall({ call: "close", fd: vm });
+  const dev = fd(at("/dev/null", 2 | CLOEXEC));
+  trySyscall({ call: "fstat", fd: dev, statbuf: new Uint8Array(144) });
+  trySyscall({ call: "write", fd: dev, buf: new TextEncoder().encode("x".repeat(200)) });
+  trySyscall({ call: "close", fd: dev });
+  const dirFd = fd(at("/sys/kernel", 0o200000 | CLOEXEC));
+  trySyscall({ call: "close", fd: dirFd });
+  const created = fd(at(${JSON.stringify(join(tmpdir(), `tsbpf-strace-${process.pid}.tmp`))}, 1 | 0o100 | 0o1000 | CLOEXEC, 0o640));
+  trySyscall({ call: "close", fd: created });
+  unlinkSync(${JSON.stringify(join(tmpdir(), `tsbpf-strace-${process.pid}.tmp`))});
+  trySyscall({ call: "read", fd: 999, buf: new Uint8Array(8) });
+  trySyscall({ call: "fstat", fd: 999, statbuf: new Uint8Array(144) });
+  trySyscall({ call: "access", path: "/sys/kernel/tracing", mode: 4 | 1 });
+  trySyscall({ call: "access", path: "/nonexistent/tsbpf", mode: 2 });
   ${
     s.ring
       ? `// The object's own ring: an exec makes a record, epoll_wait reports it.
@@ -269,7 +300,26 @@ describe.skipIf(!canRun)(`the tracer prints what strace ${version ?? "(missing)"
           /^epoll_wait\(\d+, \[\], 2, 5\) += 0$/,
           /^mount\("nodev", "\/nonexistent\/tsbpf\/tracing", "tracefs", 0, NULL\) = -1 ENOENT/,
           /^close\(999\) += -1 EBADF \(Bad file descriptor\)$/,
+          /^write\(\d+, "\\1\\0\\0\\0\\0\\0\\0\\0", 8\) += 8$/,
+          /^read\(\d+, 0xADDR, 8\) += -1 EAGAIN \(Resource temporarily unavailable\)$/,
+          /^openat\(AT_FDCWD, "\/nonexistent\/tsbpf", O_RDONLY\|O_CLOEXEC\) = -1 ENOENT \(No such file or directory\)$/,
+          /^openat\(AT_FDCWD, "\/sys\/kernel\/btf\/vmlinux", O_RDONLY\|O_CLOEXEC\) = \d+$/,
+          /^read\(\d+, "\\237\\353\\1\\0.*, 64\) += 64$/,
+          /^dup\(\d+\) += \d+$/,
+          /^openat\(AT_FDCWD, "\/sys\/kernel", O_RDONLY\|O_CLOEXEC\|O_DIRECTORY\) = \d+$/,
+          /^openat\(AT_FDCWD, ".*\.tmp", O_WRONLY\|O_CREAT\|O_TRUNC\|O_CLOEXEC, 0640\) = \d+$/,
+          /^read\(999, 0xADDR, 8\) += -1 EBADF/,
+          /^fstat\(999, 0xADDR\) += -1 EBADF/,
+          /^access\("\/sys\/kernel\/tracing", R_OK\|X_OK\) = 0$/,
+          /^access\("\/nonexistent\/tsbpf", W_OK\) = -1 ENOENT/,
+          /^write\(\d+, "x+"\.\.\., 200\) = 200$/,
         ];
+        if (mode.tracer.verbose !== false)
+          want.push(
+            /^fstat\(\d+, \{st_dev=makedev\(0, 0x\w+\), st_ino=\d+, st_mode=S_IFREG\|0444, st_nlink=1, st_uid=0, st_gid=0, st_blksize=4096, st_blocks=0, st_size=\d+, st_atime=\d+ \/\* .* \*\/, st_atime_nsec=\d+, st_mtime=\d+/,
+            /^fstat\(\d+, \{st_dev=makedev\(0, 0x\w+\), .*st_mode=S_IFCHR\|0666, .*st_rdev=makedev\(0xADDR, 0xADDR\), st_atime=/,
+          );
+        else want.push(/^fstat\(\d+, \{st_mode=S_IFREG\|0444, st_size=\d+, \.\.\.\}\) = 0$/);
         if (mode.tracer.verbose !== false)
           want.push(
             /^bpf\(BPF_OBJ_GET_INFO_BY_FD, \{info=\{bpf_fd=\d+, info_len=232, info=\{type=BPF_PROG_TYPE_\w+, .*xlated_prog_len=0 => \d+, .*load_time=\d+ \/\* [\d-]+T[\d:]+[+-]\d{4} \*\/,/,

@@ -40,20 +40,17 @@ export function streamRecords(obj: BpfObject, printer: RecordPrinter, recordType
     opened.push(ring);
     poller.add(ring, print(map.name));
   }
-  // Perf rings need a thread-pool poller (see perf-buffer.ts).
-  const perfPoller = perfMaps.length ? new RingBufferPoller({ wait: "threadpool" }) : undefined;
   for (const map of perfMaps) {
     const perf = new PerfBuffer(map);
     opened.push(perf);
-    for (const ring of perf.rings) perfPoller!.add(ring, print(map.name));
+    for (const ring of perf.rings) poller.add(ring, print(map.name));
   }
-  const pollers = [...(rings.length ? [poller] : []), ...(perfPoller ? [perfPoller] : [])];
-  const running = pollers.map((p) => p.start());
+  const running = poller.start();
   return {
     async stop() {
-      for (const p of pollers) p.stop();
-      await Promise.all(running);
-      for (const p of pollers) p.close();
+      poller.stop();
+      await running;
+      poller.close();
       for (const r of opened) r.close();
     },
   };

@@ -1,9 +1,12 @@
 /**
- * A small ELF64 little-endian reader: exactly what a clang-built `.bpf.o`
- * needs (section headers and names, section bytes, the symbol table, SHT_REL
- * entries). Every offset and count read from the file is checked against the
- * file's size before it is used, so a malformed object ends in an
- * ObjectFormatError naming the part and offset, never in a RangeError.
+ * A small ELF64 little-endian reader: what a clang-built `.bpf.o` needs
+ * (section headers and names, section bytes, the symbol table, SHT_REL
+ * entries), and, read on demand, what a uprobe needs of an executable or
+ * shared library (program headers, the dynamic symbol table, DT_NEEDED,
+ * virtual address → file offset). Every offset and count read from the
+ * file is checked against the file's size before it is used, so a malformed
+ * file ends in an ObjectFormatError naming the part and offset, never in a
+ * RangeError.
  */
 import { ObjectFormatError } from "../errors.js";
 
@@ -14,6 +17,11 @@ export const SHT_STRTAB = 3;
 export const SHT_RELA = 4;
 export const SHT_NOBITS = 8;
 export const SHT_REL = 9;
+export const SHT_DYNAMIC = 6;
+export const SHT_DYNSYM = 11;
+export const SHT_GNU_VERDEF = 0x6ffffffd;
+export const SHT_GNU_VERNEED = 0x6ffffffe;
+export const SHT_GNU_VERSYM = 0x6fffffff;
 
 export const SHF_WRITE = 0x1;
 export const SHF_ALLOC = 0x2;
@@ -24,6 +32,8 @@ export const STT_OBJECT = 1;
 export const STT_FUNC = 2;
 export const STT_SECTION = 3;
 export const STT_FILE = 4;
+/** A GNU indirect function: the symbol is the resolver that picks an implementation at load time. */
+export const STT_GNU_IFUNC = 10;
 
 export const STB_LOCAL = 0;
 export const STB_GLOBAL = 1;
@@ -38,6 +48,11 @@ export const SHN_COMMON = 0xfff2;
 
 /** e_type of relocatable objects (what clang -c produces). */
 export const ET_REL = 1;
+export const ET_EXEC = 2;
+export const ET_DYN = 3;
+
+export const PT_LOAD = 1;
+export const PF_X = 1;
 
 /** e_machine of BPF objects. */
 export const EM_BPF = 247;
@@ -46,6 +61,10 @@ const ELF_HEADER_SIZE = 64;
 const SECTION_HEADER_SIZE = 64;
 const SYMBOL_SIZE = 24;
 const REL_SIZE = 16;
+const PROGRAM_HEADER_SIZE = 56;
+const DYNAMIC_ENTRY_SIZE = 16;
+const DT_NULL = 0n;
+const DT_NEEDED = 1n;
 /** Largest SHT_NOBITS section (.bss) read: 256 MiB. */
 const MAX_NOBITS_SIZE = 1 << 28;
 
@@ -54,6 +73,8 @@ export interface ElfSection {
   name: string;
   type: number;
   flags: bigint;
+  /** Virtual address of the section in a loaded executable or library (sh_addr; 0 in a .bpf.o). */
+  addr: number;
   /** File offset of the section's bytes (meaningless for SHT_NOBITS). */
   offset: number;
   size: number;
@@ -83,6 +104,18 @@ export interface ElfSymbol {
   sectionIndex: number;
 }
 
+/** A program header (segment) of an executable or shared library. */
+export interface ProgramHeader {
+  /** PT_* */
+  type: number;
+  /** PF_X | PF_W | PF_R */
+  flags: number;
+  offset: number;
+  vaddr: number;
+  filesz: number;
+  memsz: number;
+}
+
 export interface ElfRelocation {
   /** Byte offset inside the target section. */
   offset: number;
@@ -109,6 +142,9 @@ export class ElfFile {
   readonly type: number;
 
   private readonly view: DataView;
+  private programHeaderCache: ProgramHeader[] | undefined;
+  private dynamicSymbolCache: ElfSymbol[] | undefined;
+  private neededCache: string[] | undefined;
 
   constructor(readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -149,6 +185,64 @@ export class ElfFile {
     }
   }
 
+  /** The program header table (e_phoff, e_phentsize, e_phnum); empty for a relocatable object. */
+  get programHeaders(): ProgramHeader[] {
+    this.programHeaderCache ??= this.readProgramHeaders();
+    return this.programHeaderCache;
+  }
+
+  /** The SHT_DYNSYM table (the symbols an executable or library exports and imports), if any. */
+  get dynamicSymbols(): ElfSymbol[] {
+    const dynsym = this.sections.find((s) => s.type === SHT_DYNSYM);
+    this.dynamicSymbolCache ??= dynsym ? this.readSymbolTable(dynsym) : [];
+    return this.dynamicSymbolCache;
+  }
+
+  /** DT_NEEDED entries of the dynamic section: the libraries this file links against. */
+  get neededLibraries(): string[] {
+    this.neededCache ??= this.readNeeded();
+    return this.neededCache;
+  }
+
+  /**
+   * The file offset of virtual address `vaddr`, through the PT_LOAD segment
+   * containing it (offset = vaddr - p_vaddr + p_offset: right for PIE and
+   * non-PIE executables and shared libraries alike); for files without
+   * program headers, through the section `sectionIndex` (st_value - sh_addr
+   * + sh_offset), as libbpf does.
+   */
+  fileOffset(vaddr: number, sectionIndex?: number): number {
+    const hex = (n: number): string => `0x${n.toString(16)}`;
+    const loads = this.programHeaders.filter((p) => p.type === PT_LOAD);
+    if (loads.length > 0) {
+      for (const p of loads) {
+        if (vaddr >= p.vaddr && vaddr < p.vaddr + p.filesz) return vaddr - p.vaddr + p.offset;
+      }
+      const inMemory = loads.find((p) => vaddr >= p.vaddr && vaddr < p.vaddr + p.memsz);
+      throw new ObjectFormatError(
+        "program headers",
+        0,
+        inMemory
+          ? `address ${hex(vaddr)} lies in the zero-filled part of a segment (like .bss): it has no bytes in the file`
+          : `address ${hex(vaddr)} is in no PT_LOAD segment`,
+      );
+    }
+    const section = sectionIndex !== undefined ? this.sections[sectionIndex] : undefined;
+    if (!section) throw new ObjectFormatError("program headers", 0, `no program headers, and address ${hex(vaddr)} names no section`);
+    if (!Number.isSafeInteger(section.addr))
+      throw new ObjectFormatError(`section ${section.name}`, 0, `sh_addr ${section.addr} is too large`);
+    return vaddr - section.addr + section.offset;
+  }
+
+  /** The string table a section's sh_link names (for symbol, version and dynamic sections). */
+  linkedStrings(section: ElfSection): Uint8Array {
+    const strtab = this.sections[section.link];
+    if (!strtab || strtab.type !== SHT_STRTAB) {
+      throw new ObjectFormatError(`section ${section.name}`, 0, `sh_link ${section.link} is not a string table`);
+    }
+    return strtab.data;
+  }
+
   private u64(off: number, where: string): number {
     const v = this.view.getBigUint64(off, true);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ObjectFormatError(where, off, `value ${v} is too large`);
@@ -184,6 +278,8 @@ export class ElfFile {
         nameOff: this.view.getUint32(h, true),
         type: this.view.getUint32(h + 4, true),
         flags: this.view.getBigUint64(h + 8, true),
+        // Only host binaries' section addresses are used (fileOffset checks them); a .bpf.o's may be anything.
+        addr: Number(this.view.getBigUint64(h + 16, true)),
         offset: this.u64(h + 24, where),
         size: this.u64(h + 32, where),
         link: this.view.getUint32(h + 40, true),
@@ -225,6 +321,7 @@ export class ElfFile {
         name,
         type: r.type,
         flags: r.flags,
+        addr: r.addr,
         offset: r.offset,
         size: r.size,
         link: r.link,
@@ -238,7 +335,11 @@ export class ElfFile {
 
   private readSymbols(): ElfSymbol[] {
     const symtab = this.sections.find((s) => s.type === SHT_SYMTAB);
-    if (!symtab) return [];
+    return symtab ? this.readSymbolTable(symtab) : [];
+  }
+
+  /** The entries of a SHT_SYMTAB or SHT_DYNSYM section. */
+  private readSymbolTable(symtab: ElfSection): ElfSymbol[] {
     const where = `section ${symtab.name}`;
     if (symtab.entsize !== SYMBOL_SIZE) {
       throw new ObjectFormatError(where, 0, `sh_entsize is ${symtab.entsize}, expected ${SYMBOL_SIZE}`);
@@ -246,10 +347,7 @@ export class ElfFile {
     if (symtab.size % SYMBOL_SIZE !== 0) {
       throw new ObjectFormatError(where, 0, `size ${symtab.size} is not a multiple of ${SYMBOL_SIZE}`);
     }
-    const strtab = this.sections[symtab.link];
-    if (!strtab || strtab.type !== SHT_STRTAB) {
-      throw new ObjectFormatError(where, 0, `sh_link ${symtab.link} is not a string table`);
-    }
+    const strings = this.linkedStrings(symtab);
     const d = new DataView(symtab.data.buffer, symtab.data.byteOffset, symtab.data.byteLength);
     const out: ElfSymbol[] = [];
     for (let i = 0, off = 0; off < symtab.size; i++, off += SYMBOL_SIZE) {
@@ -261,7 +359,7 @@ export class ElfFile {
       }
       out.push({
         index: i,
-        name: readCString(strtab.data, d.getUint32(off, true), `${where} symbol #${i} name`, off),
+        name: readCString(strings, d.getUint32(off, true), `${where} symbol #${i} name`, off),
         type: info & 0xf,
         bind: info >> 4,
         visibility: d.getUint8(off + 5) & 0x3,
@@ -269,6 +367,49 @@ export class ElfFile {
         value: Number(value),
         size: Number(size),
       });
+    }
+    return out;
+  }
+
+  private readProgramHeaders(): ProgramHeader[] {
+    const phoff = this.u64(32, "ELF header e_phoff");
+    const phentsize = this.view.getUint16(54, true);
+    const phnum = this.view.getUint16(56, true);
+    if (phoff === 0 || phnum === 0) return [];
+    if (phentsize !== PROGRAM_HEADER_SIZE) {
+      throw new ObjectFormatError("ELF header", 54, `e_phentsize is ${phentsize}, expected ${PROGRAM_HEADER_SIZE}`);
+    }
+    this.checkRange("program header table", 32, phoff, phnum * PROGRAM_HEADER_SIZE);
+    const out: ProgramHeader[] = [];
+    for (let i = 0; i < phnum; i++) {
+      const h = phoff + i * PROGRAM_HEADER_SIZE;
+      const where = `program header #${i}`;
+      out.push({
+        type: this.view.getUint32(h, true),
+        flags: this.view.getUint32(h + 4, true),
+        offset: this.u64(h + 8, where),
+        vaddr: this.u64(h + 16, where),
+        filesz: this.u64(h + 32, where),
+        memsz: this.u64(h + 40, where),
+      });
+    }
+    return out;
+  }
+
+  /** DT_NEEDED names from the SHT_DYNAMIC section. */
+  private readNeeded(): string[] {
+    const section = this.sections.find((s) => s.type === SHT_DYNAMIC);
+    if (!section) return [];
+    const strings = this.linkedStrings(section);
+    const d = new DataView(section.data.buffer, section.data.byteOffset, section.data.byteLength);
+    const out: string[] = [];
+    for (let off = 0; off + DYNAMIC_ENTRY_SIZE <= section.data.byteLength; off += DYNAMIC_ENTRY_SIZE) {
+      const tag = d.getBigInt64(off, true);
+      if (tag === DT_NULL) break;
+      if (tag === DT_NEEDED) {
+        const val = d.getBigUint64(off + 8, true);
+        if (val < BigInt(strings.byteLength)) out.push(readCString(strings, Number(val), `section ${section.name}`, off + 8));
+      }
     }
     return out;
   }

@@ -6,7 +6,7 @@ import { StateError, TsbpfError } from "../errors.js";
 import { bpf, closeFd, tryBpf } from "../syscall/bpf.js";
 import { readAttrU32 } from "../syscall/bpf-attr.js";
 import { ENOENT } from "../syscall/errno.js";
-import { koffi } from "../syscall/libc.js";
+import { memoryView } from "../syscall/native.js";
 import { MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
 import { syscallAddress, trySyscall } from "../syscall/kernel.js";
 import { SyscallError } from "../syscall/syscall-error.js";
@@ -253,7 +253,7 @@ export class BpfMap {
       fd: this.fd,
       offset: 0,
     });
-    const bytes = new Uint8Array(koffi().view(address, length), 0, this.spec.valueSize * this.spec.maxEntries);
+    const bytes = new Uint8Array(memoryView(address, length), 0, this.spec.valueSize * this.spec.maxEntries);
     this.mapping = { address, length, bytes, writable };
     return this.mapping;
   }

@@ -8,16 +8,18 @@
  * Records: struct perf_event_header { u32 type; u16 misc; u16 size; }, then
  * for PERF_RECORD_SAMPLE a u32 raw size and the raw bytes; PERF_RECORD_LOST
  * carries { u64 id; u64 lost; }.
- * Each CPU's ring is a RecordSource, so a RingBufferPoller waits on them —
- * in its "threadpool" mode: the kernel's perf_poll() clears the ring's
- * readiness as it reports it, and the "loop" mode's nested epoll (libuv's
- * epoll watching the poller's epoll) polls it twice, so the second look,
- * the one that picks the ring to drain, sees nothing.
+ * Each CPU's ring is a RecordSource, so a RingBufferPoller waits on them,
+ * in either mode. The kernel's perf_poll() clears a ring's wake-up as it
+ * reports it, so epoll says "ready" only once per wake-up: to the first
+ * look (in "loop" mode, libuv's epoll looking into the poller's), and never
+ * again for records left behind by a drain that hit its budget. pending()
+ * (data_head ≠ data_tail, read from the shared page) tells the poller
+ * instead.
  */
 import { TsbpfError } from "../errors.js";
 import { closeFd } from "../syscall/bpf.js";
 import { syscallAddress, trySyscall } from "../syscall/kernel.js";
-import { koffi } from "../syscall/libc.js";
+import { memoryView } from "../syscall/native.js";
 import { onlineCpus } from "../syscall/cpus.js";
 import { MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
 import { PERF_EVENT_IOC_ENABLE, PERF_TYPE_SOFTWARE, perfEventOpen, perfIoctl } from "../syscall/perf.js";
@@ -47,13 +49,18 @@ export class PerfRing implements RecordSource {
     private readonly address: bigint,
     private readonly length: number,
   ) {
-    const mem = new Uint8Array(koffi().view(address, length));
+    const mem = new Uint8Array(memoryView(address, length));
     this.meta = new DataView(mem.buffer, 0, PAGE_SIZE);
     this.data = mem.subarray(PAGE_SIZE);
   }
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Records (or loss reports) are waiting: the kernel's data_head is past our data_tail. */
+  pending(): boolean {
+    return !this.closed && this.meta.getBigUint64(DATA_HEAD, true) !== this.meta.getBigUint64(DATA_TAIL, true);
   }
 
   consume(cb: RecordCallback, limit = Infinity): number {

@@ -70,7 +70,7 @@
  */
 import { StateError, TsbpfError } from "../errors.js";
 import { syscallAddress, trySyscall } from "../syscall/kernel.js";
-import { koffi } from "../syscall/libc.js";
+import { memoryView } from "../syscall/native.js";
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
 import { BpfMapType } from "../abi/uapi-enums.js";
 import type { BpfMap } from "./bpf-map.js";
@@ -113,6 +113,13 @@ export interface RecordSource {
   readonly name: string;
   readonly isClosed: boolean;
   consume(cb: RecordCallback, limit?: number): number;
+  /**
+   * Whether records are waiting, known without a syscall. Sources whose
+   * readiness a poll can consume before the poller sees it (a perf event's
+   * poll clears its wake-up) implement it, and the poller drains them
+   * whenever it is true, whatever epoll says.
+   */
+  pending?(): boolean;
 }
 
 /**
@@ -256,10 +263,9 @@ export class RingBuffer implements RecordSource {
       throw e;
     }
     this.producerMapping = { address: producerAddress, length };
-    const k = koffi();
-    this.producerBuffer = k.view(producerAddress, length) as ArrayBuffer;
+    this.producerBuffer = memoryView(producerAddress, length);
     return {
-      consumer: new Uint8Array(k.view(consumerAddress, PAGE_SIZE) as ArrayBuffer),
+      consumer: new Uint8Array(memoryView(consumerAddress, PAGE_SIZE)),
       producer: new Uint8Array(this.producerBuffer),
       dataOffset: PAGE_SIZE,
       size,

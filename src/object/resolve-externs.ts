@@ -6,7 +6,6 @@
  *   .ksyms:   kfuncs and typed variables by kernel BTF id, untyped
  *             variables by address from /proc/kallsyms.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
 import { gunzipSync } from "node:zlib";
 import type { Btf } from "../btf/btf.js";
@@ -14,6 +13,7 @@ import { BtfKind } from "../btf/types.js";
 import { NotFoundError, TsbpfError } from "../errors.js";
 import type { ExternBinding } from "../spec/bind-references.js";
 import { writeLittleEndian } from "../btf/value-encoder.js";
+import { pathAccessible, readHostBytes, readHostFile, readHostText } from "../syscall/host-files.js";
 import { runningKernelVersion } from "../syscall/kernel-version.js";
 import type { ExternSpec } from "../spec/externs.js";
 
@@ -23,8 +23,8 @@ let configCache: Map<string, string> | undefined;
 export function kernelConfig(): Map<string, string> {
   if (configCache) return configCache;
   let text: string | undefined;
-  if (existsSync("/proc/config.gz")) text = gunzipSync(readFileSync("/proc/config.gz")).toString("utf8");
-  else if (existsSync(`/boot/config-${release()}`)) text = readFileSync(`/boot/config-${release()}`, "utf8");
+  if (pathAccessible("/proc/config.gz")) text = gunzipSync(readHostBytes("/proc/config.gz", 64 << 10)).toString("utf8");
+  else if (pathAccessible(`/boot/config-${release()}`)) text = new TextDecoder().decode(readHostFile(`/boot/config-${release()}`));
   const map = new Map<string, string>();
   for (const line of (text ?? "").split("\n")) {
     const m = line.match(/^(CONFIG_\w+)=(.*)$/);
@@ -73,7 +73,7 @@ let kallsymsCache: Map<string, bigint> | undefined;
 function kallsyms(): Map<string, bigint> {
   if (kallsymsCache) return kallsymsCache;
   const map = new Map<string, bigint>();
-  for (const line of readFileSync("/proc/kallsyms", "utf8").split("\n")) {
+  for (const line of readHostText("/proc/kallsyms", 1 << 20).split("\n")) {
     const [addr, , name] = line.split(/\s+/);
     if (name && addr && !name.includes("[") && !map.has(name)) map.set(name, BigInt(`0x${addr}`));
   }

@@ -4,8 +4,7 @@
  * hold the perf event fd, which must outlive the link.
  */
 import { closeFd } from "../syscall/bpf.js";
-import { kernelBackend, trySyscall } from "../syscall/kernel.js";
-import { koffi, realKernel } from "../syscall/libc.js";
+import { isRealKernel, trySyscall, trySyscallAsync } from "../syscall/kernel.js";
 import { PERF_EVENT_IOC_DISABLE, PERF_IOCTL_NAMES } from "../syscall/perf.js";
 
 export interface LinkFds {
@@ -54,13 +53,14 @@ export class Link {
    * destroy(), with the blocking part of the detach off the event loop. The
    * same syscalls go through the choke point in the same order (ioctl
    * DISABLE, close of the link fd, close of the perf fd), but each of those
-   * fds was first duplicated, so those closes return at once; the kernel's
-   * teardown happens when the duplicates are closed on the libuv thread
-   * pool: the link's (detaching the program waits for an RCU grace period,
-   * ~30-40 ms here), then the perf event's (a tracepoint's unregistration
-   * waits again, ~50 ms). Several links detaching at once thus wait
-   * together (see destroyLinks). Falls back to destroy() where that is not
-   * possible (a fake kernel, no fd to spare).
+   * fds was first duplicated (dup), so those closes return at once; the
+   * kernel's teardown happens when the duplicates are closed on the libuv
+   * thread pool (through the choke point too, so the trace shows the close
+   * that really releases each object): the link's (detaching the program
+   * waits for an RCU grace period, ~30-40 ms here), then the perf event's
+   * (a tracepoint's unregistration waits again, ~50 ms). Several links
+   * detaching at once thus wait together (see destroyLinks). Falls back to
+   * destroy() where that is not possible (a fake kernel, no fd to spare).
    */
   async destroyAsync(): Promise<void> {
     if (this.destroyed) return;
@@ -121,30 +121,17 @@ export async function destroyLinks(links: Iterable<Link>): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-let fdCalls: { dup: (fd: number) => number; close: { async: (fd: number, cb: (err: unknown, ret: number) => void) => void } } | undefined;
-
 /**
  * dup(2) of `fd` for an off-thread close, or -1 when that is not possible.
  * Only against the real kernel: a fake kernel's fds are not real ones.
- * dup and the duplicate's close are bookkeeping of this module and do not
- * pass through the syscall choke point; the observable close of the link's
- * own fd does.
  */
 function duplicate(fd: number): number {
-  if (kernelBackend() !== realKernel) return -1;
-  try {
-    if (!fdCalls) {
-      const lib = koffi().load("libc.so.6");
-      fdCalls = { dup: lib.func("int dup(int fd)"), close: lib.func("int close(int fd)") };
-    }
-    return fdCalls!.dup(fd);
-  } catch {
-    return -1;
-  }
+  if (!isRealKernel()) return -1;
+  const r = trySyscall({ call: "dup", fd });
+  return r.ret === -1 ? -1 : Number(r.ret);
 }
 
 /** close(2) on the libuv thread pool; errors are ignored, as closeFd() ignores them. */
-function closeOffThread(fd: number): Promise<void> {
-  return new Promise((resolve) => fdCalls!.close.async(fd, () => resolve()));
+async function closeOffThread(fd: number): Promise<void> {
+  await trySyscallAsync({ call: "close", fd }).catch(() => undefined);
 }

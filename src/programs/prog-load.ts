@@ -9,8 +9,8 @@ import { tryBpf } from "../syscall/bpf.js";
 import { cString } from "../syscall/c-string.js";
 import { EAGAIN, ENOSPC, EPERM } from "../syscall/errno.js";
 import { SyscallError } from "../syscall/syscall-error.js";
-import { kernelBackend } from "../syscall/kernel.js";
-import { realKernel, withProfilerSignalBlocked } from "../syscall/libc.js";
+import { isRealKernel } from "../syscall/kernel.js";
+import { withProfilerSignalBlocked } from "../syscall/native.js";
 import { BpfCmd, type BpfAttachType, type BpfProgType } from "../abi/uapi-enums.js";
 
 const LOG_LEVEL_VERBOSE = 1;
@@ -34,7 +34,7 @@ function tryProgLoad(attr: ReturnType<typeof attrFor>): ReturnType<typeof tryBpf
     return r;
   };
   // Retries run with a profiler's SIGPROF held back, or they would be interrupted too.
-  return kernelBackend() === realKernel ? withProfilerSignalBlocked(retry) : retry();
+  return isRealKernel() ? withProfilerSignalBlocked(retry) : retry();
 }
 
 export interface ProgLoadRequest {

@@ -4,8 +4,13 @@
  * line), so the pipe is opened O_NONBLOCK and drained on a short timer.
  * Reading consumes the lines: one reader at a time sees them.
  */
-import { closeSync, constants, openSync, readSync } from "node:fs";
 import { join } from "node:path";
+import { closeFd } from "../syscall/bpf.js";
+import { EAGAIN } from "../syscall/errno.js";
+import { O_CLOEXEC, O_NONBLOCK, O_RDONLY, openFile } from "../syscall/host-files.js";
+import { trySyscall } from "../syscall/kernel.js";
+import type { ReadRequest } from "../syscall/requests.js";
+import { SyscallError } from "../syscall/syscall-error.js";
 import { tracefsDir } from "./tracefs.js";
 
 export interface TraceLine {
@@ -34,6 +39,7 @@ export class TracePipeReader {
   private timer: NodeJS.Timeout | undefined;
   private partial = "";
   private readonly buf = Buffer.alloc(64 * 1024);
+  private readonly decoder = new TextDecoder();
 
   constructor(
     private readonly onLine: (line: TraceLine) => void,
@@ -42,7 +48,7 @@ export class TracePipeReader {
 
   start(): this {
     if (this.fd !== undefined) return this;
-    this.fd = openSync(join(tracefsDir(), "trace_pipe"), constants.O_RDONLY | constants.O_NONBLOCK);
+    this.fd = openFile(join(tracefsDir(), "trace_pipe"), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     this.timer = setInterval(() => this.drain(), this.intervalMs);
     return this;
   }
@@ -55,15 +61,15 @@ export class TracePipeReader {
   drain(maxReads = 16): void {
     if (this.fd === undefined) return;
     for (let i = 0; i < maxReads; i++) {
-      let n: number;
-      try {
-        n = readSync(this.fd, this.buf, 0, this.buf.length, null);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "EAGAIN") break;
-        throw e;
+      const req: ReadRequest = { call: "read", fd: this.fd, buf: this.buf };
+      const r = trySyscall(req);
+      if (r.ret === -1) {
+        if (r.errno === EAGAIN) break;
+        throw new SyscallError(req, r.errno, "reading trace_pipe");
       }
+      const n = Number(r.ret);
       if (n <= 0) break;
-      this.partial += this.buf.toString("utf8", 0, n);
+      this.partial += this.decoder.decode(this.buf.subarray(0, n), { stream: true });
       const lines = this.partial.split("\n");
       this.partial = lines.pop() ?? "";
       for (const l of lines) {
@@ -78,7 +84,7 @@ export class TracePipeReader {
     this.timer = undefined;
     if (this.fd !== undefined) {
       this.drain();
-      closeSync(this.fd);
+      closeFd(this.fd);
       this.fd = undefined;
     }
   }

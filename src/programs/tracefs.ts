@@ -4,9 +4,9 @@
  * /sys/kernel/debug/tracing when only debugfs is mounted, and sometimes not
  * mounted at all — then tsbpf mounts it, as a root user would by hand.
  */
-import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { NotFoundError, TsbpfError } from "../errors.js";
+import { pathAccessible, readHostValue } from "../syscall/host-files.js";
 import { syscall } from "../syscall/kernel.js";
 
 const CANDIDATES = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
@@ -15,7 +15,7 @@ let cached: string | undefined;
 
 function isMounted(dir: string): boolean {
   // An unmounted /sys/kernel/tracing is an empty directory.
-  return existsSync(join(dir, "events")) || existsSync(join(dir, "trace_pipe"));
+  return pathAccessible(join(dir, "events")) || pathAccessible(join(dir, "trace_pipe"));
 }
 
 /** The tracefs directory, mounting tracefs at /sys/kernel/tracing if needed. */
@@ -27,7 +27,7 @@ export function tracefsDir(): string {
     if (isMounted(dir)) return (cached = dir);
   }
   const target = CANDIDATES[0]!;
-  if (!existsSync(target)) {
+  if (!pathAccessible(target)) {
     throw new TsbpfError(`tracefs is not mounted and ${target} does not exist (kernel built without CONFIG_TRACING?)`);
   }
   try {
@@ -45,31 +45,16 @@ export function splitTracepoint(target: string): { category: string; name: strin
   return { category: m[1]!, name: m[2]! };
 }
 
-const idBuffer = Buffer.alloc(32);
-
-/**
- * An id file's text: one open, one read, one close. readFileSync would add
- * an fstat (tracefs reports size 0) and a growing-buffer loop, which is most
- * of an attach's own time in a young process.
- */
-function readIdFile(path: string): string {
-  const fd = openSync(path, "r");
-  try {
-    return idBuffer.toString("latin1", 0, readSync(fd, idBuffer, 0, idBuffer.length, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** The id perf_event_open needs for a tracepoint. */
 export function tracepointId(category: string, name: string): number {
   const dir = tracefsDir();
   const path = join(dir, "events", category, name, "id");
   let text: string;
   try {
-    text = readIdFile(path);
+    // One open, one 32-byte read, one close: an id is a few digits.
+    text = readHostValue(path, 32);
   } catch {
-    const catExists = existsSync(join(dir, "events", category));
+    const catExists = pathAccessible(join(dir, "events", category));
     throw new NotFoundError(
       `tracepoint ${category}/${name} does not exist in this kernel (no ${path})` +
         (catExists ? "" : `; there is no category "${category}" either — see ${join(dir, "available_events")}`),

@@ -413,7 +413,7 @@ function objInfo(ctx: PrintContext, exit: Uint8Array): string {
 }
 
 /** print_dev_t: makedev(major, minor) with glibc's major()/minor(). */
-function makedev(dev: bigint): string {
+export function makedev(dev: bigint): string {
   const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn & 0xffffffffn);
   const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn & 0xffffffffn);
   return `makedev(${X.hex(major)}, ${X.hex(minor)})`;

@@ -14,21 +14,24 @@
  * the same (counting `column` characters of prefix), off by default.
  *
  * The bpf(2) attributes are printed from the declarative layouts of
- * bpf-attr.ts (see trace/bpf.ts); strace's own tables of names are in
- * trace/xlat.ts, its string quoting in trace/quote.ts.
+ * syscall/bpf-attr.ts (see bpf-args.ts), perf_event_attr by perf-args.ts,
+ * the file calls (openat, read, write, fstat, access, dup) by file-args.ts;
+ * strace's own tables of names are in xlat.ts, its string quoting in
+ * quote.ts.
  */
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { isPointerKind } from "../syscall/bpf-attr.js";
 import { errnoMessage, errnoName } from "../syscall/errno.js";
-import { koffi, addressOf as libcAddressOf } from "../syscall/libc.js";
+import { clockNs, addressOf as libcAddressOf } from "../syscall/native.js";
 import type { BpfRequest, SyscallRequest, SyscallResult } from "../syscall/requests.js";
 import { SyscallError } from "../syscall/syscall-error.js";
 import { BpfCmd } from "../abi/uapi-enums.js";
-import { type PrintContext, addr, formatBpfArgs, userPath, userString } from "./bpf-args.js";
+import { type PrintContext, addr, formatBpfArgs, userString } from "./bpf-args.js";
 import { errnoMessage as straceErrnoMessage, knownErrnoName as straceErrnoName } from "../syscall/errno.js";
 import { KnownMemory, type Memory } from "./memory.js";
 import { formatPerfEventOpenArgs } from "./perf-args.js";
-import { QUOTE_0_TERMINATED } from "./quote.js";
+import { formatFileCallArgs, jsString } from "./file-args.js";
+import { localIso } from "./time.js";
 import * as X from "./xlat.js";
 
 export interface StraceFormatOptions {
@@ -90,19 +93,11 @@ function safeAddressOf(buf: Uint8Array): bigint | undefined {
   }
 }
 
-/** CLOCK_REALTIME and CLOCK_BOOTTIME in ns, read back to back (vDSO clock_gettime through koffi). */
+/** CLOCK_REALTIME and CLOCK_BOOTTIME in ns, read back to back. */
 function realAndBootNs(): [bigint, bigint] | undefined {
   try {
-    const k = koffi();
-    const clockGettime = k.load("libc.so.6").func("int clock_gettime(int clk, void *ts)");
-    const ts = new Uint8Array(16);
-    const v = new DataView(ts.buffer);
-    const read = (clk: number) => {
-      if (clockGettime(clk, ts) !== 0) throw new Error("clock_gettime");
-      return v.getBigInt64(0, true) * 1_000_000_000n + v.getBigInt64(8, true);
-    };
-    const real = read(0 /* CLOCK_REALTIME */);
-    const boot = read(7 /* CLOCK_BOOTTIME */);
+    const real = clockNs(0 /* CLOCK_REALTIME */);
+    const boot = clockNs(7 /* CLOCK_BOOTTIME */);
     return [real, boot];
   } catch {
     return undefined;
@@ -127,17 +122,6 @@ function bootTimeComment(ns: bigint): string | undefined {
   const sec = Number((ns + bootOffsetNs) / 1_000_000_000n);
   if (!sec) return undefined;
   return localIso(sec);
-}
-
-/** strftime("%FT%T%z", localtime(sec)). */
-export function localIso(sec: number): string {
-  const d = new Date(sec * 1000);
-  const p = (n: number, w = 2) => String(Math.abs(n)).padStart(w, "0");
-  const off = -d.getTimezoneOffset();
-  return (
-    `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}` +
-    `${off < 0 ? "-" : "+"}${p(Math.trunc(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`
-  );
 }
 
 /** The buffers a request carries, at the addresses the kernel was given. */
@@ -169,20 +153,6 @@ function context(req: SyscallRequest, opts: StraceFormatOptions): PrintContext {
     addressOf,
     bootTimeComment,
   };
-}
-
-const cstr = (s: string) => {
-  const b = new TextEncoder().encode(s);
-  const out = new Uint8Array(b.byteLength + 1);
-  out.set(b);
-  return out;
-};
-
-/** A string argument passed from JS (mount's): printed as strace prints the C string. */
-function jsString(ctx: PrintContext, s: string, path: boolean): string {
-  const mem = new KnownMemory().add(1n, cstr(s));
-  const sub: PrintContext = { ...ctx, memory: mem };
-  return path ? userPath(sub, 1n) : userString(sub, 1n, 0xffffffffffffffffn, QUOTE_0_TERMINATED);
 }
 
 /** struct epoll_event: 12 bytes packed on x86-64, 16 on arm64. */
@@ -258,6 +228,13 @@ function formatArgs(ctx: PrintContext, req: SyscallRequest, result: SyscallResul
       return `${addr(req.addr)}, ${req.length}`;
     case "close":
       return String(req.fd | 0);
+    case "dup":
+    case "openat":
+    case "read":
+    case "write":
+    case "fstat":
+    case "access":
+      return formatFileCallArgs(ctx, req, result);
     case "epoll_create1":
       return X.printflags(X.EPOLL_FLAGS, req.flags, "EPOLL_???");
     case "epoll_ctl": {

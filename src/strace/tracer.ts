@@ -1,6 +1,6 @@
 /**
  * The tracer: every syscall tsbpf makes, printed as strace 6.1 prints it
- * (see strace-format.ts), one line per call, as the call returns.
+ * (see format.ts), one line per call, as the call returns.
  *
  *     const stop = startTracer((line) => process.stderr.write(line + "\n"));
  *     ...
@@ -9,15 +9,14 @@
  * Threads. strace -f prefixes lines with the thread that made the call
  * (`[pid 1234] ` on stderr, `1234  ` with -o). With `pid: true` the tracer
  * does the same for calls on the main thread (whose id is the pid). A
- * blocking epoll_wait run with trySyscallAsync executes on a libuv pool
+ * blocking epoll_wait or close run with trySyscallAsync executes on a libuv pool
  * thread, whose id JavaScript cannot learn; its prefix is `[pid libuv] `
  * (`libuv ` in "file" style) so it stays recognisable. strace prints such a
  * call when it returns, or splits it into `<unfinished ...>` and
  * `<... epoll_wait resumed>` when another thread's call comes in between;
  * the tracer always prints the whole call, once, when it has returned.
  */
-import { kernelBackend, observeSyscalls } from "../syscall/kernel.js";
-import { realKernel } from "../syscall/libc.js";
+import { observeSyscalls } from "../syscall/kernel.js";
 import type { SyscallRequest, SyscallResult } from "../syscall/requests.js";
 import { ANNOTATION_PREFIX, type StraceFormatOptions, annotateSyscall, formatSyscall } from "./format.js";
 import { ProcSelfMemory } from "./memory.js";
@@ -45,15 +44,6 @@ export interface TracerOptions extends StraceFormatOptions {
 
 export { ANNOTATION_PREFIX };
 
-/** Whether this call ran on a libuv pool thread (an epoll_wait sent through trySyscallAsync to the real kernel). */
-function ranOnLibuvThread(req: SyscallRequest): boolean {
-  if (req.call !== "epoll_wait" || kernelBackend() !== realKernel) return false;
-  // The observer is called from kernel.ts's notify(), from trySyscall() or,
-  // after the await, from trySyscallAsync().
-  const stack = new Error().stack ?? "";
-  return /\bat (async )?trySyscallAsync\b/.test(stack);
-}
-
 function pidPrefix(style: TracerOptions["pid"], libuv: boolean): string {
   if (!style) return "";
   // "libuv" takes the width of a thread id (close to the pid's), so the
@@ -74,7 +64,7 @@ export function startTracer(out: (line: string) => void, opts: TracerOptions = {
     let line: string;
     let libuv = false;
     try {
-      libuv = ranOnLibuvThread(req);
+      libuv = result.offThread === true;
       const prefix = pidPrefix(opts.pid, libuv);
       line = prefix + formatSyscall(req, result, { ...formatOpts, column: prefix.length });
       if (opts.timing) line += ` <${(Number(elapsedNs) / 1e9).toFixed(6)}>`;

@@ -579,6 +579,56 @@ export const SOL_SOCKET_OPTIONS = vals([
   [68, "SO_DETACH_REUSEPORT_BPF"],
 ]);
 
+// open(2), access(2), struct stat (x86-64 values; arm64 moves four open flags)
+const ARM64 = process.arch === "arm64";
+export const OPEN_ACCESS_MODES = vals([
+  [0, "O_RDONLY"],
+  [1, "O_WRONLY"],
+  [2, "O_RDWR"],
+  [3, "O_ACCMODE"],
+]);
+/** open_mode_flags.in: O_SYNC before O_DSYNC, O_TMPFILE before O_DIRECTORY (each includes the other). */
+export const OPEN_MODE_FLAGS = vals([
+  [0o100, "O_CREAT"],
+  [0o200, "O_EXCL"],
+  [0o400, "O_NOCTTY"],
+  [0o1000, "O_TRUNC"],
+  [0o2000, "O_APPEND"],
+  [O_NONBLOCK, "O_NONBLOCK"],
+  [0o4010000, "O_SYNC"],
+  [0o4000000, "__O_SYNC"],
+  [0o10000, "O_DSYNC"],
+  [ARM64 ? 0o200000 : 0o40000, "O_DIRECT"],
+  [ARM64 ? 0o400000 : 0o100000, "O_LARGEFILE"],
+  [ARM64 ? 0o100000 : 0o400000, "O_NOFOLLOW"],
+  [0o1000000, "O_NOATIME"],
+  [O_CLOEXEC, "O_CLOEXEC"],
+  [0o10000000, "O_PATH"],
+  [0o20000000 | (ARM64 ? 0o40000 : 0o200000), "O_TMPFILE"],
+  [0o20000000, "__O_TMPFILE"],
+  [ARM64 ? 0o40000 : 0o200000, "O_DIRECTORY"],
+  [0o20000, "FASYNC"],
+]);
+export const O_CREAT = 0o100;
+export const O_TMPFILE_BIT = 0o20000000;
+export const AT_FDCWD = -100;
+export const ACCESS_MODES = vals([
+  [0, "F_OK"],
+  [4, "R_OK"],
+  [2, "W_OK"],
+  [1, "X_OK"],
+]);
+export const S_IFMT = 0o170000;
+export const FILE_TYPES = vals([
+  [0o140000, "S_IFSOCK"],
+  [0o120000, "S_IFLNK"],
+  [0o100000, "S_IFREG"],
+  [0o060000, "S_IFBLK"],
+  [0o040000, "S_IFDIR"],
+  [0o020000, "S_IFCHR"],
+  [0o010000, "S_IFIFO"],
+]);
+
 /** `%#llx`: "0" for zero, "0x…" otherwise. */
 export function hex(v: number | bigint): string {
   const b = BigInt(v);

@@ -2,8 +2,8 @@
  * CPU lists from sysfs ("0-3,5,7-8"): the online CPUs (one perf event each)
  * and the possible ones (per-CPU maps hold a value slot for each, online or not).
  */
-import { readFileSync } from "node:fs";
 import { ObjectFormatError, UnsupportedError } from "../errors.js";
+import { readHostValue } from "./host-files.js";
 
 export const CPU_ONLINE = "/sys/devices/system/cpu/online";
 export const CPU_POSSIBLE = "/sys/devices/system/cpu/possible";
@@ -25,7 +25,7 @@ export function parseCpuRanges(text: string): number[] {
 function readCpuList(path: string): number[] {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readHostValue(path);
   } catch (e) {
     throw new UnsupportedError(`cannot read ${path}: ${(e as Error).message}`);
   }

@@ -3,8 +3,13 @@
  * every call, and can wrap the real kernel to inject a failure into the Nth
  * call ("fail the 7th syscall with EPERM"). It is for error paths and fault
  * injection only; what can run against the real kernel is tested there.
+ *
+ * It fakes the kernel's BPF side, not the file system: without a
+ * passthrough kernel, host file calls no rule answers (openat, access, and
+ * read/fstat/mmap/close of the fds openat gave) still reach the real one,
+ * so an object can be loaded against the host's kernel BTF.
  */
-import { addressOf } from "./libc.js";
+import { addressOf, realKernel } from "./libc.js";
 import type { KernelBackend, SyscallRequest, SyscallResult } from "./requests.js";
 
 export type Responder = (req: SyscallRequest) => SyscallResult | number;
@@ -23,6 +28,8 @@ export class FakeKernel implements KernelBackend {
   private failAt = -1;
   private failErrno = 0;
   private readonly memory: Uint8Array[] = [];
+  /** Real fds of host files opened without a passthrough kernel. */
+  private readonly hostFds = new Set<number>();
 
   /** With `passthrough`, calls no rule answers go to that backend (usually the real kernel). */
   constructor(private readonly passthrough?: KernelBackend) {}
@@ -60,11 +67,35 @@ export class FakeKernel implements KernelBackend {
       return typeof r === "number" ? { ret: r, errno: 0 } : r;
     }
     if (this.passthrough) return this.passthrough.invoke(req);
+    if (this.isHostFileCall(req)) return this.hostFileCall(req);
     return this.defaultAnswer(req);
   }
 
+  private isHostFileCall(req: SyscallRequest): boolean {
+    switch (req.call) {
+      case "openat":
+      case "access":
+        return true;
+      case "read":
+      case "fstat":
+      case "close":
+      case "mmap":
+        return this.hostFds.has(req.fd);
+      default:
+        return false;
+    }
+  }
+
+  private hostFileCall(req: SyscallRequest): SyscallResult {
+    const r = realKernel.invoke(req);
+    if (req.call === "openat" && r.ret !== -1) this.hostFds.add(Number(r.ret));
+    if (req.call === "close") this.hostFds.delete(req.fd);
+    return r;
+  }
+
   async invokeAsync(req: SyscallRequest): Promise<SyscallResult> {
-    if (this.passthrough && req.call === "epoll_wait" && !this.rules.some((r) => r.matches(req)) && this.calls.length + 1 !== this.failAt) {
+    const offThread = req.call === "epoll_wait" || req.call === "close";
+    if (this.passthrough && offThread && !this.rules.some((r) => r.matches(req)) && this.calls.length + 1 !== this.failAt) {
       this.calls.push(req);
       return this.passthrough.invokeAsync(req);
     }
@@ -83,9 +114,13 @@ export class FakeKernel implements KernelBackend {
       case "munmap":
       case "ioctl":
       case "epoll_ctl":
+      case "fstat":
         return { ret: 0, errno: 0 };
       case "epoll_wait":
+      case "read":
         return { ret: 0, errno: 0 };
+      case "write":
+        return { ret: req.buf.byteLength, errno: 0 };
       default:
         return { ret: this.nextFd++, errno: 0 };
     }

@@ -4,8 +4,8 @@
  * it and strace shows it). Ubuntu kernels publish the upstream version in
  * /proc/version_signature; elsewhere uname's release is it.
  */
-import { readFileSync } from "node:fs";
 import { release } from "node:os";
+import { readHostValue } from "./host-files.js";
 
 export function kernelVersionCode(a: number, b: number, c: number): number {
   // The sublevel saturates at 255, as the kernel's own KERNEL_VERSION does.
@@ -23,7 +23,7 @@ let cached: number | undefined;
 export function runningKernelVersion(): number {
   if (cached !== undefined) return cached;
   try {
-    const sig = readFileSync("/proc/version_signature", "utf8"); // "Ubuntu 5.15.0-1 5.15.39"
+    const sig = readHostValue("/proc/version_signature"); // "Ubuntu 5.15.0-1 5.15.39"
     const upstream = sig.trim().split(/\s+/).pop() ?? "";
     cached = parseKernelRelease(upstream);
   } catch {

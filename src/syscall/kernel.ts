@@ -1,8 +1,10 @@
 /**
  * The one choke point through which tsbpf talks to the kernel. Every bpf(),
- * perf_event_open(), ioctl(), mmap(), munmap(), close() and epoll call is a
- * `SyscallRequest` passed to `syscall()`; observers (the tracer) see each
- * call and its result, and the backend can be swapped for a fake kernel.
+ * perf_event_open(), ioctl(), mmap(), munmap(), close(), dup(), epoll and
+ * eventfd call, and the openat()/read()/fstat() of the host files a load
+ * reads, is a `SyscallRequest` passed to `syscall()`; observers (the tracer)
+ * see each call and its result, and the backend can be swapped for a fake
+ * kernel.
  */
 import { SyscallError } from "./syscall-error.js";
 import { realKernel } from "./libc.js";
@@ -23,6 +25,11 @@ export function setKernelBackend(next: KernelBackend): KernelBackend {
 
 export function kernelBackend(): KernelBackend {
   return backend;
+}
+
+/** Whether calls go to the real kernel (not a fake one, nor a fake wrapping it). */
+export function isRealKernel(): boolean {
+  return backend === realKernel;
 }
 
 /** Runs `fn` with `next` as the kernel, restoring the previous one afterwards. */
@@ -69,7 +76,7 @@ export function syscallAddress(req: SyscallRequest): bigint {
   return BigInt(result.ret);
 }
 
-/** A blocking call run off the event loop (epoll_wait); failures are returned, not thrown. */
+/** A blocking call run off the event loop (epoll_wait, close); failures are returned, not thrown. */
 export async function trySyscallAsync(req: SyscallRequest): Promise<SyscallResult> {
   const start = observers.size ? process.hrtime.bigint() : 0n;
   const result = await backend.invokeAsync(req);

@@ -1,32 +1,50 @@
 /**
- * koffi bindings to libc: the real kernel backend. Loaded on first use, so
+ * koffi bindings to libc: the real kernel backend, and the only file that
+ * touches koffi (whose API is untyped: `any` stays here). Everything else
+ * reaches native code through the typed functions exported below, which
+ * the rest of tsbpf gets from native.ts (this file is private to
+ * src/syscall; `npm run check:layers` enforces it). Loaded on first use, so
  * the pure half of tsbpf (ELF, BTF, relocation) never loads native code.
  *
- * bpf(2) and perf_event_open(2) have no glibc wrappers; they go through
- * syscall(2). It is variadic, but on x86-64 and arm64 integer and pointer
- * arguments travel in the same registers either way, so fixed prototypes
- * per call shape are safe and avoid koffi's slower variadic path.
+ * bpf(2), perf_event_open(2) and fstat(2) go through syscall(2): the first
+ * two have no glibc wrappers, and glibc's fstat() is newfstatat(2), which
+ * would make the trace and strace disagree on the call's name. syscall(2)
+ * is variadic, but on x86-64 and arm64 integer and pointer arguments travel
+ * in the same registers either way, so fixed prototypes per call shape are
+ * safe and avoid koffi's slower variadic path.
  */
 import { createRequire } from "node:module";
 import type { KernelBackend, SyscallRequest, SyscallResult } from "./requests.js";
 
-const SYSCALL_NUMBERS: Record<string, { bpf: number; perf_event_open: number }> = {
-  x64: { bpf: 321, perf_event_open: 298 },
-  arm64: { bpf: 280, perf_event_open: 241 },
+interface SyscallNumbers {
+  bpf: number;
+  perf_event_open: number;
+  fstat: number;
+}
+
+const SYSCALL_NUMBERS: Record<string, SyscallNumbers> = {
+  x64: { bpf: 321, perf_event_open: 298, fstat: 5 },
+  arm64: { bpf: 280, perf_event_open: 241, fstat: 80 },
 };
 
 // koffi's types are loose; this module is the only place that touches them.
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Fn = (...args: any[]) => any;
 
 interface Libc {
   koffi: any;
+  numbers: SyscallNumbers;
   bpf: Fn;
   perfEventOpen: Fn;
+  fstat: Fn;
   ioctl: Fn;
   mmap: Fn;
   munmap: Fn;
-  close: Fn;
+  close: Fn & { async: Fn };
+  dup: Fn;
+  openat: Fn;
+  read: Fn;
+  write: Fn;
+  access: Fn;
   epollCreate1: Fn;
   epollCtl: Fn;
   epollWait: Fn & { async: Fn };
@@ -34,6 +52,7 @@ interface Libc {
   mount: Fn;
   setsockopt: Fn;
   sigmask: Fn;
+  clockGettime: Fn;
 }
 
 let libc: Libc | undefined;
@@ -66,12 +85,20 @@ function load(): Libc {
   const sys = (proto: string) => lib.func(proto);
   libc = {
     koffi,
+    numbers,
     bpf: sys("long syscall(long nr, long cmd, void *attr, unsigned long size)"),
     perfEventOpen: sys("long syscall(long nr, void *attr, long pid, long cpu, long group_fd, unsigned long flags)"),
+    fstat: sys("long syscall(long nr, int fd, void *statbuf)"),
     ioctl: sys("int ioctl(int fd, unsigned long request, unsigned long arg)"),
     mmap: sys("void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)"),
     munmap: sys("int munmap(void *addr, size_t length)"),
     close: sys("int close(int fd)"),
+    dup: sys("int dup(int fd)"),
+    // openat's mode is variadic in glibc; read only with O_CREAT/O_TMPFILE (see the note above).
+    openat: sys("int openat(int dirfd, const char *path, int flags, unsigned int mode)"),
+    read: sys("long read(int fd, void *buf, unsigned long count)"),
+    write: sys("long write(int fd, const void *buf, unsigned long count)"),
+    access: sys("int access(const char *path, int mode)"),
     epollCreate1: sys("int epoll_create1(int flags)"),
     epollCtl: sys("int epoll_ctl(int epfd, int op, int fd, void *event)"),
     epollWait: sys("int epoll_wait(int epfd, void *events, int maxevents, int timeout)"),
@@ -79,8 +106,8 @@ function load(): Libc {
     setsockopt: sys("int setsockopt(int fd, int level, int optname, const void *optval, unsigned int optlen)"),
     mount: sys("int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)"),
     sigmask: sys("int pthread_sigmask(int how, const void *set, void *oldset)"),
+    clockGettime: sys("int clock_gettime(int clock, void *ts)"),
   };
-  (libc as any).numbers = numbers;
   return libc;
 }
 
@@ -108,14 +135,66 @@ export function withProfilerSignalBlocked<T>(fn: () => T): T {
   }
 }
 
-/** The koffi module, for zero-copy views of mmapped memory. */
-export function koffi(): any {
-  return load().koffi;
-}
-
 /** Address of a JS buffer's bytes, to put in a bpf_attr pointer field. */
 export function addressOf(buf: Uint8Array): bigint {
   return load().koffi.address(buf);
+}
+
+/**
+ * `length` bytes of native memory at `address` (an mmap's result) as an
+ * ArrayBuffer, without a copy. The caller keeps the mapping alive for as
+ * long as the buffer is used.
+ */
+export function memoryView(address: bigint, length: number): ArrayBuffer {
+  return load().koffi.view(address, length) as ArrayBuffer;
+}
+
+/** A libuv poll watcher (uv_poll_t) on an fd, in Node's own event loop. */
+export interface FdWatcher {
+  /** Re-arms a stopped watcher. */
+  start(onReadable: (status: number) => void): void;
+  /** Disarms it (the fd leaves libuv's epoll set). */
+  stop(): void;
+  /** Stops and frees it; the fd may be closed afterwards. */
+  close(): void;
+  /** Whether a pending watcher keeps the process alive. */
+  ref(): void;
+  unref(): void;
+}
+
+/** Whether this koffi offers libuv fd polling (koffi's `node.poll`, documented as experimental). */
+export function canWatchFds(): boolean {
+  try {
+    return typeof load().koffi?.node?.poll === "function";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Calls `onReadable` from the event loop whenever `fd` is readable. The
+ * callback gets libuv's status (negative: an error); koffi 3.3 passes
+ * (status, events) although its .d.ts shows only the events.
+ */
+export function watchReadable(fd: number, onReadable: (status: number) => void): FdWatcher {
+  const status = (args: unknown[]) => (typeof args[0] === "number" ? args[0] : 0);
+  const handle = load().koffi.node.poll(fd, { readable: true }, (...args: unknown[]) => onReadable(status(args)));
+  return {
+    start: (cb) => handle.start({ readable: true }, (...args: unknown[]) => cb(status(args))),
+    stop: () => handle.stop(),
+    close: () => handle.close(),
+    ref: () => handle.ref(),
+    unref: () => handle.unref(),
+  };
+}
+
+/** clock_gettime(2) in ns (served by the vDSO: no syscall, nothing to trace). */
+export function clockNs(clock: number): bigint {
+  const l = load();
+  const ts = new Uint8Array(16);
+  if (l.clockGettime(clock, ts) !== 0) throw new Error(`clock_gettime(${clock}) failed`);
+  const v = new DataView(ts.buffer);
+  return v.getBigInt64(0, true) * 1_000_000_000n + v.getBigInt64(8, true);
 }
 
 const MAP_FAILED = 0xffffffffffffffffn;
@@ -131,7 +210,7 @@ function epollEventBytes(events: number, data: bigint): Uint8Array {
 }
 
 function run(l: Libc, req: SyscallRequest): number | bigint {
-  const n = (l as any).numbers as { bpf: number; perf_event_open: number };
+  const n = l.numbers;
   switch (req.call) {
     case "bpf":
       return Number(l.bpf(n.bpf, req.cmd, req.attr, req.layout.size));
@@ -147,6 +226,18 @@ function run(l: Libc, req: SyscallRequest): number | bigint {
       return l.munmap(req.addr, req.length);
     case "close":
       return l.close(req.fd);
+    case "dup":
+      return l.dup(req.fd);
+    case "openat":
+      return l.openat(req.dirfd, req.path, req.flags, req.mode);
+    case "read":
+      return Number(l.read(req.fd, req.buf, req.buf.byteLength));
+    case "write":
+      return Number(l.write(req.fd, req.buf, req.buf.byteLength));
+    case "fstat":
+      return Number(l.fstat(n.fstat, req.fd, req.statbuf));
+    case "access":
+      return l.access(req.path, req.mode);
     case "epoll_create1":
       return l.epollCreate1(req.flags);
     case "epoll_ctl":
@@ -173,14 +264,16 @@ export const realKernel: KernelBackend = {
   },
   invokeAsync(req: SyscallRequest): Promise<SyscallResult> {
     const l = load();
-    if (req.call !== "epoll_wait") return Promise.resolve(this.invoke(req));
     return new Promise((resolve, reject) => {
       // Runs on the libuv thread pool; errno is thread-local, and koffi
       // captures it for async calls on the worker thread that made the call.
-      l.epollWait.async(req.epfd, req.events, req.maxEvents, req.timeout, (err: unknown, ret: number) => {
+      const done = (err: unknown, ret: number) => {
         if (err) reject(err);
-        else resolve({ ret, errno: ret === -1 ? l.koffi.errno() : 0 });
-      });
+        else resolve({ ret, errno: ret === -1 ? l.koffi.errno() : 0, offThread: true });
+      };
+      if (req.call === "epoll_wait") l.epollWait.async(req.epfd, req.events, req.maxEvents, req.timeout, done);
+      else if (req.call === "close") l.close.async(req.fd, done);
+      else resolve(this.invoke(req));
     });
   },
 };

@@ -59,6 +59,51 @@ export interface CloseRequest {
   fd: number;
 }
 
+/** dup(2): a second fd for an object, so its last close can run off the event loop. */
+export interface DupRequest {
+  call: "dup";
+  fd: number;
+}
+
+/** openat(2) of a host file a load reads (kernel BTF, tracefs ids, CPU lists). */
+export interface OpenatRequest {
+  call: "openat";
+  /** AT_FDCWD (-100) for paths relative to the current directory, or absolute ones. */
+  dirfd: number;
+  path: string;
+  flags: number;
+  /** Permissions of a created file: used (and printed) only with O_CREAT or O_TMPFILE. */
+  mode: number;
+}
+
+/** read(2) of up to `buf.byteLength` bytes into `buf`. */
+export interface ReadRequest {
+  call: "read";
+  fd: number;
+  buf: Uint8Array;
+}
+
+/** write(2) of `buf` (e.g. the 8-byte counter increment of an eventfd). */
+export interface WriteRequest {
+  call: "write";
+  fd: number;
+  buf: Uint8Array;
+}
+
+/** fstat(2) into `statbuf` (the kernel's `struct stat`, see stat.ts). */
+export interface FstatRequest {
+  call: "fstat";
+  fd: number;
+  statbuf: Uint8Array;
+}
+
+/** access(2): whether a path exists (F_OK) or is readable, writable, executable. */
+export interface AccessRequest {
+  call: "access";
+  path: string;
+  mode: number;
+}
+
 export interface EpollCreateRequest {
   call: "epoll_create1";
   flags: number;
@@ -114,6 +159,12 @@ export type SyscallRequest =
   | MmapRequest
   | MunmapRequest
   | CloseRequest
+  | DupRequest
+  | OpenatRequest
+  | ReadRequest
+  | WriteRequest
+  | FstatRequest
+  | AccessRequest
   | EpollCreateRequest
   | EpollCtlRequest
   | EpollWaitRequest
@@ -125,11 +176,13 @@ export type SyscallRequest =
 export interface SyscallResult {
   ret: number | bigint;
   errno: number;
+  /** The call ran on a libuv pool thread, not the thread running JavaScript (strace shows another tid). */
+  offThread?: boolean;
 }
 
 /** Something that can carry out requests: the real kernel, or a fake one for tests. */
 export interface KernelBackend {
   invoke(req: SyscallRequest): SyscallResult;
-  /** Blocking calls (epoll_wait) run off the event loop when asked to. */
+  /** Blocking calls (epoll_wait, the last close of a link) run off the event loop when asked to. */
   invokeAsync(req: SyscallRequest): Promise<SyscallResult>;
 }

@@ -8,13 +8,16 @@ import { errnoMessage, errnoName, E2BIG, EACCES, ENOSPC, EPERM, ENOENT, EINVAL }
 import type { SyscallRequest } from "./requests.js";
 import { BpfCmdNames, BpfCmd, BpfProgType } from "../abi/uapi-enums.js";
 
-/** "bpf(BPF_PROG_LOAD)", "perf_event_open", "ioctl(PERF_EVENT_IOC_ENABLE)". */
+/** "bpf(BPF_PROG_LOAD)", "perf_event_open", "ioctl(PERF_EVENT_IOC_ENABLE)", "openat(\"/sys/kernel/btf/vmlinux\")". */
 export function describeCall(req: SyscallRequest): string {
   switch (req.call) {
     case "bpf":
       return `bpf(${BpfCmdNames[req.cmd] ?? req.cmd})`;
     case "ioctl":
       return `ioctl(${req.requestName})`;
+    case "openat":
+    case "access":
+      return `${req.call}(${JSON.stringify(req.path)})`;
     default:
       return req.call;
   }

@@ -3,9 +3,9 @@
  * directory's fd as target and the section's attach type); by default the
  * root of the cgroup v2 hierarchy, i.e. every process.
  */
-import { closeSync, constants, openSync, readFileSync } from "node:fs";
 import { TsbpfError } from "../../errors.js";
-import { bpf } from "../../syscall/bpf.js";
+import { bpf, closeFd } from "../../syscall/bpf.js";
+import { O_CLOEXEC, O_DIRECTORY, O_RDONLY, openFile, readHostText } from "../../syscall/host-files.js";
 import { BpfCmd } from "../../abi/uapi-enums.js";
 import { Link } from "../link.js";
 import type { AttachOptions, AttachTarget } from "./options.js";
@@ -15,7 +15,7 @@ import type { AttachOptions, AttachTarget } from "./options.js";
  * /sys/fs/cgroup/unified on hybrid ones (v1 controllers beside it).
  */
 export function cgroup2Root(): string {
-  const mounts = readFileSync("/proc/mounts", "utf8")
+  const mounts = readHostText("/proc/mounts")
     .split("\n")
     .map((l) => l.split(" "));
   const m = mounts.find((f) => f[2] === "cgroup2");
@@ -27,7 +27,7 @@ export function attachCgroup(t: AttachTarget, opts: AttachOptions): Link {
   const path = opts.cgroup ?? cgroup2Root();
   let dirFd: number;
   try {
-    dirFd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
+    dirFd = openFile(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   } catch (e) {
     throw new TsbpfError(`program ${t.program}: cannot open cgroup ${path}: ${(e as Error).message}`);
   }
@@ -39,6 +39,6 @@ export function attachCgroup(t: AttachTarget, opts: AttachOptions): Link {
     );
     return new Link("cgroup", t.program, path, { linkFd: fd });
   } finally {
-    closeSync(dirFd);
+    closeFd(dirFd);
   }
 }

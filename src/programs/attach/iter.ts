@@ -3,8 +3,8 @@
  * BPF_ITER_CREATE on it gives a fresh fd whose read() runs the program over
  * the kernel objects (tasks, maps, ...) and returns what it printed.
  */
-import { readSync } from "node:fs";
 import { bpf, closeFd } from "../../syscall/bpf.js";
+import { readFd } from "../../syscall/host-files.js";
 import { BpfAttachType, BpfCmd } from "../../abi/uapi-enums.js";
 import { Link } from "../link.js";
 import type { AttachOptions, AttachTarget } from "./options.js";
@@ -19,7 +19,7 @@ export class IterLink extends Link {
       const chunks: Buffer[] = [];
       const buf = Buffer.alloc(64 * 1024);
       for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, null);
+        const n = readFd(fd, buf);
         if (n <= 0) break;
         chunks.push(Buffer.from(buf.subarray(0, n)));
       }

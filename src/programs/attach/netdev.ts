@@ -3,9 +3,9 @@
  * interface index as target). Links detach when closed, so a crashed
  * process leaves nothing attached.
  */
-import { readFileSync } from "node:fs";
 import { UnsupportedError } from "../../errors.js";
 import { bpf } from "../../syscall/bpf.js";
+import { readHostValue } from "../../syscall/host-files.js";
 import { BpfAttachType } from "../../abi/uapi-enums.js";
 import { BpfCmd } from "../../abi/uapi-enums.js";
 import { Link } from "../link.js";
@@ -15,7 +15,7 @@ import type { AttachOptions, AttachTarget } from "./options.js";
 export function interfaceIndex(iface: number | string): number {
   if (typeof iface === "number") return iface;
   try {
-    return Number(readFileSync(`/sys/class/net/${iface}/ifindex`, "utf8").trim());
+    return Number(readHostValue(`/sys/class/net/${iface}/ifindex`).trim());
   } catch {
     throw new UnsupportedError(`no network interface named ${iface} (see /sys/class/net)`);
   }

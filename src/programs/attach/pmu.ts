@@ -9,10 +9,10 @@
  * The sysfs directory is a module setting so tests can point it at a fake
  * tree (a temp dir with `kprobe/type` and `kprobe/format/retprobe`).
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ObjectFormatError, UnsupportedError } from "../../errors.js";
-import { addressOf } from "../../syscall/libc.js";
+import { pathAccessible, readHostValue } from "../../syscall/host-files.js";
+import { addressOf } from "../../syscall/native.js";
 import { perfEventOpen } from "../../syscall/perf.js";
 import { cString } from "../../syscall/c-string.js";
 
@@ -44,8 +44,8 @@ const ALTERNATIVES: Record<ProbePmu, string> = {
 
 function pmuDir(pmu: ProbePmu): string {
   const dir = join(eventSourceRoot, pmu);
-  if (!existsSync(dir)) {
-    if (!existsSync(eventSourceRoot)) {
+  if (!pathAccessible(dir)) {
+    if (!pathAccessible(eventSourceRoot)) {
       throw new UnsupportedError(`cannot find the ${pmu} PMU: ${eventSourceRoot} does not exist (is sysfs mounted at /sys?)`);
     }
     throw new UnsupportedError(`${MISSING[pmu]}: ${dir} does not exist; ${ALTERNATIVES[pmu]}`);
@@ -55,7 +55,7 @@ function pmuDir(pmu: ProbePmu): string {
 
 function readSysfs(path: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return readHostValue(path);
   } catch (e) {
     throw new UnsupportedError(`cannot read ${path}: ${(e as Error).message}`);
   }

@@ -11,7 +11,7 @@
  * the library directories, "bash" in $PATH.
  */
 import { UnsupportedError } from "../../errors.js";
-import { HostBinary, resolveBinaryPath } from "./host-symbols.js";
+import { HostBinary, resolveBinaryPath } from "./host-binary.js";
 import { EINVAL, ENOENT } from "../../syscall/errno.js";
 import { SyscallError } from "../../syscall/syscall-error.js";
 import type { Link } from "../link.js";
