@@ -20,15 +20,16 @@ const json = process.argv.includes("--json");
 const matchAt = process.argv.indexOf("--match");
 const match = matchAt >= 0 ? process.argv[matchAt + 1] : undefined;
 
+const pipe = new TracePipeReader((line) => {
+  if (match && !line.message.includes(match)) return;
+  print(json ? `${toJson({ type: "printk", ...line })}\n` : `${line.raw}\n`);
+});
 let reader: TracePipeReader | undefined;
 try {
-  reader = new TracePipeReader((line) => {
-    if (match && !line.message.includes(match)) return;
-    print(json ? `${toJson({ type: "printk", ...line })}\n` : `${line.raw}\n`);
-  }).start();
+  reader = pipe.start();
 } catch (e) {
   const err = e as NodeJS.ErrnoException;
-  process.send?.({ error: err.message, code: err.code ?? "", path: err.path ?? "trace_pipe" }, () => process.exit(3));
+  process.send?.({ error: err.message, code: err.code ?? "", path: pipe.path }, () => process.exit(3));
 }
 
 const stop = (): void => {

@@ -46,9 +46,14 @@ export class TracePipeReader {
     private readonly intervalMs = 50,
   ) {}
 
+  /** The trace_pipe file this reader opens (under the mounted tracefs). */
+  get path(): string {
+    return join(tracefsDir(), "trace_pipe");
+  }
+
   start(): this {
     if (this.fd !== undefined) return this;
-    this.fd = openFile(join(tracefsDir(), "trace_pipe"), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    this.fd = openFile(this.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     this.timer = setInterval(() => this.drain(), this.intervalMs);
     return this;
   }
