@@ -16,7 +16,14 @@ import { RingBuffer } from "../src/maps/ringbuf.js";
 import { RingBufferPoller } from "../src/maps/ring-poller.js";
 import { parseArgs, UsageError } from "../src/cli/args.js";
 import { escapeText, terminalSafe } from "../src/text/escape.js";
+import type { LoadStep } from "../src/object/load-steps.js";
 import { BootstrapSkeleton, type Event } from "./bootstrap.skel.js";
+
+/** A load step's kind and what it acts on: "map-create rb", "program-load handle_exec". */
+function stepLine(step: LoadStep): string {
+  const subject = "program" in step ? step.program : "map" in step ? (typeof step.map === "string" ? step.map : step.map.name) : "";
+  return subject ? `${step.kind} ${subject}` : step.kind;
+}
 
 const USAGE = `usage: bootstrap [-d MS] [-v]
 BPF bootstrap demo application.
@@ -72,9 +79,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const verbose = args.flags.has("verbose");
 
-  using skel = BootstrapSkeleton.open(
-    verbose ? { onStep: (step: string, detail?: string) => process.stderr.write(`tsbpf: ${step}: ${detail ?? ""}\n`) } : {},
-  );
+  using skel = BootstrapSkeleton.open(verbose ? { onStep: (step: LoadStep) => process.stderr.write(`tsbpf: ${stepLine(step)}\n`) } : {});
   // Parameterise the BPF code with the minimum duration (frozen at load).
   skel.rodata.min_duration_ns = BigInt(minMs) * 1_000_000n;
   skel.load();

@@ -349,9 +349,7 @@ describe("uprobes on the real kernel", () => {
     {
       using obj = openWith("on_uprobe", "on_uretprobe");
       for (const name of ["on_uprobe", "on_uretprobe"]) {
-        const spec = obj.spec.programs.find((p) => p.name === name)!;
-        spec.section.target = `${bin("target")}:tsbpf_target`;
-        spec.sectionName = `${spec.sectionName}/${spec.section.target}`;
+        obj.editProgram(name).setAttachTarget(`${bin("target")}:tsbpf_target`);
       }
       obj.load();
       expect(obj.program("on_uprobe").autoAttachable).toBe(true);

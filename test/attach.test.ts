@@ -129,7 +129,7 @@ describe("attach kinds on the real kernel", () => {
   it("a missing tp_btf target is a clear error naming it", () => {
     const obj = BpfObject.open(ATTACH);
     for (const p of obj.spec.programs) obj.setAutoload(p.name, p.name === "on_tp_btf");
-    obj.spec.programs.find((p) => p.name === "on_tp_btf")!.section.target = "no_such_tracepoint";
+    obj.editProgram("on_tp_btf").setAttachTarget("no_such_tracepoint");
     expect(() => obj.load()).toThrow(/no raw tracepoint "no_such_tracepoint" in the kernel/);
   });
 

@@ -616,11 +616,11 @@ describe("a program the verifier rejects", () => {
   it("a rejected program whose object has a map: the map is released too", async () => {
     const before = snapshot();
     const steps: string[] = [];
-    const obj = BpfObject.open(rejmap.path, { onStep: (step) => steps.push(step) });
+    const obj = BpfObject.open(rejmap.path, { onStep: (step) => steps.push(step.kind) });
     expect(obj.spec.maps.map((m) => m.name)).toContain("rejmap.bss");
 
     const err = loadError(obj);
-    expect(steps).toContain("create map"); // the map really was created before the program failed
+    expect(steps).toContain("map-create"); // the map really was created before the program failed
     expect(err).toBeInstanceOf(VerifierError);
     expect((err as VerifierError).log).toMatch(/invalid access to packet/);
     expect(fdCount()).toBe(before.fds);

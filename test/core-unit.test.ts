@@ -128,7 +128,7 @@ describe("field relocations", () => {
     expect(insns[0]!.off).toBe(12);
     expect(report.targetSpec).toBe("sample::b (0:1:0:1)");
     expect(report.localSpec).toBe("sample___v2::b (0:1)");
-    expect(report.explanation).toBe("CO-RE: sample::b at offset 12 in kernel BTF (compiled as 4)");
+    expect(report.explanation).toBe("sample::b at offset 12 in kernel BTF (compiled as 4)");
     expect(run(local, target, movImm(0), relo(CoreReloKind.FIELD_BYTE_OFFSET, sample, "0:0")).report.targetValue).toBe(16n);
   });
 
@@ -379,7 +379,7 @@ describe("enum value relocations", () => {
     expect(report.localValue).toBe(BigInt.asUintN(64, -2n));
     expect(report.targetValue).toBe(BigInt.asUintN(64, -3n));
     expect(insns[0]!.imm).toBe(-3);
-    expect(report.explanation).toBe("CO-RE: e::NEG___v2 = -3 in kernel BTF");
+    expect(report.explanation).toBe("e::NEG___v2 = -3 in kernel BTF");
     const big = run(local, target, ldImm64(1n << 40n), relo(CoreReloKind.ENUMVAL_VALUE, local.typeByName("big").id, "0"));
     expect(big.insns[0]!.imm).toBe(3);
     expect(big.insns[1]!.imm).toBe(2 << 8);

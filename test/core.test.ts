@@ -441,7 +441,7 @@ describe.skipIf(!haveKernelBtf)("CO-RE against the running kernel's BTF", () => 
       const all = reports.get("core_all")!;
       const parent = all.find((r) => key(r) === "byte_off task_struct::real_parent")!;
       const off = kernel.byteOffset("task_struct", "real_parent");
-      expect(parent.explanation).toBe(`CO-RE: task_struct::real_parent at offset ${off} in kernel BTF`);
+      expect(parent.explanation).toBe(`task_struct::real_parent at offset ${off} in kernel BTF`);
       expect(parent.localSpec).toMatch(/^task_struct::real_parent \(0:\d+\)$/);
       expect(parent.targetSpec).toBe(parent.localSpec);
       expect(parent.targetTypeId).toBe(kernel.named("task_struct", "STRUCT").id);
@@ -451,7 +451,7 @@ describe.skipIf(!haveKernelBtf)("CO-RE against the running kernel's BTF", () => 
       expect(flavored.localValue).toBe(9999n);
       expect(flavored.targetSpec).toMatch(/^bpf_map_type::BPF_MAP_TYPE_RINGBUF \(\d+\)$/);
       const missing = all.find((r) => key(r) === "field_exists task_struct___old::no_such_field")!;
-      expect(missing.explanation).toBe("CO-RE: task_struct___old::no_such_field does not exist in kernel BTF (answer 0)");
+      expect(missing.explanation).toBe("task_struct___old::no_such_field does not exist in kernel BTF (answer 0)");
     });
 
     it("poisons core_poison's unsatisfiable relocations and explains them", () => {

@@ -33,7 +33,7 @@ describe("map pinning", () => {
 
   it("refuses an incompatible pinned map with a clear error", () => {
     using a = BpfObject.open("bpf/pinning.bpf.o", { pinRoot: root });
-    a.spec.maps.find((m) => m.name === "shared_counter")!.maxEntries = 2;
+    a.editMap("shared_counter").setMaxEntries(2);
     expect(() => a.load()).toThrow(/not compatible with map shared_counter: max_entries 1 ≠ 2/);
   });
 });

@@ -11,7 +11,7 @@ import { onOutputClosed, print, printErr } from "./output.js";
 import { TraceForwarder } from "./printk-forwarder.js";
 import { applySetOption, SET_HELP } from "./set-option.js";
 import { catchStopSignals, requestStop, untilStopped } from "./signals.js";
-import { explainListener } from "./explain.js";
+import { explainListener, verboseListener } from "./explain.js";
 import { RecordPrinter } from "./record-printer.js";
 import { streamRecords } from "./record-streams.js";
 import { TRACE_HELP, TRACE_OPTION, startTraceOption } from "./trace-option.js";
@@ -78,7 +78,7 @@ export async function loadCommand(argv: string[]): Promise<number> {
     ...(explain
       ? { onStep: explainListener((t) => printErr(t)) }
       : verbose
-        ? { onStep: (step: string, detail?: string) => printErr(`[${step}] ${detail ?? ""}\n`) }
+        ? { onStep: verboseListener((t) => printErr(t)) }
         : {}),
   });
   const given = applySetOption(obj, args.options.get("set") ?? []);

@@ -74,7 +74,7 @@ export interface CoreRelocationReport {
   failure?: string;
   /** Set when a load/store's memory size was changed (bytes). */
   resized?: { from: number; to: number };
-  /** One line: what the relocation resolved to, or why it failed. */
+  /** One line: what the relocation resolved to ("task_struct::pid at offset 2344 in kernel BTF"), or why it failed. */
   explanation: string;
 }
 
@@ -185,33 +185,33 @@ function describe(res: CoreResolution, value: bigint, targetName: string): strin
   const where = `in ${targetName}`;
   switch (kind) {
     case CoreReloKind.FIELD_BYTE_OFFSET:
-      return `CO-RE: ${tpath} at offset ${value} ${where}`;
+      return `${tpath} at offset ${value} ${where}`;
     case CoreReloKind.FIELD_BYTE_SIZE:
-      return `CO-RE: ${tpath} is ${value} bytes ${where}`;
+      return `${tpath} is ${value} bytes ${where}`;
     case CoreReloKind.FIELD_EXISTS:
-      return found ? `CO-RE: ${tpath} exists ${where}` : `CO-RE: ${path} does not exist ${where} (answer 0)`;
+      return found ? `${tpath} exists ${where}` : `${path} does not exist ${where} (answer 0)`;
     case CoreReloKind.FIELD_SIGNED:
-      return `CO-RE: ${tpath} is ${value ? "signed" : "unsigned"} ${where}`;
+      return `${tpath} is ${value ? "signed" : "unsigned"} ${where}`;
     case CoreReloKind.FIELD_LSHIFT_U64:
-      return `CO-RE: ${tpath} needs a left shift of ${value} ${where}`;
+      return `${tpath} needs a left shift of ${value} ${where}`;
     case CoreReloKind.FIELD_RSHIFT_U64:
-      return `CO-RE: ${tpath} needs a right shift of ${value} ${where}`;
+      return `${tpath} needs a right shift of ${value} ${where}`;
     case CoreReloKind.TYPE_ID_LOCAL:
-      return `CO-RE: ${path} is type [${value}] in the program's BTF`;
+      return `${path} is type [${value}] in the program's BTF`;
     case CoreReloKind.TYPE_ID_TARGET:
-      return found ? `CO-RE: ${path} is type [${value}] (${tpath}) ${where}` : `CO-RE: ${path} not found ${where} (type id 0)`;
+      return found ? `${path} is type [${value}] (${tpath}) ${where}` : `${path} not found ${where} (type id 0)`;
     case CoreReloKind.TYPE_EXISTS:
-      return found ? `CO-RE: ${path} exists ${where} as [${spec.rootTypeId}]` : `CO-RE: ${path} does not exist ${where} (answer 0)`;
+      return found ? `${path} exists ${where} as [${spec.rootTypeId}]` : `${path} does not exist ${where} (answer 0)`;
     case CoreReloKind.TYPE_SIZE:
-      return found ? `CO-RE: ${path} is ${value} bytes ${where}` : `CO-RE: ${path} not found ${where} (size 0)`;
+      return found ? `${path} is ${value} bytes ${where}` : `${path} not found ${where} (size 0)`;
     case CoreReloKind.TYPE_MATCHES:
-      return found ? `CO-RE: ${path} matches [${spec.rootTypeId}] ${where}` : `CO-RE: ${path} matches nothing ${where} (answer 0)`;
+      return found ? `${path} matches [${spec.rootTypeId}] ${where}` : `${path} matches nothing ${where} (answer 0)`;
     case CoreReloKind.ENUMVAL_EXISTS:
-      return found ? `CO-RE: ${tpath} exists ${where}` : `CO-RE: ${path} does not exist ${where} (answer 0)`;
+      return found ? `${tpath} exists ${where}` : `${path} does not exist ${where} (answer 0)`;
     case CoreReloKind.ENUMVAL_VALUE:
-      return `CO-RE: ${tpath} = ${enumDisplay(res.targetSpec, value)} ${where}`;
+      return `${tpath} = ${enumDisplay(res.targetSpec, value)} ${where}`;
     default:
-      return `CO-RE: ${path} → ${value}`;
+      return `${path} → ${value}`;
   }
 }
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { TsbpfError } from "../errors.js";
 import { bpf, closeFd } from "../syscall/bpf.js";
 import { syscall } from "../syscall/kernel.js";
-import { mapInfo } from "../syscall/obj-info.js";
+import { type MapInfo, mapInfo } from "../syscall/obj-info.js";
 import { BpfCmd } from "../abi/uapi-enums.js";
 import { cString } from "../syscall/c-string.js";
 import type { MapSpec } from "../spec/map-spec.js";
@@ -46,15 +46,20 @@ export function openPinned(path: string): number | undefined {
   return bpf(BpfCmd.OBJ_GET, { pathname: cString(path), bpf_fd: 0, file_flags: 0 }, `opening pinned map ${path}`);
 }
 
-/** Throws unless the pinned map behind `fd` can stand in for `spec`. */
-export function checkPinnedCompatible(fd: number, spec: MapSpec, path: string): void {
-  const info = mapInfo(fd);
+/** How an existing map differs from `spec` in what makes it usable in its place (empty: compatible). */
+export function mapIncompatibilities(info: MapInfo, spec: MapSpec): string[] {
   const diffs: string[] = [];
   if (info.type !== spec.type) diffs.push(`type ${info.type} ≠ ${spec.type}`);
   if (info.keySize !== spec.keySize) diffs.push(`key_size ${info.keySize} ≠ ${spec.keySize}`);
   if (info.valueSize !== spec.valueSize) diffs.push(`value_size ${info.valueSize} ≠ ${spec.valueSize}`);
   if (info.maxEntries !== spec.maxEntries) diffs.push(`max_entries ${info.maxEntries} ≠ ${spec.maxEntries}`);
   if (info.flags !== spec.flags) diffs.push(`map_flags 0x${info.flags.toString(16)} ≠ 0x${spec.flags.toString(16)}`);
+  return diffs;
+}
+
+/** Throws unless the pinned map behind `fd` can stand in for `spec`. */
+export function checkPinnedCompatible(fd: number, spec: MapSpec, path: string): void {
+  const diffs = mapIncompatibilities(mapInfo(fd), spec);
   if (diffs.length) {
     closeFd(fd);
     throw new TsbpfError(

@@ -5,15 +5,22 @@
  * A failure at any step releases everything the step created, so nothing is
  * left in the kernel; destroy() (or `using`) releases the rest.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { NotFoundError, StateError, TsbpfError } from "../errors.js";
 import { BpfMap } from "../maps/bpf-map.js";
 import { TypedMap } from "../maps/typed-map.js";
 import { makeDecoder } from "../btf/value-decoder.js";
-import { makeEncoder, writeLittleEndian } from "../btf/value-encoder.js";
-import { BtfKind } from "../btf/types.js";
+import { makeEncoder } from "../btf/value-encoder.js";
 import { BPF_F_MMAPABLE, type MapSpec, PinningType } from "../spec/map-spec.js";
-import { DEFAULT_PIN_ROOT, checkPinnedCompatible, ensureBpffs, openPinned, pinMap, pinPath } from "../maps/pinning.js";
+import {
+  DEFAULT_PIN_ROOT,
+  checkPinnedCompatible,
+  ensureBpffs,
+  mapIncompatibilities,
+  openPinned,
+  pinMap,
+  pinPath,
+} from "../maps/pinning.js";
 import { bindMapReferences } from "../spec/bind-references.js";
 import { BpfProgram } from "../programs/bpf-program.js";
 import { encodeInstructions } from "../insn/insn.js";
@@ -21,6 +28,9 @@ import { type Link, destroyLinks } from "../programs/link.js";
 import { loadProgram } from "../programs/prog-load.js";
 import { runningKernelVersion } from "../syscall/kernel-version.js";
 import { bpf, closeFd } from "../syscall/bpf.js";
+import { EINVAL } from "../syscall/errno.js";
+import { fdById, mapInfo } from "../syscall/obj-info.js";
+import { SyscallError } from "../syscall/syscall-error.js";
 import { Btf } from "../btf/btf.js";
 import { CoreCache, type CoreRelocationReport, explainPoison } from "../core/index.js";
 import { KERNEL_BTF_PATH, loadKernelBtf } from "./kernel-btf.js";
@@ -31,43 +41,43 @@ import { btfFeatures } from "./kernel-features.js";
 import { resolveAttachBtfId } from "../programs/attach-btf-id.js";
 import { describeFailure } from "../programs/verifier-context.js";
 import { fillKconfig, resolveKsyms } from "./resolve-externs.js";
-import { BpfCmd, BpfMapTypeNames } from "../abi/uapi-enums.js";
+import { BpfCmd, BpfProgType } from "../abi/uapi-enums.js";
 import { cTypeName } from "../btf/type-name.js";
-import { MAP_FLAG_NAMES } from "../abi/map-flags.js";
 import type { Instruction } from "../insn/insn.js";
 import { type GlobalVariable, type ObjectSpec, type ParseOptions, parseObject } from "../spec/object-spec.js";
+import type { MapEditor, ProgramEditor } from "../spec/spec-edit.js";
+import { encodeValue } from "../spec/variable-value.js";
+import { unknownSectionError } from "../spec/section-types.js";
 import { parseFileCached } from "./spec-cache.js";
+import type { LoadStep, StepListener } from "./load-steps.js";
 
 export type ObjectState = "opened" | "loaded" | "destroyed";
 
-/** A narration hook: --explain and -v print these steps. */
-export type StepListener = (step: string, detail?: string) => void;
-
-export interface OpenOptions extends ParseOptions {
+/** How a spec is loaded. */
+export interface LoadOptions {
   /** Where maps with LIBBPF_PIN_BY_NAME are pinned (default /sys/fs/bpf). */
   pinRoot?: string;
   /** BTF to CO-RE-relocate against: a path, or a parsed Btf (default: the running kernel's). */
   targetBtf?: string | Btf;
-  /** Called for every step of the load, for explain/verbose output. */
+  /** Called with each step of the load and attach, just before its syscalls (see load-steps.ts). */
   onStep?: StepListener;
 }
+
+export interface OpenOptions extends ParseOptions, LoadOptions {}
 
 export class BpfObject {
   private stateValue: ObjectState = "opened";
   private readonly mapsByName = new Map<string, BpfMap>();
   private readonly programsByName = new Map<string, BpfProgram>();
   private readonly linksList: Link[] = [];
-  private readonly onStep: StepListener;
   private readonly coreReports = new Map<string, CoreRelocationReport[]>();
   private btfFd: number | undefined;
-  private readonly notAutoloaded = new Set<string>();
 
   private constructor(
+    /** What load() builds the kernel objects from; editable until then (editProgram, editMap, setVariable). */
     readonly spec: ObjectSpec,
-    private readonly opts: OpenOptions,
-  ) {
-    this.onStep = opts.onStep ?? (() => {});
-  }
+    private readonly opts: LoadOptions,
+  ) {}
 
   /**
    * Parses an object from a path or from its bytes. No syscalls. Reopening
@@ -81,6 +91,19 @@ export class BpfObject {
     return new BpfObject(spec, opts);
   }
 
+  /**
+   * An object to load from a parsed (and perhaps edited) spec: parseObject →
+   * edit → fromSpec → load, as cilium's NewCollection(spec). Loading seals
+   * the spec; several objects may load one spec.
+   */
+  static fromSpec(spec: ObjectSpec, opts: LoadOptions = {}): BpfObject {
+    return new BpfObject(spec, opts);
+  }
+
+  private step(step: LoadStep): void {
+    this.opts.onStep?.(step);
+  }
+
   get state(): ObjectState {
     return this.stateValue;
   }
@@ -89,16 +112,32 @@ export class BpfObject {
     return this.spec.name;
   }
 
-  // ---- global variables -------------------------------------------------
+  // ---- editing and global variables -------------------------------------
+
+  private requireOpened(what: string): void {
+    if (this.stateValue !== "opened") throw new StateError(`${what} must be set before load() (object ${this.name} is ${this.stateValue})`);
+  }
+
+  /** Edits program `name` before load (type, expected attach type, target, flags, autoload, log level). */
+  editProgram(name: string): ProgramEditor {
+    this.requireOpened("a program's load parameters");
+    return this.spec.editProgram(name);
+  }
+
+  /** Edits map `name` before load (max entries, key/value size, flags, inner map, reuse an existing map). */
+  editMap(name: string): MapEditor {
+    this.requireOpened("a map's parameters");
+    return this.spec.editMap(name);
+  }
+
+  /** Whether load() loads program `name` (libbpf's autoload); all programs load by default. */
+  setAutoload(name: string, autoload: boolean): void {
+    this.editProgram(name).setAutoload(autoload);
+  }
 
   /** The global variable `name` (in .bss, .data, .rodata, ...). */
   variableSpec(name: string): GlobalVariable {
-    const v = this.spec.variables.find((x) => x.name === name);
-    if (!v) {
-      const known = this.spec.variables.map((x) => x.name).join(", ") || "none";
-      throw new NotFoundError(`object ${this.name} has no global variable ${name} (it has: ${known})`);
-    }
-    return v;
+    return this.spec.variable(name);
   }
 
   /**
@@ -108,9 +147,8 @@ export class BpfObject {
    * program), and a read-only copy for frozen .rodata.
    */
   variable(name: string): Uint8Array {
-    const v = this.variableSpec(name);
-    const spec = this.mapSpec(v.map);
-    if (this.stateValue === "opened") return spec.data!.initial.subarray(v.offset, v.offset + v.size);
+    const v = this.spec.variable(name);
+    if (this.stateValue === "opened") return this.spec.sealed ? this.spec.initialValue(name).slice() : this.spec.variableBytes(name);
     if (this.stateValue === "destroyed") throw new StateError(`object ${this.name} is destroyed`);
     const map = this.map(v.map);
     if (map.mapped?.writable) return map.mapped.bytes.subarray(v.offset, v.offset + v.size);
@@ -122,13 +160,13 @@ export class BpfObject {
   /** A global variable decoded through its BTF type (numbers, bigints, strings, objects). */
   readVariable(name: string): unknown {
     const bytes = this.variable(name);
-    const typeId = this.variableTypeId(name);
+    const typeId = this.spec.variableTypeId(name);
     return typeId === undefined ? bytes : makeDecoder(this.spec.btf!.btf, typeId)(bytes);
   }
 
   /** Sets a global variable from a JS value, encoded through its BTF type. */
   writeVariable(name: string, value: unknown): void {
-    const typeId = this.variableTypeId(name);
+    const typeId = this.spec.variableTypeId(name);
     if (typeId === undefined) {
       this.setVariable(name, value as Uint8Array | number | bigint | string);
       return;
@@ -136,92 +174,78 @@ export class BpfObject {
     this.setVariable(name, makeEncoder(this.spec.btf!.btf, typeId)(value));
   }
 
-  private variableTypeId(name: string): number | undefined {
-    this.variableSpec(name);
-    const btf = this.spec.btf?.btf;
-    if (!btf) return undefined;
-    for (const id of btf.idsByName(name)) {
-      const t = btf.type(id);
-      if (t.kind === BtfKind.Var) return t.type;
-    }
-    return undefined;
-  }
-
   /** Sets a global variable from bytes or a number (little-endian, the variable's size). */
   setVariable(name: string, value: Uint8Array | number | bigint | string): void {
-    const v = this.variableSpec(name);
-    const spec = this.mapSpec(v.map);
-    if (this.stateValue !== "opened" && spec.freeze) {
+    if (this.stateValue === "opened") {
+      this.spec.setVariable(name, value);
+      return;
+    }
+    const v = this.spec.variable(name);
+    if (this.spec.map(v.map).freeze) {
       throw new StateError(`${name} is in ${v.section}, which is read-only once loaded; set it before load()`);
     }
     const target = this.variable(name);
-    if (this.stateValue !== "opened" && !this.map(v.map).mapped?.writable) {
+    if (!this.map(v.map).mapped?.writable) {
       throw new StateError(`${name} is in ${v.section}, which is not mmapable; it cannot be written after load`);
     }
     target.set(encodeValue(name, value, v.size));
   }
 
-  /** Whether load() loads program `name` (libbpf's autoload); all programs load by default. */
-  setAutoload(name: string, autoload: boolean): void {
-    if (this.stateValue !== "opened") throw new StateError(`autoload must be set before load()`);
-    if (!this.spec.programs.some((p) => p.name === name)) {
-      throw new NotFoundError(`object ${this.name} has no program ${name} (it has: ${this.spec.programs.map((p) => p.name).join(", ")})`);
-    }
-    if (autoload) this.notAutoloaded.delete(name);
-    else this.notAutoloaded.add(name);
-  }
-
   // ---- load -----------------------------------------------------------------
 
-  /** Creates the maps, writes initial data, loads every program. */
+  /** Creates the maps, writes initial data, loads every program; then the spec is sealed. */
   load(): void {
     if (this.stateValue !== "opened") throw new StateError(`object ${this.name} is already ${this.stateValue}`);
+    const programs = this.spec.programs.filter((p) => p.autoload);
+    // Before anything exists in the kernel: a program still without a type cannot load.
+    const untyped = programs.find((p) => p.section.def.progType === BpfProgType.UNSPEC);
+    if (untyped) throw unknownSectionError(untyped.sectionName, untyped.name);
     try {
       this.btfFd = this.loadObjectBtf();
-      const kconfig = this.spec.maps.find((m) => m.data?.kind === "kconfig");
-      if (kconfig) fillKconfig(kconfig.data!.initial, this.spec.externs, this.spec.btf!.btf);
       const ksyms = resolveKsyms(this.spec.externs, () => this.kernelBtf());
-      for (const spec of this.spec.maps) this.createMap(spec);
-      const needsKernelBtf = this.spec.programs.some((p) => hasCoreRelocations(p) || p.section.def.attachBtf);
+      for (const spec of this.spec.maps) this.createMap(spec.data?.kind === "kconfig" ? this.withKconfigValues(spec) : spec);
+      const needsKernelBtf = programs.some((p) => hasCoreRelocations(p) || p.section.def.attachBtf);
       const target = needsKernelBtf ? this.targetBtf() : undefined;
       const cache = new CoreCache();
       const kernelVersion = runningKernelVersion();
-      for (const p of this.spec.programs) {
-        if (this.notAutoloaded.has(p.name)) continue;
+      for (const p of programs) {
         const relocated = relocateProgram(p, this.spec.btf?.btf, target, cache);
         this.coreReports.set(p.name, relocated.core);
-        for (const r of relocated.core) this.onStep("CO-RE", r.explanation);
+        for (const report of relocated.core) this.step({ kind: "core-relocation", program: p.name, report });
         const insns = bindMapReferences(p.name, relocated.insns, (m) => this.mapsByName.get(m)?.fd, ksyms);
         if (this.opts.onStep) this.describeBindings(p.name, insns);
         const bytes = encodeInstructions(insns);
-        this.onStep("load program", `${p.name}: ${insns.length} instructions, type from section "${p.sectionName}"`);
+        const { def } = p.section;
         const withBtf = this.btfFd !== undefined;
-        const attachBtfId = p.section.def.attachBtf ? resolveAttachBtfId(this.kernelBtf(), p.section, p.name) : undefined;
+        const attachBtfId = def.attachBtf ? resolveAttachBtfId(this.kernelBtf(), p.section, p.name) : undefined;
         const funcInfo = withBtf ? funcInfoBlob(insns) : undefined;
         const lineInfo = withBtf ? lineInfoBlob(insns) : undefined;
-        const fd = loadProgram(
+        this.step({ kind: "program-load", program: p.name, type: def.progType, section: p.sectionName, insns: insns.length });
+        const { fd, log } = loadProgram(
           {
             name: p.name,
-            type: p.section.def.progType,
-            expectedAttachType: p.section.def.expectedAttachType,
+            type: def.progType,
+            expectedAttachType: def.expectedAttachType,
             insns: bytes,
             license: p.license,
             kernelVersion: p.kernelVersion ?? kernelVersion,
-            ...(p.section.def.sleepable ? { flags: BPF_F_SLEEPABLE } : {}),
+            ...(p.flags ? { flags: p.flags } : {}),
+            ...(p.logLevel ? { logLevel: p.logLevel } : {}),
             ...(this.btfFd !== undefined ? { btfFd: this.btfFd } : {}),
             ...(funcInfo ? { funcInfo } : {}),
             ...(lineInfo ? { lineInfo } : {}),
             ...(attachBtfId !== undefined ? { attachBtfId } : {}),
           },
-          (log) => [explainPoisoned(relocated.core), describeFailure(log, insns)].filter(Boolean).join("\n") || undefined,
-          p.section.def.attach === "trampoline" ? TRAMPOLINE_REFUSED : undefined,
+          (verifierLog) => [explainPoisoned(relocated.core), describeFailure(verifierLog, insns)].filter(Boolean).join("\n") || undefined,
+          def.attach === "trampoline" ? TRAMPOLINE_REFUSED : undefined,
         );
-        this.programsByName.set(p.name, new BpfProgram(p, fd, bytes));
-        this.onStep("program loaded", `${p.name}: the verifier accepted it; fd ${fd}`);
+        this.programsByName.set(p.name, new BpfProgram(p, fd, bytes, log));
+        this.step({ kind: "program-loaded", program: p.name, fd });
       }
       this.fillInitialSlots();
       for (const map of this.mapsByName.values()) this.mapData(map);
       this.stateValue = "loaded";
+      this.spec.seal();
     } catch (e) {
       this.releaseAll();
       this.stateValue = "destroyed";
@@ -242,8 +266,15 @@ export class BpfObject {
   private targetBtf(): Btf {
     const t = this.opts.targetBtf;
     if (t instanceof Btf) return t;
-    this.onStep("kernel BTF", `reading ${t ?? KERNEL_BTF_PATH} for CO-RE`);
+    this.step({ kind: "kernel-btf", path: t ?? KERNEL_BTF_PATH });
     return loadKernelBtf(t);
+  }
+
+  /** The .kconfig map with this kernel's values: a load-time copy, the spec's bytes stay as parsed. */
+  private withKconfigValues(spec: MapSpec): MapSpec {
+    const initial = spec.data!.initial.slice();
+    fillKconfig(initial, this.spec.externs, this.spec.btf!.btf);
+    return { ...spec, data: { kind: "kconfig", initial } };
   }
 
   /** BPF_BTF_LOAD of the object's BTF, sanitised for this kernel. Like libbpf, a refusal only costs the BTF. */
@@ -252,54 +283,80 @@ export class BpfObject {
     if (!objBtf) return undefined;
     const features = btfFeatures();
     if (!features.btf) {
-      this.onStep("BTF", "this kernel cannot load BTF; continuing without it");
+      this.step({ kind: "btf-unsupported" });
       return undefined;
     }
     const bytes = objBtf.kernelBytes(features);
-    this.onStep("load BTF", `${bytes.byteLength} bytes, ${objBtf.btf.typeCount - 1} types`);
+    this.step({ kind: "btf-load", bytes: bytes.byteLength, types: objBtf.btf.typeCount - 1 });
     try {
       return loadBtf(bytes);
     } catch (e) {
       if (!(e instanceof BtfLoadError)) throw e;
-      this.onStep("BTF", `${e.message}; continuing without BTF`);
+      this.step({ kind: "btf-refused", error: e.message });
       return undefined;
     }
   }
 
   private createMap(spec: MapSpec): void {
-    if (this.opts.onStep) this.onStep("create map", describeMapSpec(spec, this.spec.btf?.btf));
+    if (spec.reuseFd !== undefined) {
+      this.mapsByName.set(spec.name, this.reuseMap(spec, spec.reuseFd));
+      return; // a reused map keeps its contents: no initial values
+    }
     const pinned = spec.pinning === PinningType.ByName ? this.reusePinned(spec) : undefined;
     if (pinned) {
       this.mapsByName.set(spec.name, pinned);
-      return; // a reused map keeps its contents: no initial values
+      return;
     }
-    // Map-in-map: the kernel needs a template of the inner map at creation.
-    const inner = spec.innerMap ? BpfMap.create(spec.innerMap, this.btfFd !== undefined ? { btfFd: this.btfFd } : {}) : undefined;
+    const inner = this.innerTemplate(spec);
     let map: BpfMap;
     try {
-      map = BpfMap.create(spec, { ...(this.btfFd !== undefined ? { btfFd: this.btfFd } : {}), ...(inner ? { innerMapFd: inner.fd } : {}) });
+      this.step({ kind: "map-create", map: spec, ...this.keyValueTypes(spec) });
+      const innerMapFd = spec.innerMapFd ?? inner?.fd;
+      map = BpfMap.create(spec, {
+        ...(this.btfFd !== undefined ? { btfFd: this.btfFd } : {}),
+        ...(innerMapFd !== undefined ? { innerMapFd } : {}),
+      });
+    } catch (e) {
+      throw sizedFromUserSpace(e, spec);
     } finally {
       inner?.close();
     }
     this.mapsByName.set(spec.name, map);
     if (spec.pinning === PinningType.ByName) {
       const path = pinPath(this.pinRoot, spec);
-      this.onStep("pin map", `${spec.name} at ${path}`);
+      this.step({ kind: "map-pin", map: spec.name, path });
       pinMap(map.fd, path);
     }
     if (spec.data) {
       // Initial contents (zeros for .bss too, as libbpf writes them).
+      this.step({ kind: "map-init", map: spec.name, section: spec.sectionName!, bytes: spec.valueSize });
       bpf(
         BpfCmd.MAP_UPDATE_ELEM,
         { map_fd: map.fd, key: new Uint8Array(4), value: spec.data.initial, flags: 0 },
         `initialising ${spec.name}`,
       );
-      this.onStep("initialise map", `${spec.name}: wrote the ${spec.valueSize} initial bytes of ${spec.sectionName}`);
       if (spec.freeze) {
+        this.step({ kind: "map-freeze", map: spec.name });
         map.freeze();
-        this.onStep("freeze map", `${spec.name}: now read-only for user space too`);
       }
     }
+  }
+
+  /** Map-in-map: the kernel needs a template of the inner map at creation (unless the spec names one by fd). */
+  private innerTemplate(spec: MapSpec): BpfMap | undefined {
+    if (!spec.innerMap || spec.innerMapFd !== undefined) return undefined;
+    this.step({ kind: "inner-map-create", map: spec.name, inner: spec.innerMap });
+    return BpfMap.create(spec.innerMap, this.btfFd !== undefined ? { btfFd: this.btfFd } : {});
+  }
+
+  /** C type names of a map's key and value, for the narration. */
+  private keyValueTypes(spec: MapSpec): { keyType?: string; valueType?: string } {
+    const btf = this.spec.btf?.btf;
+    if (!btf || !this.opts.onStep) return {};
+    return {
+      ...(spec.btfKeyTypeId ? { keyType: cTypeName(btf, spec.btfKeyTypeId) } : {}),
+      ...(spec.btfValueTypeId ? { valueType: cTypeName(btf, spec.btfValueTypeId) } : {}),
+    };
   }
 
   private get pinRoot(): string {
@@ -310,19 +367,34 @@ export class BpfObject {
   private reusePinned(spec: MapSpec): BpfMap | undefined {
     ensureBpffs(this.pinRoot);
     const path = pinPath(this.pinRoot, spec);
+    if (!existsSync(path)) return undefined;
+    this.step({ kind: "map-reuse", map: spec.name, pinned: path });
     const fd = openPinned(path);
     if (fd === undefined) return undefined;
     checkPinnedCompatible(fd, spec, path);
-    this.onStep("reuse pinned map", `${spec.name} from ${path}`);
     return BpfMap.fromFd(spec, fd);
+  }
+
+  /**
+   * The map behind the caller's `userFd` (MapEditor.reuseFd), through an fd
+   * of this object's own — opened by the map's id, so destroy() closes it and
+   * leaves the caller's — after checking it can stand in for `spec`.
+   */
+  private reuseMap(spec: MapSpec, userFd: number): BpfMap {
+    this.step({ kind: "map-reuse", map: spec.name, fd: userFd });
+    const info = mapInfo(userFd);
+    const diffs = mapIncompatibilities(info, spec);
+    if (diffs.length)
+      throw new TsbpfError(`the map of fd ${userFd} (${info.name}) cannot stand in for map ${spec.name}: ${diffs.join(", ")}`);
+    return BpfMap.fromFd(spec, fdById("map", info.id));
   }
 
   /** `.values = { ... }` initialisers: prog array slots get program fds, map-in-map slots map fds. */
   private fillInitialSlots(): void {
     for (const map of this.mapsByName.values()) {
       for (const [slot, name] of map.spec.initSlots ?? []) {
-        if (this.notAutoloaded.has(name)) {
-          this.onStep("skip slot", `${map.name}[${slot}]: program ${name} is not loaded (autoload off)`);
+        if (this.spec.programs.some((p) => p.name === name && !p.autoload)) {
+          this.step({ kind: "slot-skip", map: map.name, slot, program: name });
           continue;
         }
         const fd = this.programsByName.get(name)?.fd ?? this.mapsByName.get(name)?.fd;
@@ -332,6 +404,7 @@ export class BpfObject {
         new DataView(key.buffer).setUint32(0, slot, true);
         const value = new Uint8Array(4);
         new DataView(value.buffer).setUint32(0, fd, true);
+        this.step({ kind: "slot-fill", map: map.name, slot, target: name, fd });
         map.update(key, value);
       }
     }
@@ -341,27 +414,14 @@ export class BpfObject {
   private mapData(map: BpfMap): void {
     const spec = map.spec;
     if (!spec.data || !(spec.flags & BPF_F_MMAPABLE)) return;
+    this.step({ kind: "map-mmap", map: spec.name, section: spec.sectionName!, writable: !spec.freeze });
     map.mmap(!spec.freeze);
-    this.onStep("mmap map", `${spec.name}: ${spec.sectionName} mapped ${spec.freeze ? "read-only" : "read-write"} into this process`);
   }
 
   /** One step per bound reference, for --explain. */
   private describeBindings(program: string, insns: readonly Instruction[]): void {
     insns.forEach((insn, i) => {
-      const ref = insn.reference;
-      if (ref?.kind === "map") this.onStep("relocate", `${program}: ld_imm64 at insn ${i} now points at map ${ref.map} (fd ${insn.imm})`);
-      else if (ref?.kind === "map_value") {
-        this.onStep(
-          "relocate",
-          `${program}: ld_imm64 at insn ${i} now points at ${ref.symbol ?? "offset " + ref.offset} inside map ${ref.map} (fd ${insn.imm}, offset ${ref.offset})`,
-        );
-      } else if (ref?.kind === "call")
-        this.onStep("relocate", `${program}: call at insn ${i} jumps ${insn.imm + 1} instructions to subprogram ${ref.function}`);
-      else if (ref?.kind === "extern")
-        this.onStep(
-          "relocate",
-          `${program}: insn ${i} uses kernel symbol ${ref.name} (${insn.src === 2 ? `kfunc, BTF id ${insn.imm}` : insn.src === 3 ? `BTF id ${insn.imm}` : "address from kallsyms"})`,
-        );
+      if (insn.reference) this.step({ kind: "reference", program, insn: i, reference: insn.reference, imm: insn.imm, src: insn.src });
     });
   }
 
@@ -374,9 +434,9 @@ export class BpfObject {
     try {
       for (const prog of this.programsByName.values()) {
         if (!prog.autoAttachable) continue;
-        const link = prog.attach();
-        created.push(link);
-        this.onStep("attach", `${prog.name} → ${link.kind} ${link.target}${link.fd !== undefined ? ` (link fd ${link.fd})` : ""}`);
+        const { def, target } = prog.spec.section;
+        this.step({ kind: "attach", program: prog.name, attach: def.attach, target });
+        created.push(prog.attach());
       }
     } catch (e) {
       for (const l of created) l.destroy();
@@ -392,17 +452,10 @@ export class BpfObject {
 
   // ---- access ----------------------------------------------------------------
 
-  private mapSpec(name: string): MapSpec {
-    const spec = this.spec.maps.find((m) => m.name === name || m.sectionName === name);
-    if (!spec) throw new NotFoundError(`object ${this.name} has no map ${name}`);
-    return spec;
-  }
-
   /** A loaded map by kernel name ("minimal.bss") or section name (".bss"). */
   map(name: string): BpfMap {
     this.requireLoaded();
-    const spec = this.mapSpec(name);
-    return this.mapsByName.get(spec.name)!;
+    return this.mapsByName.get(this.spec.map(name).name)!;
   }
 
   /**
@@ -479,19 +532,6 @@ export class BpfObject {
   }
 }
 
-/** "exec_start: BPF_MAP_TYPE_HASH, key pid_t (4 B), value u64 (8 B), 8192 entries". */
-function describeMapSpec(spec: MapSpec, btf: Btf | undefined): string {
-  const t = (id: number, size: number) => (btf && id ? `${cTypeName(btf, id)} (${size} B)` : `${size} B`);
-  const flags = MAP_FLAG_NAMES.filter(([bit]) => spec.flags & bit).map(([, n]) => n);
-  return (
-    `${spec.name}: ${BpfMapTypeNames[spec.type] ?? spec.type}, key ${t(spec.btfKeyTypeId, spec.keySize)}, value ${t(spec.btfValueTypeId, spec.valueSize)}, ` +
-    `${spec.maxEntries} entries${flags.length ? `, flags ${flags.join("|")}` : ""}${spec.sectionName ? ` — holds ${spec.sectionName}` : ""}`
-  );
-}
-
-/** BPF_F_SLEEPABLE: ".s" sections (fentry.s, uprobe.s, syscall, ...). */
-const BPF_F_SLEEPABLE = 1 << 4;
-
 /** Why a trampoline program (fentry/fexit/fmod_ret/lsm) fails with EPERM and no log. */
 const TRAMPOLINE_REFUSED =
   "the kernel refused a BPF trampoline program (fentry/fexit/fmod_ret/lsm) with EPERM and an empty verifier log: " +
@@ -504,24 +544,15 @@ function explainPoisoned(reports: readonly CoreRelocationReport[]): string | und
   return lines.length ? lines.join("\n") : undefined;
 }
 
-/** Little-endian bytes of `value` for a variable of `size` bytes. */
-export function encodeValue(name: string, value: Uint8Array | number | bigint | string, size: number): Uint8Array {
-  if (value instanceof Uint8Array) {
-    if (value.byteLength !== size) throw new TsbpfError(`${name} is ${size} bytes; got ${value.byteLength}`);
-    return value;
-  }
-  const out = new Uint8Array(size);
-  if (typeof value === "string") {
-    const s = new TextEncoder().encode(value);
-    if (s.byteLength > size) throw new TsbpfError(`${name} holds ${size} bytes; "${value}" is ${s.byteLength}`);
-    out.set(s);
-    return out;
-  }
-  const v = BigInt(value);
-  const bits = BigInt(size * 8);
-  if (size > 8 || v >= 1n << bits || v < -(1n << (bits - 1n))) {
-    throw new TsbpfError(`${value} does not fit ${name} (${size} bytes)`);
-  }
-  writeLittleEndian(out, 0, size, v);
-  return out;
+/**
+ * A map the object sizes from user space (max_entries 0, as libbpf-tools
+ * declare them) that nobody sized: the kernel's bare EINVAL, explained.
+ */
+function sizedFromUserSpace(e: unknown, spec: MapSpec): unknown {
+  if (!(e instanceof SyscallError) || e.errno !== EINVAL || spec.maxEntries !== 0) return e;
+  return new TsbpfError(
+    `map ${spec.name} has max_entries 0: the object leaves its size to user space; set it before load ` +
+      `(obj.editMap("${spec.name}").setMaxEntries(n))`,
+    { cause: e },
+  );
 }

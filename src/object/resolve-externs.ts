@@ -35,7 +35,7 @@ export function kernelConfig(): Map<string, string> {
 }
 
 /** Fills the .kconfig map's initial value; `btf` is the object's (for each extern's type). */
-export function fillKconfig(initial: Uint8Array, externs: ExternSpec[], btf: Btf): void {
+export function fillKconfig(initial: Uint8Array, externs: readonly ExternSpec[], btf: Btf): void {
   const config = kernelConfig();
   for (const e of externs) {
     if (e.kind !== "kconfig") continue;
@@ -82,7 +82,7 @@ function kallsyms(): Map<string, bigint> {
 }
 
 /** How each .ksyms extern is bound, resolved against the kernel's BTF and kallsyms. */
-export function resolveKsyms(externs: ExternSpec[], kernelBtf: () => Btf): Map<string, ExternBinding> {
+export function resolveKsyms(externs: readonly ExternSpec[], kernelBtf: () => Btf): Map<string, ExternBinding> {
   const out = new Map<string, ExternBinding>();
   for (const e of externs) {
     if (e.kind === "kconfig") continue;

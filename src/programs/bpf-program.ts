@@ -31,6 +31,8 @@ export class BpfProgram {
     readonly fd: number,
     /** The instructions as loaded (after every relocation), for inspection and explain. */
     readonly loadedInsns: Uint8Array,
+    /** The verifier's log of the load, when the spec asked for one (setLogLevel). */
+    readonly verifierLog?: string,
   ) {}
 
   get name(): string {

@@ -51,6 +51,14 @@ export interface ProgLoadRequest {
   attachBtfId?: number;
   attachProgFd?: number;
   fdArray?: Uint8Array;
+  /** Verifier log level from the first attempt (libbpf's bpf_program__set_log_level); the log is returned. */
+  logLevel?: number;
+}
+
+export interface LoadedProgram {
+  fd: number;
+  /** The verifier's log of the successful load, when a log level was asked for. */
+  log?: string;
 }
 
 /** The verifier refused the program. `log` is the whole verifier log. */
@@ -81,7 +89,7 @@ function attrFor(req: ProgLoadRequest, log?: Uint8Array) {
     insn_cnt: req.insns.byteLength / 8,
     insns: req.insns,
     license: cString(req.license),
-    log_level: log ? LOG_LEVEL_VERBOSE : 0,
+    log_level: log ? req.logLevel || LOG_LEVEL_VERBOSE : 0,
     log_size: log ? log.byteLength : 0,
     log_buf: log ?? null,
     kern_version: req.kernelVersion,
@@ -106,7 +114,6 @@ function logText(buf: Uint8Array): string {
   return new TextDecoder().decode(end >= 0 ? buf.subarray(0, end) : buf);
 }
 
-/** Loads a program; returns its fd. Throws VerifierError (with the log) if the verifier refuses it. */
 /** The kernel refused a program before verifying it (EPERM, empty log) for a reason the caller can name. */
 export class ProgramRefusedError extends TsbpfError {
   override name = "ProgramRefusedError";
@@ -120,20 +127,21 @@ export class ProgramRefusedError extends TsbpfError {
 }
 
 /**
- * Loads a program; returns its fd. Throws VerifierError (with the log) if the
- * verifier refuses it; `refusedReason` explains an EPERM without a log.
+ * Loads a program. Throws VerifierError (with the log) if the verifier
+ * refuses it; `refusedReason` explains an EPERM without a log.
  */
-export function loadProgram(req: ProgLoadRequest, explain?: (log: string) => string | undefined, refusedReason?: string): number {
-  const first = tryProgLoad(attrFor(req));
-  if (first.ret !== -1) return Number(first.ret);
+export function loadProgram(req: ProgLoadRequest, explain?: (log: string) => string | undefined, refusedReason?: string): LoadedProgram {
+  // Without a log level asked for, the first attempt has no log buffer (fast, like libbpf).
+  const first = req.logLevel ? undefined : tryProgLoad(attrFor(req));
+  if (first && first.ret !== -1) return { fd: Number(first.ret) };
 
   let size = FIRST_LOG_SIZE;
   for (;;) {
     const log = new Uint8Array(size);
     const r = tryProgLoad(attrFor(req, log));
     if (r.ret !== -1) {
-      // Rare: the program loads when verified with a log. Keep it.
-      return Number(r.ret);
+      // Without a log level, rare: the program loads when verified with a log.
+      return { fd: Number(r.ret), ...(req.logLevel ? { log: logText(log) } : {}) };
     }
     if (r.errno === ENOSPC && size < MAX_LOG_SIZE) {
       size *= 4;
@@ -150,7 +158,7 @@ export function loadProgram(req: ProgLoadRequest, explain?: (log: string) => str
     const text = logText(log);
     const cause = new SyscallError(r.req, r.errno, `loading program ${req.name}`);
     if (refusedReason && r.errno === EPERM && !text.trim()) throw new ProgramRefusedError(req.name, cause, refusedReason);
-    if (!text && r.errno !== first.errno) {
+    if (first && !text && r.errno !== first.errno) {
       // The retry failed differently (e.g. EPERM without log): report the first failure.
       throw new SyscallError(first.req, first.errno, `loading program ${req.name}`);
     }

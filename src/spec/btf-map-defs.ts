@@ -14,9 +14,7 @@ import type { ElfFile } from "../elf/elf-file.js";
 import { ObjectFormatError } from "../errors.js";
 import type { ObjectBtf } from "./object-btf.js";
 import { BpfMapType } from "../abi/uapi-enums.js";
-import type { MapSpec, PinningType } from "./map-spec.js";
-
-const PAGE_SIZE = 4096;
+import { type MapSpec, type PinningType, ringbufSize } from "./map-spec.js";
 
 interface MapDef {
   type?: number;
@@ -153,10 +151,7 @@ function toSpec(btf: Btf, name: string, def: MapDef): MapSpec {
     valueSize ||= 4;
   }
   if (type === BpfMapType.RINGBUF || type === BpfMapType.USER_RINGBUF) {
-    // The kernel wants a power-of-2 multiple of the page size; libbpf rounds up.
-    let size = PAGE_SIZE;
-    while (size < maxEntries) size *= 2;
-    maxEntries = size;
+    maxEntries = ringbufSize(maxEntries);
   }
   if ((type === BpfMapType.ARRAY_OF_MAPS || type === BpfMapType.HASH_OF_MAPS) && def.inner) {
     valueSize ||= 4; // the value is the inner map's fd (then its id)
@@ -203,7 +198,7 @@ export function btfMapSpecs(elf: ElfFile, objBtf: ObjectBtf | undefined): MapSpe
         if (e.offset < start || e.offset >= vsi.offset + vsi.size) continue;
         slots.set((e.offset - start) / 8, elf.symbols[e.symbolIndex]!.name);
       }
-      if (slots.size) spec.initSlots = slots;
+      if (slots.size) return { ...spec, initSlots: slots };
     }
     return spec;
   });

@@ -10,7 +10,7 @@ import { coreReloKindName, formatSpec, parseCoreSpec } from "../core/index.js";
 import { cTypeName } from "../btf/type-name.js";
 import { BtfKind } from "../btf/types.js";
 import { SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE } from "../elf/elf-file.js";
-import { BpfAttachTypeNames, BpfMapTypeNames, BpfProgTypeNames } from "../abi/uapi-enums.js";
+import { BpfAttachTypeNames, BpfMapTypeNames, BpfProgType, BpfProgTypeNames } from "../abi/uapi-enums.js";
 import { MAP_FLAG_NAMES } from "../abi/map-flags.js";
 import type { ObjectSpec } from "./object-spec.js";
 
@@ -127,7 +127,11 @@ export function inspectObject(spec: ObjectSpec): InspectReport {
     programs: spec.programs.map((p) => ({
       name: p.name,
       section: p.sectionName,
-      type: BpfProgTypeNames[p.section.def.progType] ?? String(p.section.def.progType),
+      // A section name no convention knows: the program has no type until one is set before load.
+      type:
+        p.section.def.progType === BpfProgType.UNSPEC
+          ? "unknown"
+          : (BpfProgTypeNames[p.section.def.progType] ?? String(p.section.def.progType)),
       expectedAttachType: p.section.def.expectedAttachType ? (BpfAttachTypeNames[p.section.def.expectedAttachType] ?? null) : null,
       attach: p.section.def.attach,
       target: p.section.target,

@@ -25,28 +25,43 @@ export type DataSectionKind = "data" | "rodata" | "bss" | "kconfig";
 
 export interface MapSpec {
   /** The name the kernel sees (internal data maps: "minimal.bss"). */
-  name: string;
+  readonly name: string;
   /** For global-data maps, the section it holds (".bss"); users may use either name. */
-  sectionName?: string;
-  type: BpfMapType;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  flags: number;
-  numaNode?: number;
-  mapExtra?: bigint;
-  pinning?: PinningType;
-  /** Global-data map: its kind and initial contents (one value, key 0). */
-  data?: { kind: DataSectionKind; initial: Uint8Array };
+  readonly sectionName?: string;
+  readonly type: BpfMapType;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  readonly numaNode?: number;
+  readonly mapExtra?: bigint;
+  readonly pinning?: PinningType;
+  /**
+   * Global-data map: its kind and initial contents (one value, key 0). The
+   * bytes may be shared between specs (see ObjectSpec): change them through
+   * ObjectSpec.setVariable, never in place.
+   */
+  readonly data?: { readonly kind: DataSectionKind; readonly initial: Uint8Array };
   /** Freeze after the initial contents are written (.rodata, .kconfig). */
-  freeze: boolean;
+  readonly freeze: boolean;
   /** BTF type ids of key and value in the object's BTF (0 when unknown). */
-  btfKeyTypeId: number;
-  btfValueTypeId: number;
-  /** Map-in-map: the spec of the inner map. */
-  innerMap?: MapSpec;
+  readonly btfKeyTypeId: number;
+  readonly btfValueTypeId: number;
+  /** Map-in-map: the spec of the inner map (the kernel needs a template map at creation). */
+  readonly innerMap?: MapSpec;
+  /** Map-in-map: an existing map (fd) to use as the template instead of creating one from innerMap. */
+  readonly innerMapFd?: number;
   /** `.values` initialisers: slot index → name of the map or program to store. */
-  initSlots?: Map<number, string>;
+  readonly initSlots?: ReadonlyMap<number, string>;
+  /** Load uses this existing map (fd) instead of creating one, as libbpf's bpf_map__reuse_fd. */
+  readonly reuseFd?: number;
+}
+
+/** The kernel wants a ring buffer's size a power-of-2 multiple of the page size; libbpf rounds up. */
+export function ringbufSize(requested: number): number {
+  let size = 4096; // libbpf rounds to the host's page size: 4 KiB on the architectures tsbpf targets
+  while (size < requested) size *= 2;
+  return size;
 }
 
 /** The map types whose value is one array slot per possible CPU. */

@@ -50,11 +50,8 @@ export class ObjectBtf {
   }
 
   /** Global-data maps take their section's DATASEC as value type (key type 0), as libbpf sets them. */
-  describeDataMaps(maps: MapSpec[]): void {
-    for (const m of maps) {
-      if (!m.data || !m.sectionName) continue;
-      m.btfValueTypeId = this.datasecId(m.sectionName) ?? 0;
-    }
+  describeDataMaps(maps: readonly MapSpec[]): MapSpec[] {
+    return maps.map((m) => (m.data && m.sectionName ? { ...m, btfValueTypeId: this.datasecId(m.sectionName) ?? 0 } : m));
   }
 
   /** The bytes to give BPF_BTF_LOAD: sanitised for what this kernel lacks. */

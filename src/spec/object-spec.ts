@@ -5,13 +5,18 @@
  */
 import { basename } from "node:path";
 import { ElfFile, STB_LOCAL, STT_OBJECT, type ElfSection } from "../elf/elf-file.js";
-import { ObjectFormatError } from "../errors.js";
+import { NotFoundError, ObjectFormatError, StateError } from "../errors.js";
+import { BtfKind } from "../btf/types.js";
+import { makeDecoder } from "../btf/value-decoder.js";
+import { makeEncoder } from "../btf/value-encoder.js";
+import { MapEditor, ProgramEditor } from "./spec-edit.js";
+import { encodeValue } from "./variable-value.js";
 import { dataMapSpecs, dataSectionKind } from "./data-sections.js";
 import type { MapSpec } from "./map-spec.js";
 import { readCodeSections } from "./code-sections.js";
 import { linkProgram } from "./link-subprograms.js";
 import type { Instruction } from "../insn/insn.js";
-import { type SectionMatch, sectionDefOrThrow } from "./section-types.js";
+import { BPF_F_SLEEPABLE, type SectionMatch, classifySection } from "./section-types.js";
 import { ObjectBtf } from "./object-btf.js";
 import { btfMapSpecs } from "./btf-map-defs.js";
 import { type ExternSpec, collectExterns } from "./externs.js";
@@ -19,38 +24,263 @@ import type { BpfFunction } from "./code-sections.js";
 
 export interface ProgramSpec {
   /** The function name (what libbpf calls the program name). */
-  name: string;
+  readonly name: string;
   /** ELF section, e.g. "tp/syscalls/sys_enter_write". */
-  sectionName: string;
-  section: SectionMatch;
+  readonly sectionName: string;
+  /**
+   * How the program loads and attaches: its section name's convention
+   * (program type, expected attach type, attach kind) and target, as edited.
+   * A section name no convention knows gives UNKNOWN_SECTION (type UNSPEC):
+   * such a program loads only once it is given a type.
+   */
+  readonly section: SectionMatch;
   /** Linked instructions: the program followed by its subprograms, references still symbolic. */
-  insns: Instruction[];
-  license: string;
+  readonly insns: readonly Instruction[];
+  readonly license: string;
   /** From a legacy "version" section, if the object has one; else the running kernel's at load. */
-  kernelVersion?: number;
+  readonly kernelVersion?: number;
+  /** prog_flags: BPF_F_SLEEPABLE for ".s" sections, else 0 unless edited. */
+  readonly flags: number;
+  /** Whether load() loads it (libbpf's autoload). */
+  readonly autoload: boolean;
+  /** Verifier log level of the first load attempt; 0: a log only when the verifier refuses. */
+  readonly logLevel: number;
 }
 
 /** A global variable in a data section, addressable by name from JS. */
 export interface GlobalVariable {
-  name: string;
-  /** The data section (".bss", ".rodata", ...) and the map that holds it. */
-  section: string;
-  map: string;
-  offset: number;
-  size: number;
+  readonly name: string;
+  /** The data section (".bss", ".data", ".rodata", ...) and the map that holds it. */
+  readonly section: string;
+  readonly map: string;
+  readonly offset: number;
+  readonly size: number;
 }
 
-export interface ObjectSpec {
-  /** Object name as libbpf derives it: the file name up to its first dot. */
+/** What parseObject found. */
+export interface ObjectParts {
   name: string;
-  /** Extern symbols (.kconfig values, kernel symbols, kfuncs), resolved at load. */
-  externs: ExternSpec[];
   license: string;
-  programs: ProgramSpec[];
-  maps: MapSpec[];
-  variables: GlobalVariable[];
+  externs: readonly ExternSpec[];
+  programs: readonly ProgramSpec[];
+  maps: readonly MapSpec[];
+  variables: readonly GlobalVariable[];
   btf?: ObjectBtf;
   elf: ElfFile;
+}
+
+/** Freezes a map spec and what it holds, except the bytes (typed arrays cannot be frozen). */
+function freezeMap(m: MapSpec): MapSpec {
+  if (m.data) Object.freeze(m.data);
+  if (m.innerMap) freezeMap(m.innerMap);
+  return Object.freeze(m);
+}
+
+/**
+ * A parsed BPF object: its programs, maps, global variables and externs,
+ * editable until it is loaded, then the recipe BpfObject.fromSpec builds
+ * the kernel objects from (as cilium's CollectionSpec → NewCollection).
+ *
+ * Sharing without copying: every program, map, variable and extern spec is
+ * frozen, so one parse can back many ObjectSpecs (spec-cache.ts reuses it
+ * for each open of an unchanged file) and copy() costs a few arrays. An
+ * edit never writes to a shared spec: it swaps in a changed, frozen copy of
+ * that one entry in this ObjectSpec's own arrays. The initial bytes of
+ * global data cannot be frozen, so they are copied on the first write
+ * through this ObjectSpec and owned by it from then on; instructions and
+ * BTF are only ever read (relocation works on copies).
+ */
+export class ObjectSpec {
+  /** Object name as libbpf derives it: the file name up to its first dot. */
+  readonly name: string;
+  readonly license: string;
+  /** Extern symbols (.kconfig values, kernel symbols, kfuncs), resolved at load. */
+  readonly externs: readonly ExternSpec[];
+  readonly variables: readonly GlobalVariable[];
+  readonly btf?: ObjectBtf;
+  readonly elf: ElfFile;
+  #programs: readonly ProgramSpec[];
+  #maps: readonly MapSpec[];
+  /** Data maps whose initial bytes this spec copied and may write. */
+  readonly #ownedData = new Set<string>();
+  #sealed = false;
+
+  constructor(parts: ObjectParts) {
+    this.name = parts.name;
+    this.license = parts.license;
+    this.externs = Object.freeze(parts.externs.map((e) => Object.freeze(e)));
+    this.variables = Object.freeze(parts.variables.map((v) => Object.freeze(v)));
+    if (parts.btf) this.btf = parts.btf;
+    this.elf = parts.elf;
+    this.#programs = Object.freeze(
+      parts.programs.map((p) => {
+        Object.freeze(p.insns);
+        return Object.freeze(p);
+      }),
+    );
+    this.#maps = Object.freeze(parts.maps.map(freezeMap));
+  }
+
+  get programs(): readonly ProgramSpec[] {
+    return this.#programs;
+  }
+
+  get maps(): readonly MapSpec[] {
+    return this.#maps;
+  }
+
+  /**
+   * An editable copy that shares everything frozen with this one (cheap);
+   * global-data bytes this spec has written are copied.
+   */
+  copy(): ObjectSpec {
+    const maps = this.#maps.map((m) =>
+      this.#ownedData.has(m.name) && m.data ? freezeMap({ ...m, data: { kind: m.data.kind, initial: m.data.initial.slice() } }) : m,
+    );
+    const out = new ObjectSpec({ ...this.parts(), maps });
+    for (const name of this.#ownedData) out.#ownedData.add(name);
+    return out;
+  }
+
+  private parts(): ObjectParts {
+    return {
+      name: this.name,
+      license: this.license,
+      externs: this.externs,
+      programs: this.#programs,
+      maps: this.#maps,
+      variables: this.variables,
+      ...(this.btf ? { btf: this.btf } : {}),
+      elf: this.elf,
+    };
+  }
+
+  /**
+   * Ends editing: every edit from now on throws StateError. BpfObject.load()
+   * seals the spec it loaded, so the spec keeps describing what is in the
+   * kernel; copy() gives an editable one again.
+   */
+  seal(): void {
+    this.#sealed = true;
+  }
+
+  get sealed(): boolean {
+    return this.#sealed;
+  }
+
+  private checkEditable(): void {
+    if (this.#sealed) {
+      throw new StateError(`object ${this.name} is loaded: its spec can no longer change (edit a spec.copy() and load that)`);
+    }
+  }
+
+  // ---- lookups ---------------------------------------------------------------
+
+  program(name: string): ProgramSpec {
+    const p = this.#programs.find((x) => x.name === name);
+    if (!p)
+      throw new NotFoundError(
+        `object ${this.name} has no program ${name} (it has: ${this.#programs.map((x) => x.name).join(", ") || "none"})`,
+      );
+    return p;
+  }
+
+  /** A map by kernel name ("minimal.bss") or, for global data, section name (".bss"). */
+  map(name: string): MapSpec {
+    const m = this.#maps.find((x) => x.name === name || x.sectionName === name);
+    if (!m)
+      throw new NotFoundError(`object ${this.name} has no map ${name} (it has: ${this.#maps.map((x) => x.name).join(", ") || "none"})`);
+    return m;
+  }
+
+  variable(name: string): GlobalVariable {
+    const v = this.variables.find((x) => x.name === name);
+    if (!v) {
+      const known = this.variables.map((x) => x.name).join(", ") || "none";
+      throw new NotFoundError(`object ${this.name} has no global variable ${name} (it has: ${known})`);
+    }
+    return v;
+  }
+
+  /** The BTF type (a VAR's type) of global variable `name`, when the object has BTF. */
+  variableTypeId(name: string): number | undefined {
+    this.variable(name);
+    const btf = this.btf?.btf;
+    if (!btf) return undefined;
+    for (const id of btf.idsByName(name)) {
+      const t = btf.type(id);
+      if (t.kind === BtfKind.Var) return t.type;
+    }
+    return undefined;
+  }
+
+  // ---- editing -----------------------------------------------------------------
+
+  /** Edits program `name`: `spec.editProgram("p").setType(BpfProgType.XDP).setAutoload(true)`. */
+  editProgram(name: string): ProgramEditor {
+    this.checkEditable();
+    const key = this.program(name).name;
+    return new ProgramEditor({
+      current: () => this.program(key),
+      replace: (next) => {
+        this.checkEditable();
+        this.#programs = Object.freeze(this.#programs.map((p) => (p.name === key ? next : p)));
+      },
+    });
+  }
+
+  /** Edits map `name` (kernel or section name): `spec.editMap("counts").setMaxEntries(4096)`. */
+  editMap(name: string): MapEditor {
+    this.checkEditable();
+    const key = this.map(name).name;
+    return new MapEditor({
+      current: () => this.map(key),
+      replace: (next) => {
+        this.checkEditable();
+        this.#maps = Object.freeze(this.#maps.map((m) => (m.name === key ? freezeMap(next) : m)));
+      },
+    });
+  }
+
+  /** The initial value of a global variable. Read it only: it may be shared with other specs. */
+  initialValue(name: string): Uint8Array {
+    const v = this.variable(name);
+    const data = this.map(v.map).data!;
+    return data.initial.subarray(v.offset, v.offset + v.size);
+  }
+
+  /** A writable view of a variable's initial value, in bytes this spec owns (copied on first write). */
+  variableBytes(name: string): Uint8Array {
+    this.checkEditable();
+    const v = this.variable(name);
+    const m = this.map(v.map);
+    if (!this.#ownedData.has(m.name)) {
+      const data = { kind: m.data!.kind, initial: m.data!.initial.slice() };
+      this.#maps = Object.freeze(this.#maps.map((x) => (x === m ? freezeMap({ ...m, data }) : x)));
+      this.#ownedData.add(m.name);
+    }
+    return this.map(v.map).data!.initial.subarray(v.offset, v.offset + v.size);
+  }
+
+  /** Sets a variable's initial value from bytes or a number (little-endian, the variable's size) or a string. */
+  setVariable(name: string, value: Uint8Array | number | bigint | string): void {
+    const bytes = encodeValue(name, value, this.variable(name).size);
+    this.variableBytes(name).set(bytes);
+  }
+
+  /** Sets a variable's initial value from a JS value, encoded through its BTF type. */
+  writeVariable(name: string, value: unknown): void {
+    const typeId = this.variableTypeId(name);
+    if (typeId === undefined) this.setVariable(name, value as Uint8Array | number | bigint | string);
+    else this.variableBytes(name).set(makeEncoder(this.btf!.btf, typeId)(value));
+  }
+
+  /** A variable's initial value decoded through its BTF type (bytes without BTF). */
+  readVariable(name: string): unknown {
+    const bytes = this.initialValue(name);
+    const typeId = this.variableTypeId(name);
+    return typeId === undefined ? bytes.slice() : makeDecoder(this.btf!.btf, typeId)(bytes);
+  }
 }
 
 export interface ParseOptions {
@@ -81,7 +311,7 @@ function readVersion(elf: ElfFile): number | undefined {
   return new DataView(s.data.buffer, s.data.byteOffset, 4).getUint32(0, true);
 }
 
-function globalVariables(elf: ElfFile, maps: MapSpec[]): GlobalVariable[] {
+function globalVariables(elf: ElfFile, maps: readonly MapSpec[]): GlobalVariable[] {
   const byIndex = new Map<number, ElfSection>();
   for (const s of elf.sections) if (dataSectionKind(s)) byIndex.set(s.index, s);
   const out: GlobalVariable[] = [];
@@ -108,7 +338,11 @@ function bindKconfigReferences(functions: Iterable<BpfFunction>, externs: Extern
   }
 }
 
-/** Parses a BPF object. Throws ObjectFormatError/RelocationError/UnsupportedError on bad input. */
+/**
+ * Parses a BPF object. Throws ObjectFormatError/RelocationError/UnsupportedError
+ * on bad input; a program in a section name no convention knows is not an
+ * error here (it can be given a type before load).
+ */
 export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ObjectSpec {
   const elf = new ElfFile(bytes);
   elf.assertBpf();
@@ -124,8 +358,8 @@ export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ObjectS
       kconfigMap?.valueSize ?? 0,
     );
   }
-  const maps = [...btfMapSpecs(elf, btf), ...dataMapSpecs(elf, name), ...(kconfigMap ? [kconfigMap] : [])];
-  if (btf) btf.describeDataMaps(maps);
+  const parsedMaps = [...btfMapSpecs(elf, btf), ...dataMapSpecs(elf, name), ...(kconfigMap ? [kconfigMap] : [])];
+  const maps = btf ? btf.describeDataMaps(parsedMaps) : parsedMaps;
   const dataMapNames = new Map(maps.filter((m) => m.sectionName).map((m) => [m.sectionName!, m.name]));
   const code = readCodeSections(elf, btf?.ext, dataMapNames);
   if (kconfigMap) bindKconfigReferences(code.functions.values(), externs, kconfigMap.name);
@@ -134,14 +368,27 @@ export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ObjectS
   for (const fn of code.functions.values()) {
     if (!fn.isProgram) continue;
     const linked = linkProgram(fn, code.functions);
+    const section = classifySection(fn.section);
     programs.push({
       name: fn.name,
       sectionName: fn.section,
-      section: sectionDefOrThrow(fn.section, fn.name),
+      section,
       insns: linked.insns,
       license,
       ...(kernelVersion !== undefined ? { kernelVersion } : {}),
+      flags: section.def.sleepable ? BPF_F_SLEEPABLE : 0,
+      autoload: true,
+      logLevel: 0,
     });
   }
-  return { name, license, externs, programs, maps, variables: globalVariables(elf, maps), ...(btf ? { btf } : {}), elf };
+  return new ObjectSpec({
+    name,
+    license,
+    externs,
+    programs,
+    maps,
+    variables: globalVariables(elf, maps),
+    ...(btf ? { btf } : {}),
+    elf,
+  });
 }

@@ -29,16 +29,16 @@ export type AttachKind =
   | "none";
 
 export interface SectionDef {
-  pattern: string;
-  progType: BpfProgType;
-  expectedAttachType: BpfAttachType | 0;
-  attach: AttachKind;
+  readonly pattern: string;
+  readonly progType: BpfProgType;
+  readonly expectedAttachType: BpfAttachType | 0;
+  readonly attach: AttachKind;
   /** libbpf's SEC_ATTACH_BTF: the program needs attach_btf_id from kernel BTF. */
-  attachBtf?: boolean;
+  readonly attachBtf?: boolean;
   /** sleepable variant (".s" sections): BPF_F_SLEEPABLE. */
-  sleepable?: boolean;
+  readonly sleepable?: boolean;
   /** kretprobe / uretprobe. */
-  retprobe?: boolean;
+  readonly retprobe?: boolean;
 }
 
 const P = BpfProgType;
@@ -50,7 +50,7 @@ const def = (
   expectedAttachType: BpfAttachType | 0,
   attach: AttachKind,
   extra: Partial<SectionDef> = {},
-): SectionDef => ({ pattern, progType, expectedAttachType, attach, ...extra });
+): SectionDef => Object.freeze({ pattern, progType, expectedAttachType, attach, ...extra });
 
 /** In libbpf's order: the first match wins. */
 export const SECTION_DEFS: readonly SectionDef[] = [
@@ -141,10 +141,24 @@ export const SECTION_DEFS: readonly SectionDef[] = [
 ];
 
 export interface SectionMatch {
-  def: SectionDef;
+  readonly def: SectionDef;
   /** What follows the prefix and its slash: "syscalls/sys_enter_write" for "tp/syscalls/sys_enter_write". */
-  target: string;
+  readonly target: string;
 }
+
+/** BPF_F_SLEEPABLE: the prog_flags bit of ".s" sections (fentry.s, uprobe.s, syscall, ...). */
+export const BPF_F_SLEEPABLE = 1 << 4;
+
+/**
+ * A section name no convention matches (a custom SEC("...")): the program
+ * has no type until the user gives it one, and load() refuses it until then.
+ */
+export const UNKNOWN_SECTION: SectionDef = Object.freeze({
+  pattern: "",
+  progType: BpfProgType.UNSPEC,
+  expectedAttachType: 0,
+  attach: "none",
+});
 
 function matchOne(pattern: string, section: string): string | undefined {
   if (pattern.endsWith("+")) {
@@ -168,12 +182,38 @@ export function findSectionDef(section: string): SectionMatch | undefined {
   return undefined;
 }
 
-/** Like findSectionDef, but an unknown name is an error listing what is known. */
-export function sectionDefOrThrow(section: string, programName: string): SectionMatch {
-  const m = findSectionDef(section);
-  if (m) return m;
+/** The convention of a section name; an unknown name gets UNKNOWN_SECTION (typed later by the user). */
+export function classifySection(section: string): SectionMatch {
+  return findSectionDef(section) ?? Object.freeze({ def: UNKNOWN_SECTION, target: "" });
+}
+
+/**
+ * The convention a program follows once its type or expected attach type is
+ * edited: how it attaches is that of the first section kind with the same
+ * pair (else the same type), as if it had been declared in that section.
+ */
+export function conventionFor(progType: BpfProgType, expectedAttachType: BpfAttachType | 0, previous: SectionDef): SectionDef {
+  if (previous.progType === progType && previous.expectedAttachType === expectedAttachType) return previous;
+  const like =
+    SECTION_DEFS.find((d) => d.progType === progType && d.expectedAttachType === expectedAttachType) ??
+    SECTION_DEFS.find((d) => d.progType === progType);
+  return Object.freeze({
+    pattern: previous.pattern,
+    progType,
+    expectedAttachType,
+    attach: like?.attach ?? "none",
+    ...(like?.attachBtf ? { attachBtf: true } : {}),
+    ...(previous.sleepable ? { sleepable: true } : {}),
+    ...(previous.retprobe && like?.attach === previous.attach ? { retprobe: true } : {}),
+  });
+}
+
+/** Why a program whose section no convention matches cannot load (yet). */
+export function unknownSectionError(section: string, programName: string): UnsupportedError {
   const known = [...new Set(SECTION_DEFS.map((d) => d.pattern.replace(/\+$/, "")))].join(", ");
-  throw new UnsupportedError(
-    `program ${programName}: section "${section}" is not a known program type. Known section names (libbpf's SEC() conventions): ${known}`,
+  return new UnsupportedError(
+    `program ${programName}: section "${section}" is not a known program type; give it one before load() ` +
+      `(spec.editProgram("${programName}").setType(...)), or turn its autoload off. ` +
+      `Known section names (libbpf's SEC() conventions): ${known}`,
   );
 }

@@ -72,7 +72,10 @@ export function newKernelObjects(
 }
 
 /** The names `newKernelObjects` should watch for an object file. */
-export function namesOf(spec: { programs: Array<{ name: string }>; maps: Array<{ name: string }> }): { progs: string[]; maps: string[] } {
+export function namesOf(spec: { programs: ReadonlyArray<{ name: string }>; maps: ReadonlyArray<{ name: string }> }): {
+  progs: string[];
+  maps: string[];
+} {
   return { progs: spec.programs.map((p) => p.name), maps: spec.maps.map((m) => m.name) };
 }
 
