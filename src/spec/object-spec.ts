@@ -115,6 +115,7 @@ export class ObjectSpec {
     this.#programs = Object.freeze(
       parts.programs.map((p) => {
         Object.freeze(p.insns);
+        Object.freeze(p.section);
         return Object.freeze(p);
       }),
     );

@@ -184,7 +184,7 @@ export function findSectionDef(section: string): SectionMatch | undefined {
 
 /** The convention of a section name; an unknown name gets UNKNOWN_SECTION (typed later by the user). */
 export function classifySection(section: string): SectionMatch {
-  return findSectionDef(section) ?? Object.freeze({ def: UNKNOWN_SECTION, target: "" });
+  return Object.freeze(findSectionDef(section) ?? { def: UNKNOWN_SECTION, target: "" });
 }
 
 /**

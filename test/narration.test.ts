@@ -1,0 +1,215 @@
+/**
+ * The typed load steps (onStep) against the syscalls they stand for
+ * (observeSyscalls): every step that stands for a syscall comes just before
+ * it, and every syscall of the load is preceded by the step that explains
+ * it. Then the CLI's -v / --explain text: the same order against --trace,
+ * and no doubled labels.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BpfCmdNames, BpfProgType } from "../src/abi/uapi-enums.js";
+import { ensureBpffs } from "../src/maps/pinning.js";
+import { BpfObject } from "../src/object/bpf-object.js";
+import { loadKernelBtf } from "../src/object/kernel-btf.js";
+import type { LoadStep, LoadStepKind } from "../src/object/load-steps.js";
+import { observeSyscalls } from "../src/syscall/kernel.js";
+
+type Entry = { step: LoadStep } | { call: string };
+
+/** The name a syscall goes by here: "BPF_MAP_CREATE", "mmap", "perf_event_open". */
+function callName(req: Parameters<Parameters<typeof observeSyscalls>[0]>[0]): string {
+  return req.call === "bpf" ? (BpfCmdNames[req.cmd] ?? `bpf ${req.cmd}`) : req.call;
+}
+
+/** Which steps may explain each syscall of a load (close follows anything). */
+const EXPLAINED_BY: Record<string, LoadStepKind[]> = {
+  BPF_BTF_LOAD: ["btf-load"],
+  BPF_MAP_CREATE: ["map-create", "inner-map-create"],
+  BPF_MAP_UPDATE_ELEM: ["map-init", "slot-fill"],
+  BPF_MAP_FREEZE: ["map-freeze"],
+  BPF_OBJ_PIN: ["map-pin"],
+  BPF_OBJ_GET: ["map-reuse"],
+  BPF_OBJ_GET_INFO_BY_FD: ["map-reuse"],
+  BPF_MAP_GET_FD_BY_ID: ["map-reuse"],
+  BPF_PROG_LOAD: ["program-load"],
+  mmap: ["map-mmap", "kernel-btf"],
+  perf_event_open: ["attach"],
+  BPF_LINK_CREATE: ["attach"],
+  BPF_RAW_TRACEPOINT_OPEN: ["attach"],
+  ioctl: ["attach"],
+};
+
+/** The syscall each step stands for: the first one after it. */
+const FIRST_CALL: Partial<Record<LoadStepKind, string[]>> = {
+  "btf-load": ["BPF_BTF_LOAD"],
+  "map-create": ["BPF_MAP_CREATE"],
+  "inner-map-create": ["BPF_MAP_CREATE"],
+  "map-pin": ["BPF_OBJ_PIN"],
+  "map-reuse": ["BPF_OBJ_GET", "BPF_OBJ_GET_INFO_BY_FD"],
+  "map-init": ["BPF_MAP_UPDATE_ELEM"],
+  "map-freeze": ["BPF_MAP_FREEZE"],
+  "program-load": ["BPF_PROG_LOAD"],
+  "slot-fill": ["BPF_MAP_UPDATE_ELEM"],
+  "map-mmap": ["mmap"],
+  attach: ["perf_event_open", "BPF_LINK_CREATE", "BPF_RAW_TRACEPOINT_OPEN"],
+};
+
+/** Steps and syscalls of `run` (a load, perhaps an attach), interleaved as they happened; teardown is not narrated. */
+function record(run: (onStep: (s: LoadStep) => void) => BpfObject): Entry[] {
+  const log: Entry[] = [];
+  const stop = observeSyscalls((req) => log.push({ call: callName(req) }));
+  let obj: BpfObject | undefined;
+  try {
+    obj = run((step) => log.push({ step }));
+  } finally {
+    stop();
+    obj?.destroy();
+  }
+  return log;
+}
+
+/** Every way the order can be wrong, as readable lines (empty: right). */
+function misorderings(log: Entry[]): string[] {
+  const out: string[] = [];
+  let last: LoadStep | undefined;
+  log.forEach((e, i) => {
+    if ("step" in e) {
+      last = e.step;
+      const want = FIRST_CALL[e.step.kind];
+      const next = log[i + 1];
+      if (want && !(next && "call" in next && want.includes(next.call))) {
+        out.push(
+          `step ${e.step.kind} is followed by ${next ? ("call" in next ? next.call : `step ${next.step.kind}`) : "nothing"}, not ${want.join("/")}`,
+        );
+      }
+      return;
+    }
+    if (e.call === "close") return;
+    if (!last) {
+      // Before the first step: only the BTF feature probes (each a BTF_LOAD and its close).
+      if (e.call !== "BPF_BTF_LOAD") out.push(`${e.call} before any step`);
+      return;
+    }
+    const explainedBy = EXPLAINED_BY[e.call];
+    if (!explainedBy) out.push(`${e.call} is not a syscall a load makes (after step ${last.kind})`);
+    else if (!explainedBy.includes(last.kind)) out.push(`${e.call} comes after step ${last.kind}, not ${explainedBy.join("/")}`);
+  });
+  return out;
+}
+
+const kinds = (log: Entry[]) => new Set(log.flatMap((e) => ("step" in e ? [e.step.kind] : [])));
+
+const pinRoot = mkdtempSync(join(tmpdir(), "tsbpf-narration-"));
+beforeAll(() => {
+  ensureBpffs(pinRoot);
+  loadKernelBtf(); // parsed once per process: later loads make no mmap of it
+});
+afterAll(() => {
+  execFileSync("umount", [pinRoot]);
+  rmdirSync(pinRoot);
+});
+
+describe("load steps come just before the syscalls they stand for", () => {
+  it.each([
+    ["bpf/globals.bpf.o", ["map-init", "map-freeze", "map-mmap", "program-load", "program-loaded"]],
+    ["bpf/maps.bpf.o", ["inner-map-create", "slot-fill", "reference"]],
+    ["bpf/bootstrap.bpf.o", ["core-relocation", "kernel-btf", "attach"]],
+  ] as const)("%s (load and attach)", (path, expected) => {
+    const log = record((onStep) => {
+      const obj = BpfObject.open(path, { onStep });
+      obj.load();
+      obj.attach();
+      return obj;
+    });
+    for (const k of ["btf-load", "map-create", ...expected]) expect(kinds(log), k).toContain(k);
+    expect(misorderings(log)).toEqual([]);
+  });
+
+  it("pinning: map-pin before OBJ_PIN on the first load, map-reuse before OBJ_GET on the next", () => {
+    const loadPinning = (onStep: (s: LoadStep) => void) => {
+      const obj = BpfObject.open("bpf/pinning.bpf.o", { pinRoot, onStep });
+      obj.load();
+      return obj;
+    };
+    const first = record(loadPinning);
+    const second = record(loadPinning);
+    expect(kinds(first)).toContain("map-pin");
+    expect(kinds(second)).toContain("map-reuse");
+    expect(kinds(second)).not.toContain("map-create");
+    expect(misorderings(first)).toEqual([]);
+    expect(misorderings(second)).toEqual([]);
+  });
+
+  it("reuseFd: map-reuse before the map is looked up and opened by id", () => {
+    using a = BpfObject.open("bpf/edit.bpf.o");
+    a.setAutoload("custom_bump", false);
+    a.editMap("sized_later").setMaxEntries(4);
+    a.load();
+    const log = record((onStep) => {
+      const b = BpfObject.open("bpf/edit.bpf.o", { onStep });
+      b.editProgram("custom_bump").setType(BpfProgType.SOCKET_FILTER);
+      b.editMap("sized_later").setMaxEntries(4);
+      b.editMap("counter").reuseFd(a.map("counter").fd);
+      b.load();
+      return b;
+    });
+    expect(log.filter((e) => "step" in e && e.step.kind === "map-reuse")).toHaveLength(1);
+    expect(misorderings(log)).toEqual([]);
+  });
+
+  it("the check catches a step emitted after its syscall", () => {
+    const swapped: Entry[] = [
+      { step: { kind: "map-create", map: { name: "m" } as never } },
+      { call: "BPF_MAP_CREATE" },
+      { call: "BPF_MAP_UPDATE_ELEM" },
+      { step: { kind: "map-init", map: "m", section: ".data", bytes: 4 } },
+    ];
+    expect(misorderings(swapped)).toEqual([
+      "BPF_MAP_UPDATE_ELEM comes after step map-create, not map-init/slot-fill",
+      "step map-init is followed by nothing, not BPF_MAP_UPDATE_ELEM",
+    ]);
+  });
+});
+
+describe("tsbpf load -v / --explain", () => {
+  const tsbpf = (...args: string[]) =>
+    spawnSync(process.execPath, ["dist/src/cli/tsbpf.mjs", "load", ...args, "--duration", "0.1"], { encoding: "utf8", timeout: 60_000 });
+
+  it("-v with --trace: each narrated step's line comes right before its syscall's line", () => {
+    const r = tsbpf("bpf/minimal.bpf.o", "-v", "--trace");
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stderr.split("\n");
+    const next: Record<string, string> = {
+      "[load BTF]": "bpf(BPF_BTF_LOAD,",
+      "[create map]": "bpf(BPF_MAP_CREATE,",
+      "[initialise map]": "bpf(BPF_MAP_UPDATE_ELEM,",
+      "[freeze map]": "bpf(BPF_MAP_FREEZE,",
+      "[load program]": "bpf(BPF_PROG_LOAD,",
+      "[mmap map]": "mmap(",
+      "[attach]": "perf_event_open(",
+    };
+    let checked = 0;
+    lines.forEach((line, i) => {
+      const label = Object.keys(next).find((l) => line.startsWith(`${l} `));
+      if (!label) return;
+      expect(lines[i + 1], `after ${line}`).toMatch(new RegExp(`^${next[label]!.replace(/[()[\]]/g, "\\$&")}`));
+      checked++;
+    });
+    expect(checked).toBeGreaterThanOrEqual(Object.keys(next).length);
+  });
+
+  it("CO-RE lines carry their label once", () => {
+    const verbose = tsbpf("bpf/bootstrap.bpf.o", "-v");
+    expect(verbose.status, verbose.stderr).toBe(0);
+    expect(verbose.stderr).toMatch(/^\[CO-RE\] handle_exit: task_struct::real_parent at offset \d+ in kernel BTF$/m);
+    expect(verbose.stderr).not.toContain("CO-RE:");
+    const explain = tsbpf("bpf/bootstrap.bpf.o", "--explain");
+    expect(explain.status, explain.stderr).toBe(0);
+    expect(explain.stderr).toMatch(/^== CO-RE ==$/m);
+    expect(explain.stderr).toMatch(/^ {2}• handle_exit: task_struct::real_parent at offset \d+ in kernel BTF$/m);
+    expect(explain.stderr).not.toContain("CO-RE:");
+  });
+});
