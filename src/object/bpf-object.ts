@@ -5,32 +5,22 @@
  * A failure at any step releases everything the step created, so nothing is
  * left in the kernel; destroy() (or `using`) releases the rest.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { NotFoundError, StateError, TsbpfError } from "../errors.js";
-import { BpfMap } from "../maps/bpf-map.js";
+import { readFileSync } from "node:fs";
+import { NotFoundError, StateError } from "../errors.js";
+import type { BpfMap } from "../maps/bpf-map.js";
 import { TypedMap } from "../maps/typed-map.js";
 import { makeDecoder } from "../btf/value-decoder.js";
 import { makeEncoder } from "../btf/value-encoder.js";
-import { BPF_F_MMAPABLE, type MapSpec, PinningType } from "../spec/map-spec.js";
-import {
-  DEFAULT_PIN_ROOT,
-  checkPinnedCompatible,
-  ensureBpffs,
-  mapIncompatibilities,
-  openPinned,
-  pinMap,
-  pinPath,
-} from "../maps/pinning.js";
+import { BPF_F_MMAPABLE, type MapSpec } from "../spec/map-spec.js";
+import { DEFAULT_PIN_ROOT } from "../maps/pinning.js";
+import { createMap } from "./create-map.js";
 import { bindMapReferences } from "../spec/bind-references.js";
 import { BpfProgram } from "../programs/bpf-program.js";
 import { encodeInstructions } from "../insn/insn.js";
 import { type Link, destroyLinks } from "../programs/link.js";
 import { loadProgram } from "../programs/prog-load.js";
 import { runningKernelVersion } from "../syscall/kernel-version.js";
-import { bpf, closeFd } from "../syscall/bpf.js";
-import { EINVAL } from "../syscall/errno.js";
-import { fdById, mapInfo } from "../syscall/obj-info.js";
-import { SyscallError } from "../syscall/syscall-error.js";
+import { closeFd } from "../syscall/bpf.js";
 import { Btf } from "../btf/btf.js";
 import { CoreCache, type CoreRelocationReport, explainPoison } from "../core/index.js";
 import { KERNEL_BTF_PATH, loadKernelBtf } from "./kernel-btf.js";
@@ -41,8 +31,7 @@ import { btfFeatures } from "./kernel-features.js";
 import { resolveAttachBtfId } from "../programs/attach-btf-id.js";
 import { describeFailure } from "../programs/verifier-context.js";
 import { fillKconfig, resolveKsyms } from "./resolve-externs.js";
-import { BpfCmd, BpfProgType } from "../abi/uapi-enums.js";
-import { cTypeName } from "../btf/type-name.js";
+import { BpfProgType } from "../abi/uapi-enums.js";
 import type { Instruction } from "../insn/insn.js";
 import { type GlobalVariable, type ObjectSpec, type ParseOptions, parseObject } from "../spec/object-spec.js";
 import type { MapEditor, ProgramEditor } from "../spec/spec-edit.js";
@@ -298,95 +287,13 @@ export class BpfObject {
   }
 
   private createMap(spec: MapSpec): void {
-    if (spec.reuseFd !== undefined) {
-      this.mapsByName.set(spec.name, this.reuseMap(spec, spec.reuseFd));
-      return; // a reused map keeps its contents: no initial values
-    }
-    const pinned = spec.pinning === PinningType.ByName ? this.reusePinned(spec) : undefined;
-    if (pinned) {
-      this.mapsByName.set(spec.name, pinned);
-      return;
-    }
-    const inner = this.innerTemplate(spec);
-    let map: BpfMap;
-    try {
-      this.step({ kind: "map-create", map: spec, ...this.keyValueTypes(spec) });
-      const innerMapFd = spec.innerMapFd ?? inner?.fd;
-      map = BpfMap.create(spec, {
-        ...(this.btfFd !== undefined ? { btfFd: this.btfFd } : {}),
-        ...(innerMapFd !== undefined ? { innerMapFd } : {}),
-      });
-    } catch (e) {
-      throw sizedFromUserSpace(e, spec);
-    } finally {
-      inner?.close();
-    }
+    const map = createMap(spec, {
+      btfFd: this.btfFd,
+      btf: this.spec.btf?.btf,
+      pinRoot: this.opts.pinRoot ?? DEFAULT_PIN_ROOT,
+      onStep: this.opts.onStep,
+    });
     this.mapsByName.set(spec.name, map);
-    if (spec.pinning === PinningType.ByName) {
-      const path = pinPath(this.pinRoot, spec);
-      this.step({ kind: "map-pin", map: spec.name, path });
-      pinMap(map.fd, path);
-    }
-    if (spec.data) {
-      // Initial contents (zeros for .bss too, as libbpf writes them).
-      this.step({ kind: "map-init", map: spec.name, section: spec.sectionName!, bytes: spec.valueSize });
-      bpf(
-        BpfCmd.MAP_UPDATE_ELEM,
-        { map_fd: map.fd, key: new Uint8Array(4), value: spec.data.initial, flags: 0 },
-        `initialising ${spec.name}`,
-      );
-      if (spec.freeze) {
-        this.step({ kind: "map-freeze", map: spec.name });
-        map.freeze();
-      }
-    }
-  }
-
-  /** Map-in-map: the kernel needs a template of the inner map at creation (unless the spec names one by fd). */
-  private innerTemplate(spec: MapSpec): BpfMap | undefined {
-    if (!spec.innerMap || spec.innerMapFd !== undefined) return undefined;
-    this.step({ kind: "inner-map-create", map: spec.name, inner: spec.innerMap });
-    return BpfMap.create(spec.innerMap, this.btfFd !== undefined ? { btfFd: this.btfFd } : {});
-  }
-
-  /** C type names of a map's key and value, for the narration. */
-  private keyValueTypes(spec: MapSpec): { keyType?: string; valueType?: string } {
-    const btf = this.spec.btf?.btf;
-    if (!btf || !this.opts.onStep) return {};
-    return {
-      ...(spec.btfKeyTypeId ? { keyType: cTypeName(btf, spec.btfKeyTypeId) } : {}),
-      ...(spec.btfValueTypeId ? { valueType: cTypeName(btf, spec.btfValueTypeId) } : {}),
-    };
-  }
-
-  private get pinRoot(): string {
-    return this.opts.pinRoot ?? DEFAULT_PIN_ROOT;
-  }
-
-  /** A compatible map already pinned under this name, if any. */
-  private reusePinned(spec: MapSpec): BpfMap | undefined {
-    ensureBpffs(this.pinRoot);
-    const path = pinPath(this.pinRoot, spec);
-    if (!existsSync(path)) return undefined;
-    this.step({ kind: "map-reuse", map: spec.name, pinned: path });
-    const fd = openPinned(path);
-    if (fd === undefined) return undefined;
-    checkPinnedCompatible(fd, spec, path);
-    return BpfMap.fromFd(spec, fd);
-  }
-
-  /**
-   * The map behind the caller's `userFd` (MapEditor.reuseFd), through an fd
-   * of this object's own — opened by the map's id, so destroy() closes it and
-   * leaves the caller's — after checking it can stand in for `spec`.
-   */
-  private reuseMap(spec: MapSpec, userFd: number): BpfMap {
-    this.step({ kind: "map-reuse", map: spec.name, fd: userFd });
-    const info = mapInfo(userFd);
-    const diffs = mapIncompatibilities(info, spec);
-    if (diffs.length)
-      throw new TsbpfError(`the map of fd ${userFd} (${info.name}) cannot stand in for map ${spec.name}: ${diffs.join(", ")}`);
-    return BpfMap.fromFd(spec, fdById("map", info.id));
   }
 
   /** `.values = { ... }` initialisers: prog array slots get program fds, map-in-map slots map fds. */
@@ -542,17 +449,4 @@ const TRAMPOLINE_REFUSED =
 function explainPoisoned(reports: readonly CoreRelocationReport[]): string | undefined {
   const lines = reports.map((r) => (r.poisoned ? explainPoison(r) : undefined)).filter((x): x is string => !!x);
   return lines.length ? lines.join("\n") : undefined;
-}
-
-/**
- * A map the object sizes from user space (max_entries 0, as libbpf-tools
- * declare them) that nobody sized: the kernel's bare EINVAL, explained.
- */
-function sizedFromUserSpace(e: unknown, spec: MapSpec): unknown {
-  if (!(e instanceof SyscallError) || e.errno !== EINVAL || spec.maxEntries !== 0) return e;
-  return new TsbpfError(
-    `map ${spec.name} has max_entries 0: the object leaves its size to user space; set it before load ` +
-      `(obj.editMap("${spec.name}").setMaxEntries(n))`,
-    { cause: e },
-  );
 }
