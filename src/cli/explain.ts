@@ -98,7 +98,7 @@ function describeReference(program: string, insn: number, ref: Reference, imm: n
 }
 
 /** What one step did here, in one line. */
-export function stepDetail(step: LoadStep): string {
+function stepDetail(step: LoadStep): string {
   switch (step.kind) {
     case "btf-unsupported":
       return "this kernel cannot load BTF; continuing without it";
