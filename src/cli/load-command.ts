@@ -75,11 +75,7 @@ export async function loadCommand(argv: string[]): Promise<number> {
   catchStopSignals();
   const obj = BpfObject.open(readInputFile(path), {
     path,
-    ...(explain
-      ? { onStep: explainListener((t) => printErr(t)) }
-      : verbose
-        ? { onStep: verboseListener((t) => printErr(t)) }
-        : {}),
+    ...(explain ? { onStep: explainListener((t) => printErr(t)) } : verbose ? { onStep: verboseListener((t) => printErr(t)) } : {}),
   });
   const given = applySetOption(obj, args.options.get("set") ?? []);
   const pidConvention = obj.spec.variables.some((v) => v.name === "my_pid") && !given.has("my_pid");
