@@ -17,14 +17,17 @@ import { loadKernelBtf } from "../src/object/kernel-btf.js";
 import type { LoadStep, LoadStepKind } from "../src/object/load-steps.js";
 import { observeSyscalls } from "../src/syscall/kernel.js";
 
-type Entry = { step: LoadStep } | { call: string };
+type Call = { call: string; path?: string };
+type Entry = { step: LoadStep } | Call;
 
-/** The name a syscall goes by here: "BPF_MAP_CREATE", "mmap", "perf_event_open". */
-function callName(req: Parameters<Parameters<typeof observeSyscalls>[0]>[0]): string {
-  return req.call === "bpf" ? (BpfCmdNames[req.cmd] ?? `bpf ${req.cmd}`) : req.call;
+/** A syscall as this test names it: "BPF_MAP_CREATE", "mmap", "openat" (with its path). */
+function callOf(req: Parameters<Parameters<typeof observeSyscalls>[0]>[0]): Call {
+  if (req.call === "bpf") return { call: BpfCmdNames[req.cmd] ?? `bpf ${req.cmd}` };
+  if (req.call === "openat" || req.call === "access") return { call: req.call, path: req.path };
+  return { call: req.call };
 }
 
-/** Which steps may explain each syscall of a load (close follows anything). */
+/** Which steps may explain each syscall of a load. */
 const EXPLAINED_BY: Record<string, LoadStepKind[]> = {
   BPF_BTF_LOAD: ["btf-load"],
   BPF_MAP_CREATE: ["map-create", "inner-map-create"],
@@ -42,7 +45,22 @@ const EXPLAINED_BY: Record<string, LoadStepKind[]> = {
   ioctl: ["attach"],
 };
 
-/** The syscall each step stands for: the first one after it. */
+/**
+ * The files a step reads on its way to its syscall: possible CPUs for a
+ * per-CPU sized map, the kernel's BTF, a tracepoint's id in tracefs.
+ * Before the first step, the load reads host facts (the kernel version).
+ */
+const FILES_OF: Partial<Record<LoadStepKind | "preamble", RegExp>> = {
+  "map-create": /^\/sys\/devices\/system\/cpu\/possible$/,
+  "kernel-btf": /^\/sys\/kernel\/btf\/vmlinux$/,
+  attach: /^\/sys\/kernel\/(debug\/)?tracing\//,
+  preamble: /^\/proc\/version_signature$/,
+};
+
+/** Calls on a file already opened (or on a template being dropped): they follow whatever opened it. */
+const ON_OPEN_FILES = new Set(["read", "fstat", "close"]);
+
+/** The syscall each step stands for: the first one after it (after the files it reads). */
 const FIRST_CALL: Partial<Record<LoadStepKind, string[]>> = {
   "btf-load": ["BPF_BTF_LOAD"],
   "map-create": ["BPF_MAP_CREATE"],
@@ -60,7 +78,7 @@ const FIRST_CALL: Partial<Record<LoadStepKind, string[]>> = {
 /** Steps and syscalls of `run` (a load, perhaps an attach), interleaved as they happened; teardown is not narrated. */
 function record(run: (onStep: (s: LoadStep) => void) => BpfObject): Entry[] {
   const log: Entry[] = [];
-  const stop = observeSyscalls((req) => log.push({ call: callName(req) }));
+  const stop = observeSyscalls((req) => log.push(callOf(req)));
   let obj: BpfObject | undefined;
   try {
     obj = run((step) => log.push({ step }));
@@ -71,25 +89,33 @@ function record(run: (onStep: (s: LoadStep) => void) => BpfObject): Entry[] {
   return log;
 }
 
+const show = (e: Entry | undefined) => (!e ? "nothing" : "step" in e ? `step ${e.step.kind}` : `${e.call}${e.path ? ` ${e.path}` : ""}`);
+
 /** Every way the order can be wrong, as readable lines (empty: right). */
 function misorderings(log: Entry[]): string[] {
   const out: string[] = [];
   let last: LoadStep | undefined;
+  const readsFile = (kind: LoadStepKind | "preamble", e: Call) => e.path !== undefined && !!FILES_OF[kind]?.test(e.path);
   log.forEach((e, i) => {
     if ("step" in e) {
       last = e.step;
       const want = FIRST_CALL[e.step.kind];
-      const next = log[i + 1];
-      if (want && !(next && "call" in next && want.includes(next.call))) {
-        out.push(
-          `step ${e.step.kind} is followed by ${next ? ("call" in next ? next.call : `step ${next.step.kind}`) : "nothing"}, not ${want.join("/")}`,
-        );
-      }
+      if (!want) return;
+      let j = i + 1;
+      for (let n = log[j]; n && "call" in n && (readsFile(e.step.kind, n) || ON_OPEN_FILES.has(n.call)); n = log[++j]);
+      const next = log[j];
+      if (!(next && "call" in next && want.includes(next.call)))
+        out.push(`step ${e.step.kind} is followed by ${show(next)}, not ${want.join("/")}`);
       return;
     }
-    if (e.call === "close") return;
+    if (ON_OPEN_FILES.has(e.call)) return;
+    const kind = last?.kind ?? "preamble";
+    if (e.path !== undefined) {
+      if (!readsFile(kind, e)) out.push(`${show(e)} after ${last ? `step ${last.kind}` : "no step"}`);
+      return;
+    }
     if (!last) {
-      // Before the first step: only the BTF feature probes (each a BTF_LOAD and its close).
+      // Before the first step: the BTF feature probes (each a BTF_LOAD and its close).
       if (e.call !== "BPF_BTF_LOAD") out.push(`${e.call} before any step`);
       return;
     }
@@ -160,16 +186,18 @@ describe("load steps come just before the syscalls they stand for", () => {
     expect(misorderings(log)).toEqual([]);
   });
 
-  it("the check catches a step emitted after its syscall", () => {
+  it("the check catches a step emitted after its syscall, and a file read no step accounts for", () => {
     const swapped: Entry[] = [
       { step: { kind: "map-create", map: { name: "m" } as never } },
       { call: "BPF_MAP_CREATE" },
       { call: "BPF_MAP_UPDATE_ELEM" },
       { step: { kind: "map-init", map: "m", section: ".data", bytes: 4 } },
+      { call: "openat", path: "/proc/version_signature" },
     ];
     expect(misorderings(swapped)).toEqual([
       "BPF_MAP_UPDATE_ELEM comes after step map-create, not map-init/slot-fill",
-      "step map-init is followed by nothing, not BPF_MAP_UPDATE_ELEM",
+      "step map-init is followed by openat /proc/version_signature, not BPF_MAP_UPDATE_ELEM",
+      "openat /proc/version_signature after step map-init",
     ]);
   });
 });
@@ -191,11 +219,15 @@ describe("tsbpf load -v / --explain", () => {
       "[mmap map]": "mmap(",
       "[attach]": "perf_event_open(",
     };
+    // Attaching a tracepoint first looks its id up in tracefs.
+    const tracefs = /^(access|openat)\((AT_FDCWD, )?"\/sys\/kernel\/(debug\/)?tracing\//;
     let checked = 0;
     lines.forEach((line, i) => {
       const label = Object.keys(next).find((l) => line.startsWith(`${l} `));
       if (!label) return;
-      expect(lines[i + 1], `after ${line}`).toMatch(new RegExp(`^${next[label]!.replace(/[()[\]]/g, "\\$&")}`));
+      let j = i + 1;
+      if (label === "[attach]") while (lines[j] && (tracefs.test(lines[j]!) || /^(read|close)\(/.test(lines[j]!))) j++;
+      expect(lines[j], `after ${line}`).toMatch(new RegExp(`^${next[label]!.replace(/[()[\]]/g, "\\$&")}`));
       checked++;
     });
     expect(checked).toBeGreaterThanOrEqual(Object.keys(next).length);

@@ -190,13 +190,15 @@ export class BpfObject {
     const untyped = programs.find((p) => p.section.def.progType === BpfProgType.UNSPEC);
     if (untyped) throw unknownSectionError(untyped.sectionName, untyped.name);
     try {
+      // Host facts first (read once per process, like the feature probes), so that every later
+      // syscall of the load follows the step it belongs to.
+      const kernelVersion = runningKernelVersion();
       this.btfFd = this.loadObjectBtf();
       const ksyms = resolveKsyms(this.spec.externs, () => this.kernelBtf());
       for (const spec of this.spec.maps) this.createMap(spec.data?.kind === "kconfig" ? this.withKconfigValues(spec) : spec);
       const needsKernelBtf = programs.some((p) => hasCoreRelocations(p) || p.section.def.attachBtf);
       const target = needsKernelBtf ? this.targetBtf() : undefined;
       const cache = new CoreCache();
-      const kernelVersion = runningKernelVersion();
       for (const p of programs) {
         const relocated = relocateProgram(p, this.spec.btf?.btf, target, cache);
         this.coreReports.set(p.name, relocated.core);
