@@ -1,7 +1,9 @@
 /**
  * The lifecycle of a BPF object, as a skeleton gives it to a user:
- *   open (parse, pure) → set .rodata/.data values → load (maps, programs)
- *   → attach (links) → destroy.
+ *   open (parse, pure) → edit the spec (types, sizes, .rodata/.data values)
+ *   → load (maps, programs) → attach (links) → destroy.
+ * A parsed spec can also be loaded directly (fromSpec), as cilium's
+ * NewCollection(spec) does; the object is then the loaded collection.
  * A failure at any step releases everything the step created, so nothing is
  * left in the kernel; destroy() (or `using`) releases the rest.
  */
