@@ -1,20 +1,15 @@
 /** LIBBPF_PIN_BY_NAME: pinned on first load, reused (with its contents) by the next. */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { TsbpfError } from "../src/errors.js";
 import { BpfObject } from "../src/object/bpf-object.js";
-import { ensureBpffs } from "../src/maps/pinning.js";
+import { removePins, testPinDir } from "./helpers/pins.js";
+import { thrownBy } from "./helpers/thrown.js";
 
-// A private BPF filesystem, mounted by tsbpf itself (ensureBpffs), so the
-// test leaves no pins in /sys/fs/bpf; unmounting drops every pin in it.
-const root = mkdtempSync(join(tmpdir(), "tsbpf-pin-"));
-ensureBpffs(root);
-afterAll(() => {
-  execFileSync("umount", [root]);
-  rmdirSync(root);
-});
+const root = testPinDir();
+afterAll(() => removePins(root));
 
 describe("map pinning", () => {
   it("pins on the first load and reuses the pinned map on the next", () => {
@@ -35,5 +30,27 @@ describe("map pinning", () => {
     using a = BpfObject.open("bpf/pinning.bpf.o", { pinRoot: root });
     a.editMap("shared_counter").setMaxEntries(2);
     expect(() => a.load()).toThrow(/not compatible with map shared_counter: max_entries 1 ≠ 2/);
+  });
+
+  it("refuses a pin root that is not on bpffs, and mounts nothing over it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsbpf-pin-"));
+    try {
+      writeFileSync(join(dir, "keep"), "still visible");
+      const mountsBefore = readFileSync("/proc/self/mountinfo", "utf8");
+      const obj = BpfObject.open("bpf/pinning.bpf.o", { pinRoot: dir });
+      const e = thrownBy(() => obj.load());
+      expect(e).toBeInstanceOf(TsbpfError);
+      expect((e as Error).message).toMatch(`cannot pin maps under ${dir}: it is not on a BPF filesystem`);
+      expect(readFileSync("/proc/self/mountinfo", "utf8")).toBe(mountsBefore);
+      expect(readdirSync(dir)).toEqual(["keep"]);
+      expect(obj.state).toBe("destroyed");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("says a missing pin root does not exist", () => {
+    const obj = BpfObject.open("bpf/pinning.bpf.o", { pinRoot: join(root, "no-such-dir") });
+    expect(() => obj.load()).toThrow(`cannot pin maps under ${root}/no-such-dir: it does not exist`);
   });
 });

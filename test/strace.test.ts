@@ -5,7 +5,7 @@
  * T.txt; the whole run happens under
  *
  *     strace -f -o S.txt -e trace=bpf,perf_event_open,ioctl,mmap,munmap,epoll_create1,epoll_ctl,epoll_wait,eventfd2,close,mount,
- *                                 openat,read,write,fstat,access,dup
+ *                                 openat,read,write,fstat,access,dup,statfs,capget
  *
  * and the two must agree: every bpf() and perf_event_open() line strace saw
  * is in T.txt in the same order with identical text (addresses aside), and
@@ -52,7 +52,7 @@ const MODES: Mode[] = [
 ];
 
 const TRACED =
-  "bpf,perf_event_open,ioctl,mmap,munmap,epoll_create1,epoll_ctl,epoll_wait,eventfd2,close,mount,openat,read,write,fstat,access,dup";
+  "bpf,perf_event_open,ioctl,mmap,munmap,epoll_create1,epoll_ctl,epoll_wait,eventfd2,close,mount,openat,read,write,fstat,access,dup,statfs,capget";
 const ROOT = resolve(".");
 const dist = (p: string) => JSON.stringify(join(ROOT, "dist", p));
 
@@ -121,6 +121,12 @@ try {
   trySyscall({ call: "ioctl", fd: 999, request: 0x40042408, requestName: "PERF_EVENT_IOC_SET_BPF", arg: prog });
   trySyscall({ call: "mount", source: "nodev", target: "/nonexistent/tsbpf/tracing", fstype: "tracefs", flags: 0 });
   trySyscall({ call: "close", fd: 999 });
+  // Pin roots are checked with statfs, capabilities with capget.
+  trySyscall({ call: "statfs", path: "/sys/fs/bpf", buf: new Uint8Array(120) });
+  trySyscall({ call: "statfs", path: "/nonexistent/tsbpf", buf: new Uint8Array(120) });
+  const capHeader = new Uint8Array(8);
+  new DataView(capHeader.buffer).setUint32(0, 0x20080522, true);
+  trySyscall({ call: "capget", header: capHeader, data: new Uint8Array(24) });
 
   // A ring buffer: map info, the two mmaps, epoll.
   const rb = fd(tryBpf(0, { map_type: 27, max_entries: 4096, map_name: "rb" }));
@@ -313,6 +319,9 @@ describe.skipIf(!canRun)(`the tracer prints what strace ${version ?? "(missing)"
           /^access\("\/sys\/kernel\/tracing", R_OK\|X_OK\) = 0$/,
           /^access\("\/nonexistent\/tsbpf", W_OK\) = -1 ENOENT/,
           /^write\(\d+, "x+"\.\.\., 200\) = 200$/,
+          /^statfs\("\/sys\/fs\/bpf", \{f_type=BPF_FS_MAGIC, f_bsize=4096, .*f_flags=ST_VALID\|ST_RELATIME\}\) = 0$/,
+          /^statfs\("\/nonexistent\/tsbpf", 0xADDR\) += -1 ENOENT/,
+          /^capget\(\{version=_LINUX_CAPABILITY_VERSION_3, pid=0\}, \{effective=1<<CAP_CHOWN\|.*1<<CAP_BPF.*, inheritable=0\}\) = 0$/,
         ];
         if (mode.tracer.verbose !== false)
           want.push(

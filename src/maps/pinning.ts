@@ -5,35 +5,47 @@
  * only if it is compatible (same type, sizes, entries and flags), as
  * libbpf's map_is_reuse_compat decides.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { TsbpfError } from "../errors.js";
 import { bpf, closeFd } from "../syscall/bpf.js";
 import { syscall } from "../syscall/kernel.js";
 import { type MapInfo, mapInfo } from "../syscall/obj-info.js";
+import { BPF_FS_MAGIC, filesystemMagic } from "../syscall/statfs.js";
+import { SyscallError } from "../syscall/syscall-error.js";
 import { BpfCmd } from "../abi/uapi-enums.js";
 import { cString } from "../syscall/c-string.js";
 import type { MapSpec } from "../spec/map-spec.js";
 
 export const DEFAULT_PIN_ROOT = "/sys/fs/bpf";
 
-/** The filesystem type `path` lives on: that of the longest mount point containing it. */
-function filesystemOf(path: string): string | undefined {
-  let best: { point: string; type: string } | undefined;
-  for (const line of readFileSync("/proc/mounts", "utf8").split("\n")) {
-    const [, point, type] = line.split(" ");
-    if (!point || !type) continue;
-    const inside = path === point || path.startsWith(point.endsWith("/") ? point : point + "/");
-    if (inside && (!best || point.length >= best.point.length)) best = { point, type };
-  }
-  return best?.type;
-}
+/** f_type of sysfs: /sys/fs/bpf with nothing mounted on it is a plain sysfs directory. */
+const SYSFS_MAGIC = 0x62656572;
 
-/** Mounts the BPF filesystem at `root` unless `root` already is on one. */
+/**
+ * Makes sure maps can be pinned under `root`. Only /sys/fs/bpf itself is
+ * ever mounted, and only when nothing is mounted there (as `mount -t bpf`
+ * at boot would have): mounting over any other directory would hide what
+ * it holds, and stay mounted after exit. Any other root must already be on
+ * a BPF filesystem, as libbpf requires ("… is not on a BPF filesystem").
+ */
 export function ensureBpffs(root = DEFAULT_PIN_ROOT): void {
-  if (filesystemOf(root) === "bpf") return;
-  if (!existsSync(root)) throw new TsbpfError(`cannot pin maps: ${root} does not exist`);
-  syscall({ call: "mount", source: "bpf", target: root, fstype: "bpf", flags: 0 });
+  let magic: number;
+  try {
+    magic = filesystemMagic(root);
+  } catch (e) {
+    if (e instanceof SyscallError && e.code === "ENOENT") throw new TsbpfError(`cannot pin maps under ${root}: it does not exist`);
+    throw e;
+  }
+  if (magic === BPF_FS_MAGIC) return;
+  if (resolve(root) === DEFAULT_PIN_ROOT && magic === SYSFS_MAGIC) {
+    syscall({ call: "mount", source: "bpf", target: DEFAULT_PIN_ROOT, fstype: "bpf", flags: 0 });
+    return;
+  }
+  throw new TsbpfError(
+    `cannot pin maps under ${root}: it is not on a BPF filesystem (f_type 0x${magic.toString(16)}, not BPF_FS_MAGIC 0xcafe4a11); ` +
+      `use a directory under ${DEFAULT_PIN_ROOT}, or mount one there first (mount -t bpf bpf ${root})`,
+  );
 }
 
 export function pinPath(root: string, spec: MapSpec): string {

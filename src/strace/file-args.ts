@@ -48,7 +48,7 @@ function bytes(ctx: PrintContext, buf: Uint8Array, len: number): string {
 }
 
 /** A buffer the kernel did not fill: its address, as strace prints the pointer. */
-function pointer(ctx: PrintContext, buf: Uint8Array): string {
+export function pointer(ctx: PrintContext, buf: Uint8Array): string {
   const a = ctx.addressOf(buf);
   return a === undefined ? "0x?" : addr(a);
 }

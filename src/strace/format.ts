@@ -29,8 +29,9 @@ import { BpfCmd } from "../abi/uapi-enums.js";
 import { type PrintContext, addr, formatBpfArgs, userString } from "./bpf-args.js";
 import { errnoMessage as straceErrnoMessage, knownErrnoName as straceErrnoName } from "../syscall/errno.js";
 import { KnownMemory, type Memory } from "./memory.js";
+import { formatCapgetArgs, formatStatfsArgs } from "./fs-cap-args.js";
 import { formatPerfEventOpenArgs } from "./perf-args.js";
-import { formatFileCallArgs, jsString } from "./file-args.js";
+import { formatFileCallArgs, jsString, pointer } from "./file-args.js";
 import { localIso } from "./time.js";
 import * as X from "./xlat.js";
 
@@ -286,6 +287,10 @@ function formatArgs(ctx: PrintContext, req: SyscallRequest, result: SyscallResul
         "NULL",
       ].join(", ");
     }
+    case "statfs":
+      return formatStatfsArgs(req, result, jsString(ctx, req.path, true), pointer(ctx, req.buf));
+    case "capget":
+      return formatCapgetArgs(req, result, pointer(ctx, req.data));
     case "setsockopt": {
       const level = X.printxval(X.SOCKET_LAYERS, req.level, "SOL_??");
       const name = req.level === 1 ? X.printxval(X.SOL_SOCKET_OPTIONS, req.optname, "SO_???") : X.hex(req.optname);

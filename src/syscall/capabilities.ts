@@ -1,22 +1,27 @@
 /**
- * This process's effective capabilities (CapEff in /proc/self/status): what
- * the kernel checks for bpf() and perf_event_open(), and so what a message
- * may blame only after looking.
+ * This process's effective capabilities, read with capget(2) through the
+ * choke point: what the kernel checks for bpf() and perf_event_open(), and
+ * so what a message may blame only after looking.
  */
-import { readFileSync } from "node:fs";
+import { trySyscall } from "./kernel.js";
 
 /** Capability numbers (linux/capability.h) of the ones BPF needs. */
 export const CAPS = { CAP_NET_ADMIN: 12, CAP_SYS_ADMIN: 21, CAP_PERFMON: 38, CAP_BPF: 39 } as const;
 export type Cap = keyof typeof CAPS;
 
-/** The effective set as a bit mask, or undefined when it cannot be read. */
+/** _LINUX_CAPABILITY_VERSION_3: 64 capabilities in two 32-bit words. */
+const CAPABILITY_VERSION_3 = 0x20080522;
+
+/** The effective set as a bit mask, or undefined when capget fails. */
 export function effectiveCapabilities(): bigint | undefined {
-  try {
-    const m = readFileSync("/proc/self/status", "utf8").match(/^CapEff:\s*([0-9a-f]+)$/m);
-    return m ? BigInt(`0x${m[1]}`) : undefined;
-  } catch {
-    return undefined;
-  }
+  const header = new Uint8Array(8);
+  new DataView(header.buffer).setUint32(0, CAPABILITY_VERSION_3, true); // pid 0: this thread
+  const data = new Uint8Array(24);
+  const r = trySyscall({ call: "capget", header, data });
+  if (r.ret === -1) return undefined;
+  const v = new DataView(data.buffer);
+  // struct __user_cap_data_struct[2]: { effective, permitted, inheritable } for caps 0-31, then 32-63.
+  return (BigInt(v.getUint32(12, true)) << 32n) | BigInt(v.getUint32(0, true));
 }
 
 /** Which of `caps` are not in the effective set ([] when the set cannot be read). */

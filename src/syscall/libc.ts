@@ -50,6 +50,8 @@ interface Libc {
   epollWait: Fn & { async: Fn };
   eventfd: Fn;
   mount: Fn;
+  statfs: Fn;
+  capget: Fn;
   setsockopt: Fn;
   sigmask: Fn;
   clockGettime: Fn;
@@ -107,6 +109,8 @@ function load(): Libc {
     mount: sys("int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)"),
     sigmask: sys("int pthread_sigmask(int how, const void *set, void *oldset)"),
     clockGettime: sys("int clock_gettime(int clock, void *ts)"),
+    statfs: sys("int statfs(const char *path, void *buf)"),
+    capget: sys("int capget(void *header, void *data)"),
   };
   return libc;
 }
@@ -250,6 +254,10 @@ function run(l: Libc, req: SyscallRequest): number | bigint {
       return l.setsockopt(req.fd, req.level, req.optname, req.value, req.value.byteLength);
     case "mount":
       return l.mount(req.source, req.target, req.fstype, req.flags, null);
+    case "statfs":
+      return l.statfs(req.path, req.buf);
+    case "capget":
+      return l.capget(req.header, req.data);
   }
 }
 

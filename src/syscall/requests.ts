@@ -142,6 +142,23 @@ export interface MountRequest {
   flags: number;
 }
 
+/** statfs(2): which filesystem a path lives on (a pin root must be on bpffs). `buf` receives struct statfs. */
+export interface StatfsRequest {
+  call: "statfs";
+  path: string;
+  /** struct statfs (120 bytes on x86-64 and arm64); f_type is its first u64. */
+  buf: Uint8Array;
+}
+
+/** capget(2): this process's capability sets, before an EPERM is blamed on a missing one. */
+export interface CapgetRequest {
+  call: "capget";
+  /** struct __user_cap_header_struct: u32 version, i32 pid. */
+  header: Uint8Array;
+  /** Two struct __user_cap_data_struct (u32 effective, permitted, inheritable): capabilities 0-31, 32-63. */
+  data: Uint8Array;
+}
+
 /** setsockopt(2), for attaching socket filters (SO_ATTACH_BPF). */
 export interface SetsockoptRequest {
   call: "setsockopt";
@@ -170,6 +187,8 @@ export type SyscallRequest =
   | EpollWaitRequest
   | EventfdRequest
   | MountRequest
+  | StatfsRequest
+  | CapgetRequest
   | SetsockoptRequest;
 
 /** What a call returned: `ret` (-1 on failure, or an address for mmap) and errno when it failed. */
