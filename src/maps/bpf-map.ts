@@ -271,4 +271,8 @@ export class BpfMap {
     }
     closeFd(this.fd);
   }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }

@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { TsbpfError } from "../errors.js";
 import { bpf, closeFd } from "../syscall/bpf.js";
 import { syscall } from "../syscall/kernel.js";
+import { bpfFdKind, describeFdKind } from "../syscall/fd-kind.js";
 import { type MapInfo, mapInfo } from "../syscall/obj-info.js";
 import { BPF_FS_MAGIC, filesystemMagic } from "../syscall/statfs.js";
 import { SyscallError } from "../syscall/syscall-error.js";
@@ -55,7 +56,14 @@ export function pinPath(root: string, spec: MapSpec): string {
 /** An fd for the map pinned at `path`, or undefined if nothing is pinned there. */
 export function openPinned(path: string): number | undefined {
   if (!existsSync(path)) return undefined;
-  return bpf(BpfCmd.OBJ_GET, { pathname: cString(path), bpf_fd: 0, file_flags: 0 }, `opening pinned map ${path}`);
+  const fd = bpf(BpfCmd.OBJ_GET, { pathname: cString(path), bpf_fd: 0, file_flags: 0 }, `opening pinned map ${path}`);
+  // OBJ_GET opens whatever is pinned there; a program's info read as a map's would be nonsense.
+  const kind = bpfFdKind(fd);
+  if (kind !== "map") {
+    closeFd(fd);
+    throw new TsbpfError(`${path} holds ${describeFdKind(kind)}, not a map; unpin it (rm ${path}) or choose another pin root`);
+  }
+  return fd;
 }
 
 /** How an existing map differs from `spec` in what makes it usable in its place (empty: compatible). */

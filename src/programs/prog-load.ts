@@ -162,9 +162,9 @@ export function loadProgram(req: ProgLoadRequest, explain?: (log: string) => str
       // The retry failed differently (e.g. EPERM without log): report the first failure.
       throw new SyscallError(first.req, first.errno, `loading program ${req.name}`);
     }
-    // EPERM before the verifier ran (no log): a missing capability, not a rejection. The
-    // SyscallError's hint names the capability.
-    if (r.errno === EPERM && !text.trim()) throw cause;
+    // Refused before the verifier ran (no log): a missing capability (EPERM), an invalid
+    // name or attribute (EINVAL), not a rejection. The SyscallError's hint says which.
+    if (!text.trim()) throw cause;
     throw new VerifierError(req.name, cause, text, explain?.(text));
   }
 }

@@ -2,10 +2,13 @@
  * A failed system call, as a typed error: which call (for bpf(), which
  * command), the errno by name, and a hint at the usual cause.
  */
+import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import { TsbpfError } from "../errors.js";
 import { type Cap, lackedCapabilities } from "./capabilities.js";
-import { errnoMessage, errnoName, E2BIG, EACCES, ENOSPC, EPERM, ENOENT, EINVAL } from "./errno.js";
-import type { SyscallRequest } from "./requests.js";
+import { errnoMessage, errnoName, E2BIG, EACCES, EEXIST, ENOMEM, ENOSPC, EPERM, ENOENT, EINVAL } from "./errno.js";
+import type { BpfRequest, SyscallRequest } from "./requests.js";
+import { BPF_FS_MAGIC, filesystemMagic } from "./statfs.js";
 import { BpfCmdNames, BpfCmd, BpfProgType } from "../abi/uapi-enums.js";
 
 /** "bpf(BPF_PROG_LOAD)", "perf_event_open", "ioctl(PERF_EVENT_IOC_ENABLE)", "openat(\"/sys/kernel/btf/vmlinux\")". */
@@ -60,47 +63,107 @@ const NET_ADMIN_PROG_TYPES = new Set<number>([
 /**
  * Which of `needed` this process lacks (CAP_SYS_ADMIN stands in for each, as
  * in the kernel); [] when it has them all or the set cannot be read (then
- * the EPERM has another cause: lockdown, an LSM).
+ * the EPERM has another cause: lockdown, an LSM). One capget.
  */
 function missingCapabilities(needed: Cap[]): Cap[] {
-  if (lackedCapabilities(["CAP_SYS_ADMIN"]).length === 0) return [];
-  return lackedCapabilities(needed);
+  const lacked = lackedCapabilities(["CAP_SYS_ADMIN", ...needed]);
+  return lacked.includes("CAP_SYS_ADMIN") ? lacked.filter((c) => c !== "CAP_SYS_ADMIN") : [];
 }
 
 function lacking(missing: Cap[]): string {
   return `this process lacks ${missing.join(" and ")} (CAP_SYS_ADMIN would also do); run as root or grant ${missing.length > 1 ? "them" : "it"}`;
 }
 
-function hintFor(req: SyscallRequest, errno: number): string | undefined {
-  if (errno === EPERM || errno === EACCES) {
-    if (req.call === "perf_event_open") {
-      const missing = missingCapabilities(["CAP_PERFMON"]);
-      if (missing.length) return `perf events need CAP_PERFMON: ${lacking(missing)}`;
-      return "perf events need CAP_PERFMON (or CAP_SYS_ADMIN); run as root or grant the capability";
-    }
-    if (req.call === "bpf") {
-      if (req.cmd === BpfCmd.PROG_LOAD && errno === EACCES) return "the verifier refused the program; see its log";
-      const needed: Cap[] = ["CAP_BPF"];
-      if (req.cmd === BpfCmd.PROG_LOAD) {
-        const type = Number(req.values.prog_type ?? 0);
-        if (PERFMON_PROG_TYPES.has(type)) needed.push("CAP_PERFMON");
-        if (NET_ADMIN_PROG_TYPES.has(type)) needed.push("CAP_NET_ADMIN");
-      }
-      const missing = missingCapabilities(needed);
-      if (missing.length) return lacking(missing);
-      return "bpf() needs CAP_BPF (plus CAP_PERFMON for tracing programs, CAP_NET_ADMIN for networking ones); run as root or grant the capabilities";
-    }
+/** The kernel's rule for object names (bpf_obj_name_cpy): letters, digits, '_' and '.'. */
+const VALID_OBJ_NAME = /^[A-Za-z0-9_.]*$/;
+
+/** A map or program name in the request that the kernel refuses, if any. */
+function invalidName(req: SyscallRequest): string | undefined {
+  if (req.call !== "bpf") return undefined;
+  const name = req.values.map_name ?? req.values.prog_name;
+  return typeof name === "string" && !VALID_OBJ_NAME.test(name) ? name : undefined;
+}
+
+function pathOf(req: SyscallRequest): string | undefined {
+  if (req.call !== "bpf" || !(req.values.pathname instanceof Uint8Array)) return undefined;
+  const bytes = req.values.pathname;
+  const end = bytes.indexOf(0);
+  return new TextDecoder().decode(end >= 0 ? bytes.subarray(0, end) : bytes);
+}
+
+/**
+ * Why BPF_OBJ_GET or BPF_OBJ_PIN refused a path with EACCES/EPERM when no
+ * capability is missing: the kernel answers so for a directory, for a file
+ * that is not a pinned object, and for a path outside the BPF filesystem.
+ */
+function pinPathHint(cmd: BpfCmd, path: string): string {
+  const target = cmd === BpfCmd.OBJ_PIN ? dirname(path) : path;
+  let magic: number | undefined;
+  try {
+    magic = filesystemMagic(target);
+  } catch {
+    return `${target} cannot be examined`;
   }
-  if (errno === ENOSPC && req.call === "bpf" && (req.cmd === BpfCmd.PROG_LOAD || req.cmd === BpfCmd.BTF_LOAD)) {
+  if (magic !== BPF_FS_MAGIC) return `${target} is not on a BPF filesystem: objects are pinned under /sys/fs/bpf (or another bpffs mount)`;
+  if (cmd === BpfCmd.OBJ_PIN) return `${target} does not accept pins`;
+  const isDir = (() => {
+    try {
+      return statSync(path).isDirectory();
+    } catch {
+      return false;
+    }
+  })();
+  return isDir ? `${path} is a directory, not a pinned BPF object` : `${path} is not a pinned BPF object`;
+}
+
+function mapSizeText(req: BpfRequest): string {
+  const v = req.values;
+  return `max_entries ${Number(v.max_entries ?? 0)}, key ${Number(v.key_size ?? 0)} B, value ${Number(v.value_size ?? 0)} B`;
+}
+
+function permissionHint(req: SyscallRequest, errno: number): string | undefined {
+  if (req.call === "perf_event_open") {
+    const missing = missingCapabilities(["CAP_PERFMON"]);
+    if (missing.length) return `perf events need CAP_PERFMON: ${lacking(missing)}`;
+    return "this process has CAP_PERFMON, so the refusal comes from elsewhere: kernel.perf_event_paranoid, a lockdown or a security module";
+  }
+  if (req.call !== "bpf") return undefined;
+  if (req.cmd === BpfCmd.PROG_LOAD && errno === EACCES) return "the verifier refused the program; see its log";
+  const needed: Cap[] = ["CAP_BPF"];
+  if (req.cmd === BpfCmd.PROG_LOAD) {
+    const type = Number(req.values.prog_type ?? 0);
+    if (PERFMON_PROG_TYPES.has(type)) needed.push("CAP_PERFMON");
+    if (NET_ADMIN_PROG_TYPES.has(type)) needed.push("CAP_NET_ADMIN");
+  }
+  const missing = missingCapabilities(needed);
+  if (missing.length) return lacking(missing);
+  const path = pathOf(req);
+  if (path !== undefined && (req.cmd === BpfCmd.OBJ_GET || req.cmd === BpfCmd.OBJ_PIN)) return pinPathHint(req.cmd, path);
+  return `this process has ${needed.join(" and ")}, so the refusal comes from elsewhere: a lockdown, a security module (LSM) or a seccomp filter`;
+}
+
+function hintFor(req: SyscallRequest, errno: number): string | undefined {
+  const badName = errno === EINVAL ? invalidName(req) : undefined;
+  if (badName !== undefined) {
+    return `the name "${badName}" has characters the kernel refuses in object names (only letters, digits, "_" and ".")`;
+  }
+  if (errno === EPERM || errno === EACCES) return permissionHint(req, errno);
+  if (req.call !== "bpf") return undefined;
+  if (errno === ENOSPC && (req.cmd === BpfCmd.PROG_LOAD || req.cmd === BpfCmd.BTF_LOAD)) {
     return "the verifier log did not fit in the log buffer";
   }
-  if (errno === E2BIG && req.call === "bpf") {
-    return "the kernel does not know a non-zero attribute field (kernel too old for this feature) or the program is too large";
+  if (errno === E2BIG) {
+    if (req.cmd === BpfCmd.MAP_CREATE) return `the map is larger than the kernel allows for its type (${mapSizeText(req)})`;
+    if (req.cmd === BpfCmd.PROG_LOAD) return "the program has more instructions than the kernel accepts";
+    return "the kernel does not know a non-zero attribute field (kernel too old for this feature)";
   }
-  if (errno === ENOENT && req.call === "bpf" && req.cmd === BpfCmd.MAP_LOOKUP_ELEM) return "no such key";
-  if (errno === EINVAL && req.call === "bpf" && req.cmd === BpfCmd.MAP_CREATE) {
-    return "the kernel rejected the map's type, sizes or flags";
+  if (errno === ENOMEM && req.cmd === BpfCmd.MAP_CREATE) return `the kernel could not allocate the map (${mapSizeText(req)})`;
+  if (errno === EEXIST && req.cmd === BpfCmd.OBJ_PIN) {
+    const path = pathOf(req);
+    return `something is already pinned at ${path} (or it is a directory); unpin it (rm ${path}) first`;
   }
+  if (errno === ENOENT && req.cmd === BpfCmd.MAP_LOOKUP_ELEM) return "no such key";
+  if (errno === EINVAL && req.cmd === BpfCmd.MAP_CREATE) return "the kernel rejected the map's type, sizes or flags";
   return undefined;
 }
 
