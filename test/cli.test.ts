@@ -1,5 +1,8 @@
 /** The tsbpf command: verbs, help, exit codes, inspect output. */
 import { spawn, spawnSync } from "node:child_process";
+import { linkSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const tsbpf = (...args: string[]) => spawnSync(process.execPath, ["dist/src/cli/tsbpf.mjs", ...args], { encoding: "utf8" });
@@ -75,5 +78,33 @@ describe("tsbpf CLI", () => {
     const exit = records.find((r) => r.pid === sh.pid && r.exit_event === true);
     expect(exit).toMatchObject({ map: "rb", comm: "sh", exit_code: 6, ppid: process.pid });
     expect(typeof exit.duration_ns).toBe("string"); // u64 as a decimal string
+  });
+
+  it("--trace=FILE refuses a symlink, a hard link and a FIFO, leaving their targets untouched", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsbpf-trace-"));
+    try {
+      const target = join(dir, "precious");
+      writeFileSync(target, "do not clobber\n");
+      symlinkSync(target, join(dir, "symlink"));
+      const viaSymlink = tsbpf("prog", "list", `--trace=${join(dir, "symlink")}`);
+      expect(viaSymlink.status).toBe(1);
+      expect(viaSymlink.stderr).toContain(`--trace=${join(dir, "symlink")}: refusing to write through a symbolic link`);
+      linkSync(target, join(dir, "hardlink"));
+      const viaHardlink = tsbpf("prog", "list", `--trace=${join(dir, "hardlink")}`);
+      expect(viaHardlink.status).toBe(1);
+      expect(viaHardlink.stderr).toContain("refusing to write to it: it has 2 hard links");
+      expect(readFileSync(target, "utf8")).toBe("do not clobber\n");
+      spawnSync("mkfifo", [join(dir, "fifo")]);
+      const viaFifo = tsbpf("prog", "list", `--trace=${join(dir, "fifo")}`);
+      expect(viaFifo.status).toBe(1);
+      expect(viaFifo.stderr).toMatch(/refusing to write to it: it is not a regular file|cannot open it \(ENXIO\)/);
+      // A regular file is overwritten with the trace.
+      writeFileSync(join(dir, "trace.txt"), "old contents that are longer than nothing\n");
+      expect(tsbpf("prog", "list", `--trace=${join(dir, "trace.txt")}`).status).toBe(0);
+      expect(readFileSync(join(dir, "trace.txt"), "utf8")).toMatch(/^bpf\(BPF_/);
+      expect(tsbpf("prog", "--help").stdout).toContain("a symbolic link, a hard link or a device is refused");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
