@@ -8,7 +8,8 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { TsbpfError } from "../errors.js";
-import { bpf, closeFd } from "../syscall/bpf.js";
+import { bpf, closeFd, tryBpf } from "../syscall/bpf.js";
+import { EEXIST } from "../syscall/errno.js";
 import { syscall } from "../syscall/kernel.js";
 import { bpfFdKind, describeFdKind } from "../syscall/fd-kind.js";
 import { type MapInfo, mapInfo } from "../syscall/obj-info.js";
@@ -90,4 +91,17 @@ export function checkPinnedCompatible(fd: number, spec: MapSpec, path: string): 
 
 export function pinMap(fd: number, path: string): void {
   bpf(BpfCmd.OBJ_PIN, { pathname: cString(path), bpf_fd: fd, file_flags: 0 }, `pinning map at ${path}`);
+}
+
+/**
+ * Pins a map at `path`, unless something is pinned there already (EEXIST):
+ * between finding the path free and pinning, a concurrent load of the same
+ * object may have pinned its own map there. Returns false then, so the
+ * caller reuses that map instead (as it would have, had it been first).
+ */
+export function pinMapUnlessTaken(fd: number, path: string): boolean {
+  const r = tryBpf(BpfCmd.OBJ_PIN, { pathname: cString(path), bpf_fd: fd, file_flags: 0 });
+  if (r.ret !== -1) return true;
+  if (r.errno === EEXIST) return false;
+  throw new SyscallError(r.req, r.errno, `pinning map at ${path}`);
 }

@@ -10,7 +10,7 @@ import { BpfCmd } from "../abi/uapi-enums.js";
 import type { Btf } from "../btf/btf.js";
 import { cTypeName } from "../btf/type-name.js";
 import { BpfMap } from "../maps/bpf-map.js";
-import { checkPinnedCompatible, ensureBpffs, mapIncompatibilities, openPinned, pinMap, pinPath } from "../maps/pinning.js";
+import { checkPinnedCompatible, ensureBpffs, mapIncompatibilities, openPinned, pinMapUnlessTaken, pinPath } from "../maps/pinning.js";
 import { type MapSpec, PinningType } from "../spec/map-spec.js";
 import { bpf } from "../syscall/bpf.js";
 import { EINVAL } from "../syscall/errno.js";
@@ -55,7 +55,13 @@ export function createMap(spec: MapSpec, ctx: MapCreation): BpfMap {
     if (spec.pinning === PinningType.ByName) {
       const path = pinPath(ctx.pinRoot, spec);
       step({ kind: "map-pin", map: spec.name, path });
-      pinMap(map.fd, path);
+      if (!pinMapUnlessTaken(map.fd, path)) {
+        // A concurrent load of this object pinned its map since we looked: use that one, drop ours.
+        map.close();
+        const raced = reusePinned(spec, ctx.pinRoot, step);
+        if (!raced) throw new TsbpfError(`map ${spec.name}: ${path} was pinned and unpinned again by another process while this load pinned it`);
+        return raced;
+      }
     }
     if (spec.data) {
       // Initial contents (zeros for .bss too, as libbpf writes them).
