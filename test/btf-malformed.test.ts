@@ -228,8 +228,8 @@ describe("malformed .BTF.ext", () => {
       ]),
     );
     expect(parsed.funcInfo.get("handle_exec")).toEqual([
-      { insnIndex: 0, typeId: execFunc },
-      { insnIndex: 2, typeId: execFunc },
+      { insnIndex: 0, typeId: execFunc, at: 44 },
+      { insnIndex: 2, typeId: execFunc, at: 56 },
     ]);
     expect(parsed.funcInfoRecSize).toBe(12);
     expect(parsed.coreRelos.size).toBe(0);

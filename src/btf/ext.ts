@@ -31,6 +31,8 @@ export interface FuncInfo {
   insnIndex: number;
   /** BTF id of the FUNC. */
   typeId: number;
+  /** Byte offset of the record in .BTF.ext, for errors. */
+  at?: number;
 }
 
 export interface LineInfo {
@@ -45,6 +47,8 @@ export interface LineInfo {
   lineOff: number;
   /** line << 10 | column. */
   lineCol: number;
+  /** Byte offset of the record in .BTF.ext, for errors. */
+  at?: number;
 }
 
 export interface CoreRelo {
@@ -56,6 +60,8 @@ export interface CoreRelo {
   accessStrOff: number;
   /** A CoreReloKind; kinds newer than TYPE_MATCHES are passed through for the CO-RE code to reject. */
   kind: CoreReloKind;
+  /** Byte offset of the record in .BTF.ext, for errors. */
+  at?: number;
 }
 
 export interface BtfExt {
@@ -150,7 +156,7 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, where = "section .BTF.e
   const u32 = (at: number): number => dv.getUint32(at, true);
 
   const funcInfoRecSize = walk("func_info", 8, FUNC_INFO_SIZE, (sec, at) => {
-    push(funcInfo, sec, { insnIndex: insnIndex(u32(at), at), typeId: typeId(u32(at + 4), at + 4) });
+    push(funcInfo, sec, { insnIndex: insnIndex(u32(at), at), typeId: typeId(u32(at + 4), at + 4), at });
   });
   const lineInfoRecSize = walk("line_info", 16, LINE_INFO_SIZE, (sec, at) => {
     const fileNameOff = u32(at + 4);
@@ -165,6 +171,7 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, where = "section .BTF.e
       fileNameOff,
       lineOff,
       lineCol,
+      at,
     });
   });
   let coreReloRecSize = CORE_RELO_SIZE;
@@ -177,6 +184,7 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, where = "section .BTF.e
         accessStr: str(accessStrOff, at + 8),
         accessStrOff,
         kind: u32(at + 12) as CoreReloKind,
+        at,
       });
     });
   }

@@ -59,7 +59,17 @@ interface PendingCall {
 function mapForSymbol(elf: ElfFile, sym: ElfSymbol, dataMapNames: Map<string, string>): { map: string; isData: boolean } | undefined {
   const section = elf.sections[sym.sectionIndex];
   if (!section) return undefined;
-  if (section.name === ".maps") return { map: sym.name, isData: false };
+  if (section.name === ".maps") {
+    // Maps are told apart by name, so the symbol must at least lie inside .maps.
+    if (sym.value >= section.size) {
+      throw new ObjectFormatError(
+        "section .maps",
+        sym.value,
+        `map symbol ${sym.name || `#${sym.index}`} (symbol #${sym.index}) lies past the end of the ${section.size}-byte section`,
+      );
+    }
+    return { map: sym.name, isData: false };
+  }
   if (dataSectionKind(section)) {
     const map = dataMapNames.get(section.name);
     return map ? { map, isData: true } : undefined;
@@ -185,22 +195,19 @@ function referenceFor(
 
 function attachExtInfo(insns: Instruction[], section: string, ext: BtfExt | undefined): void {
   if (!ext) return;
-  for (const fi of ext.funcInfo.get(section) ?? []) {
-    const insn = insns[fi.insnIndex];
-    if (insn) insn.funcInfo = fi;
-  }
-  for (const li of ext.lineInfo.get(section) ?? []) {
-    const insn = insns[li.insnIndex];
-    if (insn) insn.lineInfo = li;
-  }
-  for (const cr of ext.coreRelos.get(section) ?? []) {
-    const insn = insns[cr.insnIndex];
-    if (!insn)
+  // A record for an instruction the section does not have is malformed, whichever kind it is.
+  const at = <T extends { insnIndex: number; at?: number }>(kind: string, rec: T): Instruction => {
+    const insn = insns[rec.insnIndex];
+    if (!insn) {
       throw new ObjectFormatError(
         "section .BTF.ext",
-        0,
-        `CO-RE relocation for ${section} instruction ${cr.insnIndex} is past the end of the section`,
+        rec.at ?? 0,
+        `${kind} record for ${section} instruction ${rec.insnIndex} is past the end of the section (${insns.length} instructions)`,
       );
-    insn.coreRelo = cr;
-  }
+    }
+    return insn;
+  };
+  for (const fi of ext.funcInfo.get(section) ?? []) at("func_info", fi).funcInfo = fi;
+  for (const li of ext.lineInfo.get(section) ?? []) at("line_info", li).lineInfo = li;
+  for (const cr of ext.coreRelos.get(section) ?? []) at("CO-RE relocation", cr).coreRelo = cr;
 }
