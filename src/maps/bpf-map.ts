@@ -51,9 +51,19 @@ export interface MapMapping {
   writable: boolean;
 }
 
+/** Something made from a map that must not outlive it: a ring or perf buffer reader. */
+export interface MapReader {
+  close(): void;
+}
+
 export class BpfMap {
   private closed = false;
   private mapping: MapMapping | undefined;
+  /**
+   * Readers made from this map, closed with it. Held weakly: a reader that
+   * becomes unreachable is released by its own finalizer instead.
+   */
+  private readonly readers = new Set<WeakRef<MapReader>>();
 
   private constructor(
     readonly spec: MapSpec,
@@ -262,9 +272,24 @@ export class BpfMap {
     return this.mapping;
   }
 
+  /**
+   * Registers a reader (RingBuffer, PerfBuffer) to be closed when this map
+   * is: a ring's mmap holds the map in the kernel, so an unclosed reader
+   * would keep it alive after its object is destroyed. Returns the function
+   * that unregisters it (the reader calls it when closed first).
+   */
+  trackReader(reader: MapReader): () => void {
+    this.check();
+    const ref = new WeakRef(reader);
+    this.readers.add(ref);
+    return () => this.readers.delete(ref);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const ref of [...this.readers]) ref.deref()?.close();
+    this.readers.clear();
     if (this.mapping) {
       trySyscall({ call: "munmap", addr: this.mapping.address, length: this.mapping.length });
       this.mapping = undefined;

@@ -34,9 +34,23 @@ const PERF_RECORD_SAMPLE = 9;
 const DATA_HEAD = 1024;
 const DATA_TAIL = 1032;
 
+/** A perf ring dropped without close(): its mapping and its perf event fd. */
+interface PerfRingResources {
+  address: bigint;
+  length: number;
+  fd: number;
+}
+
+/** Releases a perf ring that became unreachable without close(), keyed by its mapped ArrayBuffer. */
+const releaseWhenCollected = new FinalizationRegistry<PerfRingResources>((r) => {
+  trySyscall({ call: "munmap", addr: r.address, length: r.length });
+  closeFd(r.fd);
+});
+
 /** One CPU's perf ring. */
 export class PerfRing implements RecordSource {
   private closed = false;
+  private readonly resources: PerfRingResources;
   private readonly meta: DataView;
   private readonly data: Uint8Array;
   /** Records lost because the ring was full (PERF_RECORD_LOST), since open. */
@@ -50,6 +64,8 @@ export class PerfRing implements RecordSource {
     private readonly length: number,
   ) {
     const mem = new Uint8Array(memoryView(address, length));
+    this.resources = { address, length, fd };
+    releaseWhenCollected.register(mem.buffer, this.resources, this.resources);
     this.meta = new DataView(mem.buffer, 0, PAGE_SIZE);
     this.data = mem.subarray(PAGE_SIZE);
   }
@@ -109,6 +125,7 @@ export class PerfRing implements RecordSource {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    releaseWhenCollected.unregister(this.resources);
     trySyscall({ call: "munmap", addr: this.address, length: this.length });
     closeFd(this.fd);
   }
@@ -122,6 +139,8 @@ export interface PerfBufferOptions {
 /** The per-CPU rings of a PERF_EVENT_ARRAY map. Add `rings` to a RingBufferPoller. */
 export class PerfBuffer {
   readonly rings: PerfRing[] = [];
+  /** Removes this buffer from its map's readers (see BpfMap.trackReader). */
+  private readonly untrack: () => void;
 
   constructor(
     readonly map: BpfMap,
@@ -131,6 +150,8 @@ export class PerfBuffer {
     const pages = opts.pages ?? 8;
     if (pages & (pages - 1)) throw new TsbpfError(`perf buffer pages must be a power of two, got ${pages}`);
     const length = PAGE_SIZE * (1 + pages);
+    // Closed with its map (and so with its object).
+    this.untrack = map.trackReader(this);
     try {
       for (const cpu of onlineCpus()) {
         if (cpu >= map.spec.maxEntries) break;
@@ -171,6 +192,7 @@ export class PerfBuffer {
   }
 
   close(): void {
+    this.untrack();
     for (const r of this.rings) r.close();
   }
 

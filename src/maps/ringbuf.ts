@@ -67,6 +67,11 @@
  * a view wrongly kept past close() reads zeros instead of crashing the
  * process; those pages are unmapped once the garbage collector has
  * collected the ring and every view.
+ *
+ * Lifetime. A ring's mapping holds its map in the kernel, so a ring must
+ * not outlive its map: closing the BpfMap (or destroying its object) closes
+ * every ring made from it, and a ring dropped without close() has its
+ * mappings unmapped once it and every view of it are garbage collected.
  */
 import { StateError, TsbpfError } from "../errors.js";
 import { syscallAddress, trySyscall } from "../syscall/kernel.js";
@@ -142,8 +147,14 @@ interface Mapping {
   length: number;
 }
 
-/** Unmaps the zero pages left in place of a closed ring's data once no view can reach them. */
-const placeholders = new FinalizationRegistry<Mapping>((m) => {
+/**
+ * Unmaps a ring's memory once nothing can reach it: the mappings of a ring
+ * dropped without close() (they would keep the map alive in the kernel
+ * until exit), and the zero pages left in place of a closed ring's data.
+ * Keyed by the mapped ArrayBuffers, not the ring, so a view kept by mistake
+ * still keeps its memory mapped.
+ */
+const unmapWhenCollected = new FinalizationRegistry<Mapping>((m) => {
   trySyscall({ call: "munmap", addr: m.address, length: m.length });
 });
 
@@ -179,6 +190,8 @@ export class RingBuffer implements RecordSource {
   private consumerMapping: Mapping | undefined;
   private producerMapping: Mapping | undefined;
   private producerBuffer: ArrayBufferLike | undefined;
+  /** Removes this ring from its map's readers (see BpfMap.trackReader). */
+  private untrack: (() => void) | undefined;
   private closed = false;
   /** Inside consume()/consumeRaw(): close() then waits for it to finish, and re-entry is refused. */
   private consuming = false;
@@ -200,6 +213,7 @@ export class RingBuffer implements RecordSource {
       this.name = map.name;
       this.fd = map.fd;
       mem = this.mapRing(map);
+      this.untrack = map.trackReader(this);
     } else {
       this.name = name ?? "ringbuf";
       this.fd = -1;
@@ -264,8 +278,11 @@ export class RingBuffer implements RecordSource {
     }
     this.producerMapping = { address: producerAddress, length };
     this.producerBuffer = memoryView(producerAddress, length);
+    const consumerBuffer = memoryView(consumerAddress, PAGE_SIZE);
+    unmapWhenCollected.register(this.producerBuffer, this.producerMapping, this.producerMapping);
+    unmapWhenCollected.register(consumerBuffer, this.consumerMapping, this.consumerMapping);
     return {
-      consumer: new Uint8Array(memoryView(consumerAddress, PAGE_SIZE)),
+      consumer: new Uint8Array(consumerBuffer),
       producer: new Uint8Array(this.producerBuffer),
       dataOffset: PAGE_SIZE,
       size,
@@ -478,7 +495,10 @@ export class RingBuffer implements RecordSource {
   }
 
   private unmap(): void {
+    this.untrack?.();
+    this.untrack = undefined;
     if (this.consumerMapping) {
+      unmapWhenCollected.unregister(this.consumerMapping);
       trySyscall({ call: "munmap", addr: this.consumerMapping.address, length: this.consumerMapping.length });
       this.consumerMapping = undefined;
     }
@@ -497,10 +517,10 @@ export class RingBuffer implements RecordSource {
       if (r.ret === -1) {
         // Could not put zero pages in place (out of memory?): unmap anyway,
         // the documented contract is that no view outlives its callback.
+        unmapWhenCollected.unregister(m);
         trySyscall({ call: "munmap", addr: m.address, length: m.length });
-      } else {
-        placeholders.register(this.producerBuffer!, m);
       }
+      // Otherwise the zero pages are unmapped once the buffer is collected (registered at mmap).
       this.producerBuffer = undefined;
     }
   }

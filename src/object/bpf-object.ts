@@ -412,7 +412,12 @@ export class BpfObject {
     this.btfFd = undefined;
   }
 
-  /** Detaches every link and closes every program and map. Safe to call twice. */
+  /**
+   * Detaches every link and closes every program and map, and with the maps
+   * the ring and perf buffers made from them (a ring's mapping would keep
+   * its map alive in the kernel); a poller running on such a ring drops it.
+   * Safe to call twice.
+   */
   destroy(): void {
     if (this.stateValue === "destroyed") return;
     this.releaseAll();
