@@ -65,8 +65,19 @@ const PROGRAM_HEADER_SIZE = 56;
 const DYNAMIC_ENTRY_SIZE = 16;
 const DT_NULL = 0n;
 const DT_NEEDED = 1n;
-/** Largest SHT_NOBITS section (.bss) read: 256 MiB. */
-const MAX_NOBITS_SIZE = 1 << 28;
+/**
+ * Default for ElfReadOptions.maxZeroFillSize: 1 GiB. A zero-filled section
+ * (.bss) costs nothing to parse or inspect (its zeros are never allocated
+ * unless read), but loading creates an array map of that size in the kernel,
+ * which accepts values up to INT_MAX bytes (6.18 creates a 1 GiB one). A
+ * tiny hostile file must not make a load ask for gigabytes by default.
+ */
+export const DEFAULT_MAX_ZERO_FILL_SIZE = 1 << 30;
+
+export interface ElfReadOptions {
+  /** Largest SHT_NOBITS section accepted, in bytes (default DEFAULT_MAX_ZERO_FILL_SIZE). */
+  maxZeroFillSize?: number;
+}
 
 export interface ElfSection {
   index: number;
@@ -84,9 +95,11 @@ export interface ElfSection {
   entsize: number;
   /**
    * The section's bytes: a view into the file, or zeros for SHT_NOBITS
-   * (`.bss` has no bytes in the file; its size is still real).
+   * (`.bss` has no bytes in the file; its size is still real). Those zeros
+   * are allocated only when `data` is first read: code that needs only the
+   * size must use `size`.
    */
-  data: Uint8Array;
+  readonly data: Uint8Array;
 }
 
 export interface ElfSymbol {
@@ -146,7 +159,13 @@ export class ElfFile {
   private dynamicSymbolCache: ElfSymbol[] | undefined;
   private neededCache: string[] | undefined;
 
-  constructor(readonly bytes: Uint8Array) {
+  private readonly maxZeroFillSize: number;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    opts: ElfReadOptions = {},
+  ) {
+    this.maxZeroFillSize = opts.maxZeroFillSize ?? DEFAULT_MAX_ZERO_FILL_SIZE;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (bytes.byteLength < ELF_HEADER_SIZE) {
       throw new ObjectFormatError("ELF header", 0, `file is ${bytes.byteLength} bytes, shorter than the 64-byte ELF64 header`);
@@ -298,25 +317,7 @@ export class ElfFile {
 
     return raw.map((r, index) => {
       const name = readCString(nameBytes, r.nameOff, `section header #${index} name`, r.header);
-      let data: Uint8Array;
-      if (r.type === SHT_NOBITS || r.type === SHT_NULL) {
-        // Never hand out the next section's bytes as .bss contents.
-        // The zeros are allocated (and copied again as a map's initial value): a 2 KB file must not
-        // cost gigabytes and seconds. No kernel takes a map value this large (array maps stop at
-        // KMALLOC_MAX_SIZE, 4 MiB on x86-64).
-        if (r.size > MAX_NOBITS_SIZE) {
-          throw new ObjectFormatError(
-            `section ${name}`,
-            r.header + 32,
-            `SHT_NOBITS size ${r.size} is absurd (more than ${MAX_NOBITS_SIZE} bytes)`,
-          );
-        }
-        data = new Uint8Array(r.type === SHT_NULL ? 0 : r.size);
-      } else {
-        this.checkRange(`section ${name}`, r.header + 24, r.offset, r.size);
-        data = this.bytes.subarray(r.offset, r.offset + r.size);
-      }
-      return {
+      const header = {
         index,
         name,
         type: r.type,
@@ -328,8 +329,21 @@ export class ElfFile {
         info: r.info,
         addralign: r.addralign,
         entsize: r.entsize,
-        data,
       };
+      if (r.type === SHT_NULL) return { ...header, data: new Uint8Array(0) };
+      if (r.type === SHT_NOBITS) {
+        if (r.size > this.maxZeroFillSize) {
+          throw new ObjectFormatError(
+            `section ${name}`,
+            r.header + 32,
+            `SHT_NOBITS size ${r.size} is larger than the ${this.maxZeroFillSize}-byte limit (the maxZeroFillSize option)`,
+          );
+        }
+        // Never the next section's bytes; zeros, allocated on first read only.
+        return zeroFilled(header);
+      }
+      this.checkRange(`section ${name}`, r.header + 24, r.offset, r.size);
+      return { ...header, data: this.bytes.subarray(r.offset, r.offset + r.size) };
     });
   }
 
@@ -450,6 +464,16 @@ export class ElfFile {
     }
     return out;
   }
+}
+
+/** An SHT_NOBITS section whose `data` (zeros) is created when first read. */
+function zeroFilled(header: Omit<ElfSection, "data">): ElfSection {
+  let zeros: Uint8Array | undefined;
+  return Object.defineProperty({ ...header }, "data", {
+    get: () => (zeros ??= new Uint8Array(header.size)),
+    // Not enumerable: spreading or printing a section must not allocate its zeros.
+    enumerable: false,
+  }) as ElfSection;
 }
 
 const decoder = new TextDecoder();

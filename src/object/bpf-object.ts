@@ -265,9 +265,9 @@ export class BpfObject {
 
   /** The .kconfig map with this kernel's values: a load-time copy, the spec's bytes stay as parsed. */
   private withKconfigValues(spec: MapSpec): MapSpec {
-    const initial = spec.data!.initial.slice();
-    fillKconfig(initial, this.spec.externs, this.spec.btf!.btf);
-    return { ...spec, data: { kind: "kconfig", initial } };
+    const data = spec.data!.copy();
+    fillKconfig(data.initial, this.spec.externs, this.spec.btf!.btf);
+    return { ...spec, data };
   }
 
   /** BPF_BTF_LOAD of the object's BTF, sanitised for this kernel. Like libbpf, a refusal only costs the BTF. */

@@ -64,13 +64,16 @@ export function createMap(spec: MapSpec, ctx: MapCreation): BpfMap {
       }
     }
     if (spec.data) {
-      // Initial contents (zeros for .bss too, as libbpf writes them).
-      step({ kind: "map-init", map: spec.name, section: spec.sectionName!, bytes: spec.valueSize });
-      bpf(
-        BpfCmd.MAP_UPDATE_ELEM,
-        { map_fd: map.fd, key: new Uint8Array(4), value: spec.data.initial, flags: 0 },
-        `initialising ${spec.name}`,
-      );
+      // Initial contents. Zeros never written (a .bss) are not sent: the kernel
+      // zero-fills a new array map, and a large .bss must not be allocated here.
+      if (!spec.data.zeroFilled) {
+        step({ kind: "map-init", map: spec.name, section: spec.sectionName!, bytes: spec.valueSize });
+        bpf(
+          BpfCmd.MAP_UPDATE_ELEM,
+          { map_fd: map.fd, key: new Uint8Array(4), value: spec.data.read(0, spec.valueSize), flags: 0 },
+          `initialising ${spec.name}`,
+        );
+      }
       if (spec.freeze) {
         step({ kind: "map-freeze", map: spec.name });
         map.freeze();

@@ -18,7 +18,7 @@ const cache = new Map<string, { bytes: Buffer; spec: ObjectSpec }>();
 
 /** parseObject() of a file's bytes, from the cache when `bytes` equal the cached file's. */
 export function parseFileCached(bytes: Buffer, opts: ParseOptions & { path: string }): ObjectSpec {
-  const key = `${opts.path}\0${opts.name ?? ""}`;
+  const key = `${opts.path}\0${opts.name ?? ""}\0${opts.maxZeroFillSize ?? ""}`;
   const hit = cache.get(key);
   if (hit?.bytes.equals(bytes)) return hit.spec.copy();
   const spec = parseObject(bytes, opts);

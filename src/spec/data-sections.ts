@@ -16,7 +16,7 @@ import {
   SHT_PROGBITS,
 } from "../elf/elf-file.js";
 import { BpfMapType } from "../abi/uapi-enums.js";
-import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, type DataSectionKind, type MapSpec } from "./map-spec.js";
+import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, type DataSectionKind, InitialData, type MapSpec } from "./map-spec.js";
 
 const BPF_OBJ_NAME_LEN = 16;
 
@@ -65,7 +65,8 @@ export function dataMapSpecs(elf: ElfFile, objectName: string): MapSpec[] {
       valueSize: section.size,
       maxEntries: 1,
       flags: (readonly ? BPF_F_RDONLY_PROG : 0) | (hasGlobalVar ? BPF_F_MMAPABLE : 0),
-      data: { kind, initial: new Uint8Array(section.data) },
+      // .bss: no bytes in the file, and none allocated (see InitialData).
+      data: new InitialData(kind, section.size, section.type === SHT_NOBITS ? undefined : section.data),
       freeze: readonly,
       btfKeyTypeId: 0,
       btfValueTypeId: 0,

@@ -14,7 +14,7 @@ import { BtfKind, BtfLinkage } from "../btf/types.js";
 import { type ElfFile, SHN_UNDEF, STB_WEAK, STT_SECTION } from "../elf/elf-file.js";
 import { ObjectFormatError } from "../errors.js";
 import { internalMapName } from "./data-sections.js";
-import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, type MapSpec } from "./map-spec.js";
+import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, InitialData, type MapSpec } from "./map-spec.js";
 import { BpfMapType } from "../abi/uapi-enums.js";
 
 /** Largest .kconfig map laid out (256 MiB; no kernel accepts a map value this large anyway). */
@@ -118,7 +118,7 @@ export function collectExterns(elf: ElfFile, btf: Btf | undefined, objectName: s
     valueSize,
     maxEntries: 1,
     flags: BPF_F_RDONLY_PROG | BPF_F_MMAPABLE,
-    data: { kind: "kconfig", initial: new Uint8Array(valueSize) },
+    data: new InitialData("kconfig", valueSize),
     freeze: true,
     btfKeyTypeId: 0,
     btfValueTypeId: 0,

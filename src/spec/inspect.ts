@@ -12,6 +12,7 @@ import { BtfKind } from "../btf/types.js";
 import { SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE } from "../elf/elf-file.js";
 import { BpfAttachTypeNames, BpfMapTypeNames, BpfProgType, BpfProgTypeNames } from "../abi/uapi-enums.js";
 import { MAP_FLAG_NAMES } from "../abi/map-flags.js";
+import type { InitialData } from "./map-spec.js";
 import type { ObjectSpec } from "./object-spec.js";
 
 export interface InspectReport {
@@ -63,8 +64,20 @@ export function variableType(btf: Btf | undefined, name: string): number | undef
   return undefined;
 }
 
+/**
+ * How much of a variable's initial value inspect shows: a huge array (a
+ * 256 MiB .bss buffer) is described, not copied into the report.
+ */
+const SHOWN_STRING_BYTES = 4096;
+const SHOWN_HEX_BYTES = 64;
+
+/** An initial value in words, from at most SHOWN_STRING_BYTES of it (`size` is the whole value's). */
+function showInitial(data: InitialData, offset: number, size: number, btf: Btf | undefined, typeId: number | undefined): string {
+  return showValue(data.read(offset, Math.min(size, SHOWN_STRING_BYTES)), btf, typeId, size);
+}
+
 /** An initial value in words: numbers for integers, text for char arrays, hex otherwise. */
-function showValue(bytes: Uint8Array, btf: Btf | undefined, typeId: number | undefined): string {
+function showValue(bytes: Uint8Array, btf: Btf | undefined, typeId: number | undefined, size = bytes.byteLength): string {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const t = btf && typeId !== undefined ? btf.type(btf.skipModifiers(typeId)) : undefined;
   if (t?.kind === BtfKind.Int || (!t && [1, 2, 4, 8].includes(bytes.byteLength))) {
@@ -82,9 +95,11 @@ function showValue(bytes: Uint8Array, btf: Btf | undefined, typeId: number | und
   }
   if (t?.kind === BtfKind.Array && btf!.type(btf!.skipModifiers(t.elemType)).kind === BtfKind.Int && btf!.resolveSize(t.elemType) === 1) {
     const end = bytes.indexOf(0);
-    return JSON.stringify(new TextDecoder().decode(end >= 0 ? bytes.subarray(0, end) : bytes));
+    const text = JSON.stringify(new TextDecoder().decode(end >= 0 ? bytes.subarray(0, end) : bytes));
+    return end < 0 && size > bytes.byteLength ? `${text}… (${size} bytes)` : text;
   }
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
+  const hex = Array.from(bytes.subarray(0, SHOWN_HEX_BYTES), (b) => b.toString(16).padStart(2, "0")).join(" ");
+  return size > SHOWN_HEX_BYTES ? `${hex} … (${size} bytes)` : hex;
 }
 
 export function inspectObject(spec: ObjectSpec): InspectReport {
@@ -166,7 +181,7 @@ export function inspectObject(spec: ObjectSpec): InspectReport {
         offset: v.offset,
         size: v.size,
         ...(type ? { type } : {}),
-        initial: showValue(map.data!.initial.subarray(v.offset, v.offset + v.size), btf, typeId),
+        initial: showInitial(map.data!, v.offset, v.size, btf, typeId),
       };
     }),
     relocations,

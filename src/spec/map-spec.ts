@@ -38,10 +38,10 @@ export interface MapSpec {
   readonly pinning?: PinningType;
   /**
    * Global-data map: its kind and initial contents (one value, key 0). The
-   * bytes may be shared between specs (see ObjectSpec): change them through
-   * ObjectSpec.setVariable, never in place.
+   * contents may be shared between specs (see ObjectSpec): read them with
+   * data.read(), change them through ObjectSpec.setVariable, never in place.
    */
-  readonly data?: { readonly kind: DataSectionKind; readonly initial: Uint8Array };
+  readonly data?: InitialData;
   /** Freeze after the initial contents are written (.rodata, .kconfig). */
   readonly freeze: boolean;
   /** BTF type ids of key and value in the object's BTF (0 when unknown). */
@@ -72,4 +72,49 @@ export function isPerCpu(type: BpfMapType): boolean {
     type === BpfMapType.LRU_PERCPU_HASH ||
     type === BpfMapType.PERCPU_CGROUP_STORAGE
   );
+}
+
+/**
+ * The initial contents of a global-data map (one value), created only when
+ * needed: a 256 MiB .bss is 256 MiB of zeros that are neither in the file
+ * nor worth allocating, since the kernel zero-fills a new map. A section
+ * with bytes keeps a view of the file (which must not change). Readers use
+ * read(); the bytes are created by `initial`, which an ObjectSpec calls on
+ * its own copy() only, to write a variable (a parse's InitialData is shared
+ * by every spec of that file and is only read).
+ */
+export class InitialData {
+  /** The bytes once created; a private field, so a frozen InitialData can still create them. */
+  #value: Uint8Array | undefined;
+
+  /** `source`: the section's bytes in the file; none for zeros (.bss, .kconfig before load). */
+  constructor(
+    readonly kind: DataSectionKind,
+    readonly size: number,
+    private readonly source?: Uint8Array,
+  ) {}
+
+  /** The whole value, writable: created on first use, as a copy of the section's bytes or as zeros. */
+  get initial(): Uint8Array {
+    this.#value ??= this.source ? this.source.slice(0, this.size) : new Uint8Array(this.size);
+    return this.#value;
+  }
+
+  /** Bytes [offset, offset + length), read-only, without creating the whole value. */
+  read(offset: number, length: number): Uint8Array {
+    const bytes = this.#value ?? this.source;
+    return bytes ? bytes.subarray(offset, offset + length) : new Uint8Array(Math.max(0, Math.min(length, this.size - offset)));
+  }
+
+  /** All zeros, and nothing was ever written: a new map already holds this value. */
+  get zeroFilled(): boolean {
+    return this.#value === undefined && this.source === undefined;
+  }
+
+  /** An independent copy (sharing the file's bytes): what one spec writes, another does not see. */
+  copy(): InitialData {
+    const c = new InitialData(this.kind, this.size, this.source);
+    if (this.#value) c.#value = this.#value.slice();
+    return c;
+  }
 }

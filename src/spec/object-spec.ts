@@ -136,7 +136,7 @@ export class ObjectSpec {
    */
   copy(): ObjectSpec {
     const maps = this.#maps.map((m) =>
-      this.#ownedData.has(m.name) && m.data ? freezeMap({ ...m, data: { kind: m.data.kind, initial: m.data.initial.slice() } }) : m,
+      this.#ownedData.has(m.name) && m.data ? freezeMap({ ...m, data: m.data.copy() }) : m,
     );
     const out = new ObjectSpec({ ...this.parts(), maps });
     for (const name of this.#ownedData) out.#ownedData.add(name);
@@ -246,8 +246,7 @@ export class ObjectSpec {
   /** The initial value of a global variable. Read it only: it may be shared with other specs. */
   initialValue(name: string): Uint8Array {
     const v = this.variable(name);
-    const data = this.map(v.map).data!;
-    return data.initial.subarray(v.offset, v.offset + v.size);
+    return this.map(v.map).data!.read(v.offset, v.size);
   }
 
   /** A writable view of a variable's initial value, in bytes this spec owns (copied on first write). */
@@ -256,7 +255,8 @@ export class ObjectSpec {
     const v = this.variable(name);
     const m = this.map(v.map);
     if (!this.#ownedData.has(m.name)) {
-      const data = { kind: m.data!.kind, initial: m.data!.initial.slice() };
+      // A copy of the shared contents; a .bss's zeros are created only now, and only touched where written.
+      const data = m.data!.copy();
       this.#maps = Object.freeze(this.#maps.map((x) => (x === m ? freezeMap({ ...m, data }) : x)));
       this.#ownedData.add(m.name);
     }
@@ -289,6 +289,12 @@ export interface ParseOptions {
   name?: string;
   /** Where the bytes came from, for the default name. */
   path?: string;
+  /**
+   * Largest zero-filled section (.bss) accepted, in bytes; default 1 GiB
+   * (DEFAULT_MAX_ZERO_FILL_SIZE). Parsing and inspecting cost nothing in
+   * proportion; a load creates a map of that size in the kernel.
+   */
+  maxZeroFillSize?: number;
 }
 
 /** Object name from a path, as libbpf does: basename up to the first '.'. */
@@ -345,7 +351,7 @@ function bindKconfigReferences(functions: Iterable<BpfFunction>, externs: Extern
  * error here (it can be given a type before load).
  */
 export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ObjectSpec {
-  const elf = new ElfFile(bytes);
+  const elf = new ElfFile(bytes, opts.maxZeroFillSize !== undefined ? { maxZeroFillSize: opts.maxZeroFillSize } : {});
   elf.assertBpf();
   const name = opts.name ?? (opts.path ? objectNameFromPath(opts.path) : "obj");
   const license = readLicense(elf);
