@@ -71,6 +71,13 @@ function mapForSymbol(elf: ElfFile, sym: ElfSymbol, dataMapNames: Map<string, st
     return { map: sym.name, isData: false };
   }
   if (dataSectionKind(section)) {
+    if (sym.value + sym.size > section.size) {
+      throw new ObjectFormatError(
+        `section ${section.name}`,
+        sym.value,
+        `symbol ${sym.name || `#${sym.index}`} (symbol #${sym.index}, ${sym.size} bytes) lies past the end of the ${section.size}-byte section`,
+      );
+    }
     const map = dataMapNames.get(section.name);
     return map ? { map, isData: true } : undefined;
   }

@@ -327,6 +327,13 @@ function globalVariables(elf: ElfFile, maps: readonly MapSpec[]): GlobalVariable
     if (!section || sym.type !== STT_OBJECT || sym.bind === STB_LOCAL || !sym.name) continue;
     const map = maps.find((m) => m.sectionName === section.name);
     if (!map) continue;
+    if (sym.value + sym.size > section.size) {
+      throw new ObjectFormatError(
+        `section ${section.name}`,
+        sym.value,
+        `variable ${sym.name} (symbol #${sym.index}, ${sym.size} bytes) lies past the end of the ${section.size}-byte section`,
+      );
+    }
     out.push({ name: sym.name, section: section.name, map: map.name, offset: sym.value, size: sym.size });
   }
   return out;
