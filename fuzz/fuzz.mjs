@@ -18,14 +18,14 @@
  * Cases run in worker threads watched from the main thread, so a hang is
  * caught and the run goes on. Case i of seed s is always the same bytes.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { randomInt } from "node:crypto";
 import { generateCase, layoutOf, makeCorpus, normaliseSeed } from "./mutate.mjs";
-import { FuzzFailure, makePipeline } from "./pipeline.mjs";
+import { FuzzFailure, loadDistModules, makePipeline } from "./pipeline.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
@@ -41,36 +41,8 @@ function readCorpus() {
   return makeCorpus(names.map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(dir, name))) })));
 }
 
-async function loadModules() {
-  if (!existsSync(join(DIST, "object", "object-spec.js"))) {
-    throw new Error(`no build in ${relative(process.cwd(), DIST) || DIST}: run "npx tsc -p tsconfig.json" first`);
-  }
-  const imp = (p) => import(pathToFileURL(join(DIST, p)).href);
-  const [spec, inspect, elf, btf, ext, reloc, core, errors, kbtf] = await Promise.all([
-    imp("object/object-spec.js"),
-    imp("object/inspect.js"),
-    imp("elf/elf-file.js"),
-    imp("btf/btf.js"),
-    imp("btf/ext.js"),
-    imp("programs/relocate.js"),
-    imp("btf/core/index.js"),
-    imp("errors.js"),
-    imp("object/kernel-btf.js"),
-  ]);
-  return {
-    mods: {
-      parseObject: spec.parseObject,
-      inspectObject: inspect.inspectObject,
-      ElfFile: elf.ElfFile,
-      Btf: btf.Btf,
-      parseBtfExt: ext.parseBtfExt,
-      relocateProgram: reloc.relocateProgram,
-      CoreCache: core.CoreCache,
-      TsbpfError: errors.TsbpfError,
-      ObjectFormatError: errors.ObjectFormatError,
-    },
-    loadKernelBtf: kbtf.loadKernelBtf,
-  };
+function loadModules() {
+  return loadDistModules(DIST);
 }
 
 async function makeRunner(corpus) {

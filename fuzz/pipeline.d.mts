@@ -30,3 +30,5 @@ export interface Pipeline {
 }
 
 export declare function makePipeline(mods: PipelineModules, kernelBtf: unknown, originals?: Map<string, Uint8Array>): Pipeline;
+
+export declare function loadDistModules(dist: string): Promise<{ mods: PipelineModules; loadKernelBtf: () => unknown }>;

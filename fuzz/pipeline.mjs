@@ -127,3 +127,40 @@ export function makePipeline(mods, kernelBtf, originals = new Map()) {
 
   return { run, judge };
 }
+
+/**
+ * The modules the pipeline needs, from a build (`dist/src`), and the
+ * kernel's BTF loader: what fuzz.mjs and hostile.mjs run on.
+ */
+export async function loadDistModules(dist) {
+  const { existsSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { pathToFileURL } = await import("node:url");
+  if (!existsSync(join(dist, "spec", "object-spec.js"))) throw new Error(`no build in ${dist}: run "npx tsc -p tsconfig.json" first`);
+  const imp = (p) => import(pathToFileURL(join(dist, p)).href);
+  const [spec, inspect, elf, btf, ext, reloc, core, errors, kbtf] = await Promise.all([
+    imp("spec/object-spec.js"),
+    imp("spec/inspect.js"),
+    imp("elf/elf-file.js"),
+    imp("btf/btf.js"),
+    imp("btf/ext.js"),
+    imp("spec/relocate.js"),
+    imp("core/index.js"),
+    imp("errors.js"),
+    imp("object/kernel-btf.js"),
+  ]);
+  return {
+    mods: {
+      parseObject: spec.parseObject,
+      inspectObject: inspect.inspectObject,
+      ElfFile: elf.ElfFile,
+      Btf: btf.Btf,
+      parseBtfExt: ext.parseBtfExt,
+      relocateProgram: reloc.relocateProgram,
+      CoreCache: core.CoreCache,
+      TsbpfError: errors.TsbpfError,
+      ObjectFormatError: errors.ObjectFormatError,
+    },
+    loadKernelBtf: kbtf.loadKernelBtf,
+  };
+}
