@@ -36,6 +36,8 @@ export default defineConfig({
           exclude: UNIT_TESTS,
           // Real-kernel tests share trace_pipe, tracepoints and the fd table: one file at a time.
           fileParallelism: false,
+          // Removes the pins of crashed runs before, and whatever this run left pinned after.
+          globalSetup: ["test/global-setup.ts"],
         },
       },
     ],

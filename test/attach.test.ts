@@ -13,7 +13,7 @@ import { BpfObject } from "../src/object/bpf-object.js";
 import { ProgramRefusedError } from "../src/programs/prog-load.js";
 import type { IterLink } from "../src/programs/attach/iter.js";
 import { cgroup2Root } from "../src/programs/attach/cgroup.js";
-import { NO_NEW_OBJECTS, kernelObjects, namesOf, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
+import { NO_NEW_OBJECTS, kernelObjects, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
 
 async function sendUdp(n: number): Promise<void> {
   const rx = createSocket("udp4");
@@ -144,7 +144,7 @@ describe("attach kinds on the real kernel", () => {
       (obj.program("dump_tasks").attach() as IterLink).read();
     }
     await settle(200);
-    expect(await remainingKernelObjects(before, namesOf(BpfObject.open(ATTACH).spec))).toEqual(NO_NEW_OBJECTS);
+    expect(await remainingKernelObjects(before)).toEqual(NO_NEW_OBJECTS);
     expect(openFdCount()).toBe(fds);
   });
 });

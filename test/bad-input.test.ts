@@ -5,7 +5,6 @@
  * verifier refuses ends in a VerifierError carrying the log, with nothing
  * left behind in the kernel or in the fd table.
  */
-import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +13,9 @@ import { ObjectFormatError } from "../src/errors.js";
 import { BpfObject } from "../src/object/bpf-object.js";
 import { parseObject } from "../src/spec/object-spec.js";
 import { VerifierError } from "../src/programs/prog-load.js";
+import { closeFd } from "../src/syscall/bpf.js";
+import { fdById, mapInfo, progInfo } from "../src/syscall/obj-info.js";
+import { type CreatedMark, kernelObjects, newKernelObjects } from "./helpers/kernel.js";
 import { type BuiltObject, buildHostObject, buildRejectWithMapObject, scratchDir } from "./helpers/readelf.js";
 
 const BPF_DIR = join(import.meta.dirname, "..", "bpf");
@@ -505,32 +507,35 @@ describe("seeded byte flips in every committed object", () => {
 
 interface KernelObject {
   id: number;
-  name?: string;
-}
-/** Every BPF program or map in the kernel, via bpftool (an oracle only). */
-function kernelObjects(kind: "prog" | "map"): KernelObject[] {
-  return JSON.parse(execFileSync("bpftool", [kind, "show", "-j"], { encoding: "utf8" })) as KernelObject[];
+  name: string | undefined;
 }
 interface Snapshot {
-  progs: Set<number>;
-  maps: Set<number>;
+  mark: CreatedMark;
   fds: number;
 }
 const fdCount = () => readdirSync("/proc/self/fd").length;
 function snapshot(): Snapshot {
-  return {
-    progs: new Set(kernelObjects("prog").map((p) => p.id)),
-    maps: new Set(kernelObjects("map").map((m) => m.id)),
-    fds: fdCount(),
-  };
+  return { mark: kernelObjects(), fds: fdCount() };
+}
+function nameOf(kind: "prog" | "map", id: number): string | undefined {
+  let fd = -1;
+  try {
+    fd = fdById(kind, id);
+    return kind === "prog" ? progInfo(fd).name : mapInfo(fd).name;
+  } catch {
+    return undefined; // gone meanwhile
+  } finally {
+    closeFd(fd);
+  }
 }
 /**
- * Programs/maps present now that were not in `before` and whose name passes
- * `mine` (other test files may load programs of their own meanwhile).
+ * Programs/maps this process created since `before` that still exist, whose
+ * name passes `mine` (other processes' objects are never counted).
  */
 function added(kind: "prog" | "map", before: Snapshot, mine: (name: string) => boolean): KernelObject[] {
-  const old = kind === "prog" ? before.progs : before.maps;
-  return kernelObjects(kind).filter((o) => !old.has(o.id) && mine(o.name ?? ""));
+  return newKernelObjects(before.mark)
+    [kind].map((id) => ({ id, name: nameOf(kind, id) }))
+    .filter((o) => mine(o.name ?? ""));
 }
 
 /**

@@ -5,13 +5,15 @@
  * replaced by map names.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BpfObject } from "../src/object/bpf-object.js";
 import { fdById, mapInfo, progInfo } from "../src/syscall/obj-info.js";
-import { closeFd } from "../src/syscall/bpf.js";
-import { listObjectIds } from "../src/syscall/object-ids.js";
-import { ensureBpffs } from "./helpers/kernel.js";
+import { BpfCmd } from "../src/abi/uapi-enums.js";
+import { bpf, closeFd } from "../src/syscall/bpf.js";
+import { cString } from "../src/syscall/c-string.js";
+import { removePins, testPinDir } from "./helpers/pins.js";
 
 const LD_IMM64 = 0x18;
 const PSEUDO_MAP_FD = 1;
@@ -40,30 +42,30 @@ function normalisedXlated(progFd: number): string[] {
   return out;
 }
 
-function bpftoolLoad(obj: string): { dir: string; progs: Map<string, number> } {
-  ensureBpffs();
-  const dir = mkdtempSync("/sys/fs/bpf/tsbpf-test-");
-  rmSync(dir, { recursive: true });
+/**
+ * libbpf's load of `obj` (bpftool prog loadall), pinned under a directory of
+ * this run's: the programs are read back from those pins only, so programs
+ * of the same names loaded by anyone else meanwhile are never mistaken for
+ * them. The caller removes `root` (unpinning them) whatever happens.
+ */
+function bpftoolLoad(obj: string, root: string): Map<string, number> {
+  const dir = join(root, "progs"); // bpftool creates it
   execFileSync("bpftool", ["prog", "loadall", obj, dir]);
   const progs = new Map<string, number>();
-  for (const id of listObjectIds("prog")) {
-    const fd = fdById("prog", id);
-    progs.set(`${id}:${progInfo(fd).name}`, fd);
+  for (const name of readdirSync(dir)) {
+    progs.set(name, bpf(BpfCmd.OBJ_GET, { pathname: cString(join(dir, name)), bpf_fd: 0, file_flags: 0 }, `opening ${name}`));
   }
-  return { dir, progs };
+  return progs;
 }
 
 describe.runIf(existsSync("/usr/sbin/bpftool") || existsSync("/usr/bin/bpftool"))("tsbpf vs libbpf (bpftool prog loadall)", () => {
   it("loads the same handle_exec and handle_exit instructions as libbpf", () => {
-    const before = new Set(listObjectIds("prog"));
-    const { dir, progs } = bpftoolLoad("bpf/bootstrap.bpf.o");
+    const root = testPinDir();
+    const fds: number[] = [];
     try {
-      const theirs = new Map<string, string[]>();
-      for (const [key, fd] of progs) {
-        const [id, name] = key.split(":");
-        if (!before.has(Number(id))) theirs.set(name!, normalisedXlated(fd));
-        closeFd(fd);
-      }
+      const progs = bpftoolLoad("bpf/bootstrap.bpf.o", root);
+      fds.push(...progs.values());
+      const theirs = new Map([...progs].map(([name, fd]) => [name, normalisedXlated(fd)]));
       expect([...theirs.keys()].sort()).toEqual(["handle_exec", "handle_exit"]);
       // The comparison has teeth: real instruction streams that reference the maps by name.
       expect(theirs.get("handle_exec")!.length).toBeGreaterThan(50);
@@ -75,7 +77,8 @@ describe.runIf(existsSync("/usr/sbin/bpftool") || existsSync("/usr/bin/bpftool")
         expect(normalisedXlated(obj.program(name).fd), name).toEqual(theirs.get(name));
       }
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      for (const fd of fds) closeFd(fd);
+      removePins(root);
     }
   });
 });

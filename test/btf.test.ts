@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Btf, BtfBuilder, BtfKind, dumpRaw } from "../src/btf/index.js";
 import { loadKernelBtf } from "../src/object/kernel-btf.js";
 import { hashBytes } from "../src/btf/name-index.js";
@@ -66,17 +66,18 @@ describe.runIf(existsSync(VMLINUX))("kernel BTF", () => {
     expect(loadKernelBtf(VMLINUX)).toBe(btf);
   });
 
-  it("parses in well under 10 ms and builds no type objects up front", () => {
-    const bytes = readFileSync(VMLINUX);
-    const times: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      const t = performance.now();
-      Btf.parse(bytes);
-      times.push(performance.now() - t);
+  it("parses without decoding a single type up front (they are decoded on demand)", () => {
+    // How fast that is, is measured by bench/pure-timings.mjs, not asserted here.
+    const decode = vi.spyOn(Btf.prototype as unknown as { decode(id: number): unknown }, "decode");
+    try {
+      const fresh = Btf.parse(readFileSync(VMLINUX));
+      expect(fresh.typeCount).toBeGreaterThan(10_000);
+      expect(decode).not.toHaveBeenCalled();
+      fresh.type(1);
+      expect(decode).toHaveBeenCalledTimes(1);
+    } finally {
+      decode.mockRestore();
     }
-    times.sort((a, b) => a - b);
-    // Decoding every type takes >100 ms, so an eager parse cannot pass; the bound is loose for slow CI.
-    expect(times[3]!).toBeLessThan(50);
   });
 
   it("finds types by name", () => {

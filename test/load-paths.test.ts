@@ -16,7 +16,7 @@ import { realKernel } from "../src/syscall/libc.js";
 import { EAGAIN } from "../src/syscall/errno.js";
 import { SyscallError } from "../src/syscall/syscall-error.js";
 import { BpfCmd } from "../src/abi/uapi-enums.js";
-import { NO_NEW_OBJECTS, kernelObjects, namesOf, openFdCount, remainingKernelObjects } from "./helpers/kernel.js";
+import { NO_NEW_OBJECTS, kernelObjects, openFdCount, remainingKernelObjects } from "./helpers/kernel.js";
 import { thrownBy } from "./helpers/thrown.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-load-paths-"));
@@ -91,7 +91,7 @@ describe("destroyAsync", () => {
     expect(obj.state).toBe("loaded"); // the links are still detaching
     await done;
     expect(obj.state).toBe("destroyed");
-    expect(await remainingKernelObjects(before, namesOf(obj.spec))).toEqual(NO_NEW_OBJECTS);
+    expect(await remainingKernelObjects(before)).toEqual(NO_NEW_OBJECTS);
     expect(openFdCount()).toBe(fdsBefore);
     await obj.destroyAsync(); // a second call does nothing
   });

@@ -1,11 +1,12 @@
 /** LIBBPF_PIN_BY_NAME: pinned on first load, reused (with its contents) by the next. */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { TsbpfError } from "../src/errors.js";
 import { BpfObject } from "../src/object/bpf-object.js";
-import { removePins, testPinDir } from "./helpers/pins.js";
+import { spawnSync } from "node:child_process";
+import { PIN_ROOT, removePins, removeStalePins, testPinDir } from "./helpers/pins.js";
 import { thrownBy } from "./helpers/thrown.js";
 
 const root = testPinDir();
@@ -52,5 +53,23 @@ describe("map pinning", () => {
   it("says a missing pin root does not exist", () => {
     const obj = BpfObject.open("bpf/pinning.bpf.o", { pinRoot: join(root, "no-such-dir") });
     expect(() => obj.load()).toThrow(`cannot pin maps under ${root}/no-such-dir: it does not exist`);
+  });
+});
+
+describe("stale test pins", () => {
+  it("removes the tsbpf-test-* pins of a run whose process is gone, keeps a live run's", () => {
+    const dead = spawnSync("true").pid!; // exited: its pid names a crashed run
+    const stale = join(PIN_ROOT, `tsbpf-test-${dead}-crashed`);
+    mkdirSync(stale);
+    {
+      using a = BpfObject.open("bpf/pinning.bpf.o", { pinRoot: stale });
+      a.load();
+    }
+    expect(existsSync(join(stale, "shared_counter"))).toBe(true);
+    const removed = removeStalePins();
+    expect(removed).toContain(stale);
+    expect(existsSync(stale)).toBe(false);
+    expect(removed).not.toContain(root);
+    expect(existsSync(root)).toBe(true);
   });
 });

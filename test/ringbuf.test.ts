@@ -18,7 +18,7 @@ import { BpfObject } from "../src/object/bpf-object.js";
 import { bpfRequest } from "../src/syscall/bpf.js";
 import koffi from "koffi";
 import { BpfCmd, BpfMapType } from "../src/abi/uapi-enums.js";
-import { kernelObjects, namesOf, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
+import { kernelObjects, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
 
 const OBJ = "bpf/ringbuf_test.bpf.o";
 const REC_SIZE = 16; // struct rec
@@ -213,34 +213,27 @@ describe.each(MODES)("ring buffer, real kernel, %s wait", (mode) => {
     expect(rb2.available).toBe(5 * 24);
   });
 
-  it("stop() wakes a pending wait promptly", async () => {
+  it("stop() ends a pending wait that nothing else would end", async () => {
     using obj = openObject();
     using ring = new RingBuffer(obj.map("rb"));
     using poller = new RingBufferPoller({ wait: mode });
     poller.add(ring, () => {});
-    // start(): runs until stop()
+    // start(): runs until stop(); only stop() can make it resolve.
     const running = poller.start();
     expect(poller.running).toBe(true);
     await new Promise((r) => setTimeout(r, 50));
-    let t0 = performance.now();
     poller.stop();
     expect(await running).toBe(0);
-    const startStopMs = performance.now() - t0;
     expect(poller.running).toBe(false);
     // poll(-1): waits forever unless stopped
     const pending = poller.poll(-1);
     await new Promise((r) => setTimeout(r, 50));
-    t0 = performance.now();
     poller.stop();
     expect(await pending).toBe(0);
-    const pollStopMs = performance.now() - t0;
-    expect(startStopMs).toBeLessThan(100);
-    expect(pollStopMs).toBeLessThan(100);
     // a timeout returns 0, and the poller still works afterwards
     expect(await poller.poll(20)).toBe(0);
     produce(obj, 3);
-    expect(await poller.poll(1000)).toBe(3);
-    console.log(`ringbuf (${mode}): stop() → start() resolved in ${startStopMs.toFixed(2)} ms, → poll() in ${pollStopMs.toFixed(2)} ms`);
+    expect(await poller.poll(10_000)).toBe(3);
   });
 
   it("one consumer at a time", async () => {
@@ -380,7 +373,7 @@ describe("ring buffer lifetime", () => {
     await settle(100);
     expect(openFdCount()).toBe(fds);
     expect(ringMappings()).toBe(maps);
-    expect((await remainingKernelObjects(before, namesOf(BpfObject.open(OBJ).spec))).map).toEqual([]);
+    expect((await remainingKernelObjects(before)).map).toEqual([]);
   });
 
   it("a view kept past close() reads zeros instead of faulting", () => {
@@ -631,21 +624,28 @@ describe("consumeRaw, real kernel", () => {
     expect(ring.consumeRaw(() => {})).toBe(2000);
     using poller = new RingBufferPoller();
     poller.add(ring, () => {});
-    const waiting = poller.poll(2000);
+    // A lost wake-up would end the wait by its timeout, with 0 records.
+    const waiting = poller.poll(30_000);
     setImmediate(() => produce(obj, 1));
-    const t0 = performance.now();
     expect(await waiting).toBe(1);
-    expect(performance.now() - t0).toBeLessThan(1000);
   });
 });
 
 describe("wait modes", () => {
-  /** ms for an fs.promises read (which needs a libuv pool thread) while `n` pollers wait; Infinity past 300 ms. */
-  async function readWhileWaiting(mode: WaitMode, n: number): Promise<number> {
+  /**
+   * Whether an fs.promises read (which needs a libuv pool thread) completes
+   * while `n` pollers wait: it is started while they wait, then given
+   * `graceMs`; only after that are the pollers stopped. Returns whether it
+   * had completed before the stop. No time is asserted: a slow machine
+   * only makes a read that can complete take longer to, and one that
+   * cannot (every pool thread held) still cannot.
+   */
+  async function readCompletesWhileWaiting(mode: WaitMode, n: number, graceMs: number): Promise<boolean> {
     const obj = openObject();
     const rings: RingBuffer[] = [];
     const pollers: RingBufferPoller[] = [];
     const waits: Promise<number>[] = [];
+    let read: Promise<unknown> | undefined;
     try {
       for (let i = 0; i < n; i++) {
         const ring = new RingBuffer(obj.map("rb2"));
@@ -655,15 +655,16 @@ describe("wait modes", () => {
         waits.push(poller.poll(-1));
       }
       await new Promise((r) => setTimeout(r, 20));
-      const t0 = performance.now();
-      const done = await Promise.race([
-        readFile("/proc/self/stat").then(() => true),
-        new Promise<false>((r) => setTimeout(() => r(false), 300)),
-      ]);
-      return done ? performance.now() - t0 : Infinity;
+      let done = false;
+      read = readFile("/proc/self/stat").then(() => (done = true));
+      // Loop mode: the read completes, however long that takes; threadpool mode: it cannot.
+      if (mode === "loop") await read;
+      else await new Promise((r) => setTimeout(r, graceMs));
+      return done;
     } finally {
       for (const p of pollers) p.stop();
       await Promise.all(waits);
+      await read;
       for (const p of pollers) p.close();
       for (const r of rings) r.close();
       obj.destroy();
@@ -672,13 +673,8 @@ describe("wait modes", () => {
 
   it("loop mode holds no libuv pool thread while waiting; threadpool mode holds one per poller", async () => {
     const pool = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-    const loopMs = await readWhileWaiting("loop", pool);
-    const poolMs = await readWhileWaiting("threadpool", pool);
-    console.log(
-      `fs.promises.readFile while ${pool} pollers wait: loop mode ${loopMs.toFixed(2)} ms, threadpool mode ${Number.isFinite(poolMs) ? `${poolMs.toFixed(2)} ms` : "stalled (> 300 ms)"}`,
-    );
-    expect(loopMs).toBeLessThan(100);
-    expect(poolMs).toBe(Infinity);
+    expect(await readCompletesWhileWaiting("loop", pool, 0)).toBe(true);
+    expect(await readCompletesWhileWaiting("threadpool", pool, 300)).toBe(false);
   });
 
   it("a ring closed while in a poller is dropped, not spun on", async () => {

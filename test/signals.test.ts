@@ -5,67 +5,18 @@
  * Either way nothing the command created remains in the kernel: every
  * program, map, link and BTF id the child held (read from its
  * /proc/<pid>/fdinfo while it runs) is gone afterwards, and no new object
- * is left that no live process holds.
+ * is left that nothing alive keeps (a process's fd, a pin, or an object
+ * using it): other BPF users on the machine keep theirs.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { listObjectIds } from "../src/syscall/object-ids.js";
+import { type Ids, type ObjectKind as Kind, KINDS, emptyIds, idsHeldBy, kernelIds, reachableIds } from "./helpers/kernel.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const CLI = join(ROOT, "dist", "src", "cli", "tsbpf.mjs");
-const KINDS = ["prog", "map", "link", "btf"] as const;
-type Kind = (typeof KINDS)[number];
-type Ids = Record<Kind, Set<number>>;
-
 const SIGNUM: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
-
-const emptyIds = (): Ids => ({ prog: new Set(), map: new Set(), link: new Set(), btf: new Set() });
-
-function kernelIds(): Ids {
-  const out = emptyIds();
-  for (const k of KINDS) for (const id of listObjectIds(k)) out[k].add(id);
-  return out;
-}
-
-/** Program, map, link and BTF ids behind the BPF fds of process `pid`, added to `into`. */
-function idsHeldBy(pid: number | string, into: Ids = emptyIds()): Ids {
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return into;
-  }
-  for (const fd of fds) {
-    try {
-      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      if (!/^anon_inode:(bpf|btf)/.test(target)) continue;
-      const info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8");
-      for (const m of info.matchAll(/^(prog|map|link|btf)_id:\s+(\d+)$/gm)) {
-        // A link's fdinfo also names its program: only the fd's own kind counts.
-        const own = target.includes("bpf_link")
-          ? "link"
-          : target.includes("bpf-prog")
-            ? "prog"
-            : target.includes("bpf-map")
-              ? "map"
-              : "btf";
-        if (m[1] === own) into[own].add(Number(m[2]));
-      }
-    } catch {
-      // the fd or the process went away while we looked
-    }
-  }
-  return into;
-}
-
-/** Ids held open by any live process (other tests, bpftool, ...): those are not ours to worry about. */
-function idsHeldByLiveProcesses(): Ids {
-  const out = emptyIds();
-  for (const pid of readdirSync("/proc")) if (/^\d+$/.test(pid)) idsHeldBy(pid, out);
-  return out;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -179,7 +130,8 @@ async function expectNothingLeft(run: Run): Promise<void> {
   const unheld: Record<Kind, number[]> = { prog: [], map: [], link: [], btf: [] };
   for (let attempt = 0; attempt < 100; attempt++) {
     const now = kernelIds();
-    const live = idsHeldByLiveProcesses();
+    // Other BPF users (a load loop, other test runs) hold theirs: only unreachable objects count.
+    const live = reachableIds();
     for (const k of KINDS) {
       left[k] = [...run.held[k]].filter((id) => now[k].has(id));
       unheld[k] = [...now[k]].filter((id) => !run.before[k].has(id) && !live[k].has(id));

@@ -5,18 +5,15 @@
  * once loaded. bpftool's view of what was created is the oracle.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { BpfMapType, BpfProgType } from "../src/abi/uapi-enums.js";
 import { StateError, TsbpfError, UnsupportedError } from "../src/errors.js";
 import { BpfObject } from "../src/object/bpf-object.js";
-import { parseObject } from "../src/spec/object-spec.js";
 import { mapInfo, progInfo } from "../src/syscall/obj-info.js";
-import { NO_NEW_OBJECTS, kernelObjects, namesOf, openFdCount, remainingKernelObjects } from "./helpers/kernel.js";
+import { NO_NEW_OBJECTS, kernelObjects, openFdCount, remainingKernelObjects } from "./helpers/kernel.js";
 import { thrownBy } from "./helpers/thrown.js";
 
 const EDIT = "bpf/edit.bpf.o";
-const OURS = namesOf(parseObject(readFileSync(EDIT), { path: EDIT }));
 
 const bpftool = (...args: string[]) => execFileSync("bpftool", args, { encoding: "utf8" });
 
@@ -80,7 +77,7 @@ describe("a map with max_entries 0 in the object", () => {
     expect(err).toBeInstanceOf(TsbpfError);
     expect((err as Error).message).toMatch(/map sized_later has max_entries 0: .*setMaxEntries/);
     expect(openFdCount()).toBe(fds);
-    expect(await remainingKernelObjects(before, OURS)).toEqual(NO_NEW_OBJECTS);
+    expect(await remainingKernelObjects(before)).toEqual(NO_NEW_OBJECTS);
   });
 
   it.each([4, 32])("sized to %i at runtime holds that many entries (bpftool agrees)", (n) => {
@@ -134,7 +131,7 @@ describe("reuseFd", () => {
       b.destroy();
     }
     expect(openFdCount()).toBe(fds);
-    expect(await remainingKernelObjects(before, OURS)).toEqual(NO_NEW_OBJECTS);
+    expect(await remainingKernelObjects(before)).toEqual(NO_NEW_OBJECTS);
   });
 
   it("refuses a map that cannot stand in, naming the differences; nothing left", async () => {
@@ -146,7 +143,7 @@ describe("reuseFd", () => {
     b.editMap("counter").reuseFd(a.map("sized_later").fd);
     expect(() => b.load()).toThrow(/^the map of fd \d+ \(sized_later\) cannot stand in for map counter: type 1 ≠ 2, max_entries 4 ≠ 1$/);
     expect(openFdCount()).toBe(fds);
-    expect(await remainingKernelObjects(before, OURS)).toEqual(NO_NEW_OBJECTS);
+    expect(await remainingKernelObjects(before)).toEqual(NO_NEW_OBJECTS);
   });
 });
 

@@ -59,7 +59,8 @@ export function createMap(spec: MapSpec, ctx: MapCreation): BpfMap {
         // A concurrent load of this object pinned its map since we looked: use that one, drop ours.
         map.close();
         const raced = reusePinned(spec, ctx.pinRoot, step);
-        if (!raced) throw new TsbpfError(`map ${spec.name}: ${path} was pinned and unpinned again by another process while this load pinned it`);
+        if (!raced)
+          throw new TsbpfError(`map ${spec.name}: ${path} was pinned and unpinned again by another process while this load pinned it`);
         return raced;
       }
     }

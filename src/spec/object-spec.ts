@@ -135,9 +135,7 @@ export class ObjectSpec {
    * global-data bytes this spec has written are copied.
    */
   copy(): ObjectSpec {
-    const maps = this.#maps.map((m) =>
-      this.#ownedData.has(m.name) && m.data ? freezeMap({ ...m, data: m.data.copy() }) : m,
-    );
+    const maps = this.#maps.map((m) => (this.#ownedData.has(m.name) && m.data ? freezeMap({ ...m, data: m.data.copy() }) : m));
     const out = new ObjectSpec({ ...this.parts(), maps });
     for (const name of this.#ownedData) out.#ownedData.add(name);
     return out;

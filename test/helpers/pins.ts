@@ -5,9 +5,9 @@
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { ensureBpffs } from "./kernel.js";
+import { PIN_ROOT, ensureBpffs } from "./kernel.js";
 
-export const PIN_ROOT = "/sys/fs/bpf";
+export { PIN_ROOT };
 const PREFIX = "tsbpf-test-";
 /** A tsbpf-test-* entry without a pid (older runs) is stale once this old. */
 const STALE_UNOWNED_MS = 15 * 60_000;
