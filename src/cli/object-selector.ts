@@ -9,11 +9,11 @@
  * (exit 1: "no map with id 999999", "no map named nosuchmap"), as a missing
  * file is; a malformed one is a usage error (exit 2).
  */
-import { readlinkSync } from "node:fs";
 import { NotFoundError, TsbpfError } from "../errors.js";
 import { closeFd, tryBpf } from "../syscall/bpf.js";
 import { cString } from "../syscall/c-string.js";
 import { ENOENT } from "../syscall/errno.js";
+import { bpfFdKind, describeFdKind } from "../syscall/fd-kind.js";
 import { fdById, mapInfo, progInfo } from "../syscall/obj-info.js";
 import { listObjectIds } from "../syscall/object-ids.js";
 import { SyscallError } from "../syscall/syscall-error.js";
@@ -84,16 +84,6 @@ export function openById(kind: ObjectKind, id: number): number | undefined {
   }
 }
 
-/** What kind of BPF object an fd is, from its anon inode's name. */
-function fdKind(fd: number): string {
-  try {
-    const link = readlinkSync(`/proc/self/fd/${fd}`);
-    return /^anon_inode:bpf-(\w+)$/.exec(link)?.[1] ?? "not a BPF object";
-  } catch {
-    return "unknown";
-  }
-}
-
 function openPinnedObject(kind: ObjectKind, path: string): number | undefined {
   const r = tryBpf(BpfCmd.OBJ_GET, { pathname: cString(path), bpf_fd: 0, file_flags: 0 });
   if (r.ret === -1) {
@@ -101,11 +91,10 @@ function openPinnedObject(kind: ObjectKind, path: string): number | undefined {
     throw new SyscallError(r.req, r.errno, `opening ${escapeText(path)}`);
   }
   const fd = Number(r.ret);
-  const is = fdKind(fd);
+  const is = bpfFdKind(fd);
   if (is !== kind) {
     closeFd(fd);
-    const names: Record<string, string> = { prog: "a program", map: "a map", link: "a link" };
-    throw new TsbpfError(`${escapeText(path)} holds ${names[is] ?? is}, not ${names[kind]}`);
+    throw new TsbpfError(`${escapeText(path)} holds ${describeFdKind(is)}, not ${describeFdKind(kind)}`);
   }
   return fd;
 }

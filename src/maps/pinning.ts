@@ -5,13 +5,13 @@
  * only if it is compatible (same type, sizes, entries and flags), as
  * libbpf's map_is_reuse_compat decides.
  */
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { TsbpfError } from "../errors.js";
 import { bpf, closeFd, tryBpf } from "../syscall/bpf.js";
 import { EEXIST } from "../syscall/errno.js";
 import { syscall } from "../syscall/kernel.js";
 import { bpfFdKind, describeFdKind } from "../syscall/fd-kind.js";
+import { pathAccessible } from "../syscall/host-files.js";
 import { type MapInfo, mapInfo } from "../syscall/obj-info.js";
 import { BPF_FS_MAGIC, filesystemMagic } from "../syscall/statfs.js";
 import { SyscallError } from "../syscall/syscall-error.js";
@@ -56,7 +56,7 @@ export function pinPath(root: string, spec: MapSpec): string {
 
 /** An fd for the map pinned at `path`, or undefined if nothing is pinned there. */
 export function openPinned(path: string): number | undefined {
-  if (!existsSync(path)) return undefined;
+  if (!pathAccessible(path)) return undefined;
   const fd = bpf(BpfCmd.OBJ_GET, { pathname: cString(path), bpf_fd: 0, file_flags: 0 }, `opening pinned map ${path}`);
   // OBJ_GET opens whatever is pinned there; a program's info read as a map's would be nonsense.
   const kind = bpfFdKind(fd);

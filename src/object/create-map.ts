@@ -4,7 +4,6 @@
  * map template, pin, initial global data and freeze — each step narrated
  * just before its syscall.
  */
-import { existsSync } from "node:fs";
 import { TsbpfError } from "../errors.js";
 import { BpfCmd } from "../abi/uapi-enums.js";
 import type { Btf } from "../btf/btf.js";
@@ -14,6 +13,7 @@ import { checkPinnedCompatible, ensureBpffs, mapIncompatibilities, openPinned, p
 import { type MapSpec, PinningType } from "../spec/map-spec.js";
 import { bpf } from "../syscall/bpf.js";
 import { EINVAL } from "../syscall/errno.js";
+import { pathAccessible } from "../syscall/host-files.js";
 import { fdById, mapInfo } from "../syscall/obj-info.js";
 import { SyscallError } from "../syscall/syscall-error.js";
 import type { StepListener } from "./load-steps.js";
@@ -100,7 +100,7 @@ function keyValueTypes(spec: MapSpec, btf: Btf | undefined): { keyType?: string;
 function reusePinned(spec: MapSpec, pinRoot: string, step: StepListener): BpfMap | undefined {
   ensureBpffs(pinRoot);
   const path = pinPath(pinRoot, spec);
-  if (!existsSync(path)) return undefined;
+  if (!pathAccessible(path)) return undefined;
   step({ kind: "map-reuse", map: spec.name, pinned: path });
   const fd = openPinned(path);
   if (fd === undefined) return undefined;

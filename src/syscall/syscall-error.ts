@@ -2,12 +2,13 @@
  * A failed system call, as a typed error: which call (for bpf(), which
  * command), the errno by name, and a hint at the usual cause.
  */
-import { statSync } from "node:fs";
 import { dirname } from "node:path";
 import { TsbpfError } from "../errors.js";
 import { type Cap, lackedCapabilities } from "./capabilities.js";
 import { errnoMessage, errnoName, E2BIG, EACCES, EEXIST, ENOMEM, ENOSPC, EPERM, ENOENT, EINVAL } from "./errno.js";
 import type { BpfRequest, SyscallRequest } from "./requests.js";
+import { pathStat } from "./host-files.js";
+import { S_IFDIR, S_IFMT } from "./stat.js";
 import { BPF_FS_MAGIC, filesystemMagic } from "./statfs.js";
 import { BpfCmdNames, BpfCmd, BpfProgType } from "../abi/uapi-enums.js";
 
@@ -106,13 +107,12 @@ function pinPathHint(cmd: BpfCmd, path: string): string {
   }
   if (magic !== BPF_FS_MAGIC) return `${target} is not on a BPF filesystem: objects are pinned under /sys/fs/bpf (or another bpffs mount)`;
   if (cmd === BpfCmd.OBJ_PIN) return `${target} does not accept pins`;
-  const isDir = (() => {
-    try {
-      return statSync(path).isDirectory();
-    } catch {
-      return false;
-    }
-  })();
+  let isDir = false;
+  try {
+    isDir = ((pathStat(path)?.mode ?? 0) & S_IFMT) === S_IFDIR;
+  } catch {
+    // cannot be examined: say only what is sure
+  }
   return isDir ? `${path} is a directory, not a pinned BPF object` : `${path} is not a pinned BPF object`;
 }
 
