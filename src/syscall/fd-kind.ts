@@ -25,7 +25,9 @@ export function bpfFdKind(fd: number): BpfFdKind | undefined {
   return undefined;
 }
 
+const KIND_WORDS: Record<BpfFdKind, string> = { prog: "a program", map: "a map", link: "a link", btf: "a BTF object" };
+
 /** "a program", "a map", ... for messages. */
 export function describeFdKind(kind: BpfFdKind | undefined): string {
-  return kind === "prog" ? "a program" : kind === "map" ? "a map" : kind === "link" ? "a link" : kind === "btf" ? "a BTF object" : "not a BPF object";
+  return kind ? KIND_WORDS[kind] : "not a BPF object";
 }
