@@ -2,8 +2,9 @@ import { spawn } from "node:child_process";
 import { readFileSync, writeSync, openSync, closeSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BpfObject } from "../src/object/bpf-object.js";
-import { TracePipeReader, type TraceLine } from "../src/programs/trace-pipe.js";
+import type { TraceLine } from "../src/programs/trace-pipe.js";
 import { NO_NEW_OBJECTS, kernelObjects, newKernelObjects, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
+import { startTracePipeReader } from "./helpers/trace-pipe.js";
 
 const MINIMAL = "bpf/minimal.bpf.o";
 
@@ -12,7 +13,7 @@ describe("minimal.bpf.o on the real kernel", () => {
     const before = kernelObjects();
     const fdsBefore = openFdCount();
     const lines: TraceLine[] = [];
-    const reader = new TracePipeReader((l) => lines.push(l), 10).start();
+    const reader = await startTracePipeReader((l) => lines.push(l), 10);
     const obj = BpfObject.open(MINIMAL);
     try {
       obj.setVariable("my_pid", process.pid);
@@ -45,7 +46,7 @@ describe("minimal.bpf.o on the real kernel", () => {
 
   it("writing my_pid after load through the mmap retargets the program", async () => {
     const lines: TraceLine[] = [];
-    const reader = new TracePipeReader((l) => lines.push(l), 10).start();
+    const reader = await startTracePipeReader((l) => lines.push(l), 10);
     using obj = BpfObject.open(MINIMAL);
     obj.load(); // my_pid is 0: nothing matches yet
     obj.attach();

@@ -28,7 +28,17 @@ import { createRequire } from "node:module";
 import { BpfObject, TracePipeReader } from "tsbpf";
 const pkgDir = createRequire(import.meta.url).resolve("tsbpf/package.json").replace(/package\\.json$/, "");
 const lines = [];
-const reader = new TracePipeReader((l) => lines.push(l), 10).start();
+// trace_pipe has one reader at a time: wait for another one to let go.
+let reader;
+for (let tries = 0; ; tries++) {
+  try {
+    reader = new TracePipeReader((l) => lines.push(l), 10).start();
+    break;
+  } catch (e) {
+    if (e.code !== "EBUSY" || tries > 300) throw e;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 const obj = BpfObject.open(pkgDir + "bpf/minimal.bpf.o");
 obj.setVariable("my_pid", process.pid);
 obj.load();

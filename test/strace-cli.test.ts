@@ -4,6 +4,7 @@
  * (pointer values normalised: they differ between a pointer and its print).
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { TRACE_PIPE_BUSY, whileTracePipeBusy } from "./helpers/trace-pipe.js";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,30 +33,35 @@ function tsbpfLines(file: string): string[] {
 
 describe.runIf(hasStrace)("tsbpf load --trace vs strace", () => {
   for (const obj of ["bpf/minimal.bpf.o", "bpf/bootstrap.bpf.o"]) {
-    it(`${obj}: the same bpf and perf_event_open lines, in the same order`, () => {
+    it(`${obj}: the same bpf and perf_event_open lines, in the same order`, async () => {
       const name = obj.replace(/\W/g, "_");
       const S = join(dir, `${name}.strace`);
       const T = join(dir, `${name}.trace`);
-      execFileSync(
-        "strace",
-        [
-          "-f",
-          "-v",
-          "-e",
-          "trace=bpf,perf_event_open",
-          "-o",
-          S,
-          process.execPath,
-          "dist/src/cli/tsbpf.mjs",
-          "load",
-          `--trace=${T}`,
-          obj,
-          "--duration",
-          "1",
-        ],
-        {
-          stdio: "ignore",
-        },
+      // minimal prints: its load waits for trace_pipe while another reader holds it.
+      await whileTracePipeBusy(
+        () =>
+          execFileSync(
+            "strace",
+            [
+              "-f",
+              "-v",
+              "-e",
+              "trace=bpf,perf_event_open",
+              "-o",
+              S,
+              process.execPath,
+              "dist/src/cli/tsbpf.mjs",
+              "load",
+              `--trace=${T}`,
+              obj,
+              "--duration",
+              "1",
+            ],
+            {
+              stdio: ["ignore", "ignore", "pipe"],
+            },
+          ),
+        (e) => e instanceof Error && TRACE_PIPE_BUSY.test(String((e as { stderr?: unknown }).stderr ?? "")),
       );
       const theirs = straceLines(S);
       const ours = tsbpfLines(T);
