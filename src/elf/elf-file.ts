@@ -40,6 +40,7 @@ export const STB_GLOBAL = 1;
 export const STB_WEAK = 2;
 
 export const STV_DEFAULT = 0;
+export const STV_INTERNAL = 1;
 export const STV_HIDDEN = 2;
 
 export const SHN_UNDEF = 0;
