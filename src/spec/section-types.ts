@@ -136,6 +136,7 @@ export const SECTION_DEFS: readonly SectionDef[] = [
   def("cgroup/setsockopt", P.CGROUP_SOCKOPT, A.CGROUP_SETSOCKOPT, "cgroup"),
   def("cgroup/dev", P.CGROUP_DEVICE, A.CGROUP_DEVICE, "cgroup"),
   def("struct_ops+", P.STRUCT_OPS, 0, "none"),
+  def("struct_ops.s+", P.STRUCT_OPS, 0, "none", { sleepable: true }),
   def("sk_lookup", P.SK_LOOKUP, A.SK_LOOKUP, "none"),
   def("netfilter", P.NETFILTER, A.NETFILTER, "none"),
 ];
