@@ -17,6 +17,7 @@ import { BpfMapType, BpfProgType } from "../src/abi/uapi-enums.js";
 import { BtfKind, type EnumType } from "../src/btf/types.js";
 import { NotFoundError, UnsupportedError } from "../src/errors.js";
 import { BpfObject } from "../src/object/bpf-object.js";
+import type { LoadStep } from "../src/object/load-steps.js";
 import { StructOpsPlan } from "../src/object/struct-ops.js";
 import { loadKernelBtf } from "../src/object/kernel-btf.js";
 import { parseObject } from "../src/spec/object-spec.js";
@@ -180,10 +181,14 @@ describe("struct_ops: a TCP congestion control written in BPF", () => {
     });
   }
 
-  it("registerStructOps() registers one map; its link unregisters it", () => {
-    using obj = BpfObject.open(PLAIN);
+  it("registerStructOps() registers one map, narrated as a step; its link unregisters it", () => {
+    const steps: LoadStep[] = [];
+    using obj = BpfObject.open(PLAIN, { onStep: (s) => steps.push(s) });
     obj.load();
     const link = obj.registerStructOps("tsbpf_cc");
+    expect(steps.filter((s) => s.kind === "struct-ops-register")).toEqual([
+      { kind: "struct-ops-register", map: "tsbpf_cc", type: "tcp_congestion_ops", link: false },
+    ]);
     expect(available()).toContain("tsbpf_cc");
     link.destroy();
     expect(available()).not.toContain("tsbpf_cc");
@@ -228,7 +233,12 @@ describe("struct_ops: a TCP congestion control written in BPF", () => {
 
   it("tsbpf inspect lists the struct_ops map", () => {
     const out = execFileSync("node", ["dist/src/cli/main.js", "inspect", LINKED], { encoding: "utf8" });
-    expect(out).toMatch(/tsbpf_cc_link: BPF_MAP_TYPE_STRUCT_OPS, max_entries 1, flags BPF_F_LINK/);
+    expect(out).toContain(
+      "  tsbpf_cc_link: BPF_MAP_TYPE_STRUCT_OPS, max_entries 1, flags BPF_F_LINK\n" +
+        "    key 4 B, value 192 B (struct tcp_congestion_ops)\n" +
+        "    callbacks: ssthresh → tsbpf_cc_ssthresh, cong_avoid → tsbpf_cc_cong_avoid, set_state → tsbpf_cc_set_state, " +
+        "undo_cwnd → tsbpf_cc_undo_cwnd, init → tsbpf_cc_init\n",
+    );
   });
 });
 

@@ -42,6 +42,7 @@ import { unknownSectionError } from "../spec/section-types.js";
 import { parseFileCached } from "./spec-cache.js";
 import type { LoadStep, StepListener } from "./load-steps.js";
 import { StructOpsPlan } from "./struct-ops.js";
+import { loadedAttachType, objectUsdtManager } from "./usdt-support.js";
 import { registerStructOps } from "../programs/attach/struct-ops.js";
 
 export type ObjectState = "opened" | "loaded" | "destroyed";
@@ -204,6 +205,7 @@ export class BpfObject {
       for (const spec of this.spec.maps) {
         this.createMap(spec.data?.kind === "kconfig" ? this.withKconfigValues(spec) : (this.structOps?.kernelMapSpec(spec) ?? spec));
       }
+      const usdt = objectUsdtManager(this.spec, (m) => this.mapsByName.get(m));
       const needsKernelBtf = programs.some((p) => hasCoreRelocations(p) || p.section.def.attachBtf);
       const target = needsKernelBtf ? this.targetBtf() : undefined;
       const cache = new CoreCache();
@@ -218,7 +220,7 @@ export class BpfObject {
         const withBtf = this.btfFd !== undefined;
         const structOps = this.structOps?.programAttach(p.name);
         const attachBtfId = structOps?.attachBtfId ?? (def.attachBtf ? resolveAttachBtfId(this.kernelBtf(), p.section, p.name) : undefined);
-        const expectedAttachType = structOps?.expectedAttachType ?? def.expectedAttachType;
+        const expectedAttachType = structOps?.expectedAttachType ?? loadedAttachType(def);
         const funcInfo = withBtf ? funcInfoBlob(insns) : undefined;
         const lineInfo = withBtf ? lineInfoBlob(insns) : undefined;
         this.step({ kind: "program-load", program: p.name, type: def.progType, section: p.sectionName, insns: insns.length });
@@ -240,7 +242,7 @@ export class BpfObject {
           (verifierLog) => [explainPoisoned(relocated.core), describeFailure(verifierLog, insns)].filter(Boolean).join("\n") || undefined,
           def.attach === "trampoline" ? TRAMPOLINE_REFUSED : undefined,
         );
-        this.programsByName.set(p.name, new BpfProgram(p, fd, bytes, log));
+        this.programsByName.set(p.name, new BpfProgram(p, fd, bytes, log, { expectedAttachType, ...(usdt ? { usdt } : {}) }));
         this.step({ kind: "program-loaded", program: p.name, fd });
       }
       this.fillInitialSlots();

@@ -21,8 +21,8 @@ import type { ProgramSpec } from "./object-spec.js";
 /** BPF_F_LINK: a struct_ops map registered through a bpf_link (.struct_ops.link). */
 export const BPF_F_LINK = 1 << 13;
 
-export const STRUCT_OPS_SECTION = ".struct_ops";
-export const STRUCT_OPS_LINK_SECTION = ".struct_ops.link";
+const STRUCT_OPS_SECTION = ".struct_ops";
+const STRUCT_OPS_LINK_SECTION = ".struct_ops.link";
 
 export interface StructOpsSpec {
   /** The struct in the object's BTF ("tcp_congestion_ops"), by id and name. */
