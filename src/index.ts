@@ -45,6 +45,9 @@ export type { Instruction, Reference } from "./insn/insn.js";
 export { SECTION_DEFS, findSectionDef, BPF_F_SLEEPABLE } from "./spec/section-types.js";
 export type { SectionDef, AttachKind } from "./spec/section-types.js";
 export type { MapSpec } from "./spec/map-spec.js";
+export type { StructOpsSpec } from "./spec/struct-ops.js";
+export { readStapsdtNotes, parseUsdtArgs } from "./elf/stapsdt.js";
+export type { StapsdtNote, UsdtArg, UsdtArgLocation } from "./elf/stapsdt.js";
 
 // Kernel half
 export { BpfObject } from "./object/bpf-object.js";

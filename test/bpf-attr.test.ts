@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { loadKernelBtf } from "../src/object/kernel-btf.js";
 import { BtfKind } from "../src/btf/types.js";
 import type { Btf } from "../src/btf/btf.js";
-import { ATTR_LAYOUTS } from "../src/syscall/bpf-attr.js";
+import { ATTR_LAYOUTS, LINK_CREATE_UPROBE_MULTI } from "../src/syscall/bpf-attr.js";
 import { BpfCmdNames } from "../src/abi/uapi-enums.js";
 
 /** Every named field anywhere in a composite, with its absolute byte offset and size. */
@@ -30,8 +30,12 @@ describe("bpf_attr layouts vs the kernel's BTF", () => {
   const fields = new Map<string, Array<{ offset: number; size: number }>>();
   flatten(btf, btf.typeByName("bpf_attr", BtfKind.Union).id, 0, fields);
 
-  for (const [cmd, layout] of ATTR_LAYOUTS) {
-    it(`${BpfCmdNames[cmd]}: every field at the kernel's offset and size`, () => {
+  const layouts: Array<[string, typeof LINK_CREATE_UPROBE_MULTI]> = [
+    ...[...ATTR_LAYOUTS].map(([cmd, layout]): [string, typeof layout] => [BpfCmdNames[cmd] ?? String(cmd), layout]),
+    ["BPF_LINK_CREATE (uprobe_multi)", LINK_CREATE_UPROBE_MULTI],
+  ];
+  for (const [name, layout] of layouts) {
+    it(`${name}: every field at the kernel's offset and size`, () => {
       for (const f of layout.fields) {
         const candidates = fields.get(f.name) ?? [];
         expect(

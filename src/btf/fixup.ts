@@ -61,3 +61,28 @@ export function fixupDatasecs(btf: Btf, layout: DataLayout): void {
   }
   if (changed) btf.invalidate();
 }
+
+/**
+ * Gives the FUNCs named in `names` static linkage, in place. libbpf does
+ * this for hidden global subprograms (`__hidden`, e.g. usdt.bpf.h's
+ * bpf_usdt_arg): the verifier checks a global function on its own, with
+ * no knowledge of its callers' arguments, which such helpers are not
+ * written for; as static functions they are verified in each caller's
+ * context.
+ */
+export function markFunctionsStatic(btf: Btf, names: ReadonlySet<string>): void {
+  if (names.size === 0) return;
+  const raw = btf.rawBytes();
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  let changed = false;
+  for (let id = btf.startId; id < btf.typeCount; id++) {
+    if (btf.kind(id) !== BtfKind.Func || !names.has(btf.name(id))) continue;
+    const at = btf.typeOffset(id);
+    const info = view.getUint32(at + 4, true);
+    // A FUNC's linkage is its vlen (low 16 bits of info): 0 = static.
+    if ((info & 0xffff) === 0) continue;
+    view.setUint32(at + 4, info & ~0xffff, true);
+    changed = true;
+  }
+  if (changed) btf.invalidate();
+}

@@ -31,6 +31,7 @@ const LABEL: Record<LoadStepKind, string> = {
   "slot-skip": "skip slot",
   "map-mmap": "mmap map",
   attach: "attach",
+  "struct-ops-register": "register",
 };
 
 const BTF_SKIPPED =
@@ -68,6 +69,8 @@ const WHY: Record<LoadStepKind, string> = {
     "Global-data maps are mapped into this process, so reading and writing a global variable from JavaScript touches the very memory the program sees — no syscall per access.",
   attach:
     "Loading does not run anything: attaching connects the program to an event. A tracepoint program gets a perf event for the tracepoint, and a bpf_link binds the program to it; closing the link detaches it.",
+  "struct-ops-register":
+    "A struct_ops map is a kernel struct of callbacks (a TCP congestion control, a scheduler) whose members are BPF programs. Writing its value — the struct, with each program's fd in its member — makes the kernel check it and register it under its name; a .struct_ops.link map is registered through a bpf_link instead, and closing the link unregisters it.",
 };
 
 /** "exec_start: BPF_MAP_TYPE_HASH, key pid_t (4 B), value u64 (8 B), 8192 entries". */
@@ -140,6 +143,8 @@ function stepDetail(step: LoadStep): string {
       return `${step.map}: ${step.section} mapped ${step.writable ? "read-write" : "read-only"} into this process`;
     case "attach":
       return `${step.program} → ${step.attach}${step.target ? ` ${step.target}` : ""}`;
+    case "struct-ops-register":
+      return `${step.map}: struct ${step.type}${step.link ? ", through a bpf_link" : ""}`;
     default:
       return unreachable(step);
   }

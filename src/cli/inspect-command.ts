@@ -41,6 +41,12 @@ function render(r: InspectReport): string {
       `    key ${m.keySize} B${m.keyType ? ` (${e(m.keyType)})` : ""}, value ${m.valueSize} B${m.valueType ? ` (${e(m.valueType)})` : ""}`,
     );
     if (m.inner) out.push(`    inner map: ${e(m.inner)}`);
+    if (m.callbacks)
+      out.push(
+        `    callbacks: ${Object.entries(m.callbacks)
+          .map(([member, prog]) => `${e(member)} → ${e(prog)}`)
+          .join(", ")}`,
+      );
     if (m.initialSlots)
       out.push(
         `    initial slots: ${Object.entries(m.initialSlots)

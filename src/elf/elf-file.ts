@@ -15,6 +15,7 @@ export const SHT_PROGBITS = 1;
 export const SHT_SYMTAB = 2;
 export const SHT_STRTAB = 3;
 export const SHT_RELA = 4;
+export const SHT_NOTE = 7;
 export const SHT_NOBITS = 8;
 export const SHT_REL = 9;
 export const SHT_DYNAMIC = 6;
@@ -40,6 +41,7 @@ export const STB_GLOBAL = 1;
 export const STB_WEAK = 2;
 
 export const STV_DEFAULT = 0;
+export const STV_INTERNAL = 1;
 export const STV_HIDDEN = 2;
 
 export const SHN_UNDEF = 0;

@@ -96,6 +96,8 @@ export class BpfMap {
         btf_fd: withBtf ? btfFd : 0,
         btf_key_type_id: withBtf ? spec.btfKeyTypeId : 0,
         btf_value_type_id: withBtf ? spec.btfValueTypeId : 0,
+        // struct_ops: the value is a kernel type; the kernel still wants the object's BTF fd.
+        btf_vmlinux_value_type_id: spec.btfVmlinuxValueTypeId ?? 0,
         map_extra: spec.mapExtra ?? 0n,
       });
     let r = attempt(btfFd !== undefined);

@@ -35,12 +35,15 @@ import { describeFailure } from "../programs/verifier-context.js";
 import { fillKconfig, resolveKsyms } from "./resolve-externs.js";
 import { BpfProgType } from "../abi/uapi-enums.js";
 import type { Instruction } from "../insn/insn.js";
-import { type GlobalVariable, type ObjectSpec, type ParseOptions, parseObject } from "../spec/object-spec.js";
+import { type GlobalVariable, type ObjectSpec, type ParseOptions, type ProgramSpec, parseObject } from "../spec/object-spec.js";
 import type { MapEditor, ProgramEditor } from "../spec/spec-edit.js";
 import { encodeValue } from "../spec/variable-value.js";
 import { unknownSectionError } from "../spec/section-types.js";
 import { parseFileCached } from "./spec-cache.js";
 import type { LoadStep, StepListener } from "./load-steps.js";
+import { StructOpsPlan } from "./struct-ops.js";
+import { loadedAttachType, objectUsdtManager } from "./usdt-support.js";
+import { registerStructOps } from "../programs/attach/struct-ops.js";
 
 export type ObjectState = "opened" | "loaded" | "destroyed";
 
@@ -63,6 +66,7 @@ export class BpfObject {
   private readonly linksList: Link[] = [];
   private readonly coreReports = new Map<string, CoreRelocationReport[]>();
   private btfFd: number | undefined;
+  private structOps: StructOpsPlan | undefined;
 
   private constructor(
     /** What load() builds the kernel objects from; editable until then (editProgram, editMap, setVariable). */
@@ -197,7 +201,11 @@ export class BpfObject {
       const kernelVersion = runningKernelVersion();
       this.btfFd = this.loadObjectBtf();
       const ksyms = resolveKsyms(this.spec.externs, () => this.kernelBtf());
-      for (const spec of this.spec.maps) this.createMap(spec.data?.kind === "kconfig" ? this.withKconfigValues(spec) : spec);
+      this.structOps = this.planStructOps(programs);
+      for (const spec of this.spec.maps) {
+        this.createMap(spec.data?.kind === "kconfig" ? this.withKconfigValues(spec) : (this.structOps?.kernelMapSpec(spec) ?? spec));
+      }
+      const usdt = objectUsdtManager(this.spec, (m) => this.mapsByName.get(m));
       const needsKernelBtf = programs.some((p) => hasCoreRelocations(p) || p.section.def.attachBtf);
       const target = needsKernelBtf ? this.targetBtf() : undefined;
       const cache = new CoreCache();
@@ -210,7 +218,9 @@ export class BpfObject {
         const bytes = encodeInstructions(insns);
         const { def } = p.section;
         const withBtf = this.btfFd !== undefined;
-        const attachBtfId = def.attachBtf ? resolveAttachBtfId(this.kernelBtf(), p.section, p.name) : undefined;
+        const structOps = this.structOps?.programAttach(p.name);
+        const attachBtfId = structOps?.attachBtfId ?? (def.attachBtf ? resolveAttachBtfId(this.kernelBtf(), p.section, p.name) : undefined);
+        const expectedAttachType = structOps?.expectedAttachType ?? loadedAttachType(def);
         const funcInfo = withBtf ? funcInfoBlob(insns) : undefined;
         const lineInfo = withBtf ? lineInfoBlob(insns) : undefined;
         this.step({ kind: "program-load", program: p.name, type: def.progType, section: p.sectionName, insns: insns.length });
@@ -218,7 +228,7 @@ export class BpfObject {
           {
             name: p.name,
             type: def.progType,
-            expectedAttachType: def.expectedAttachType,
+            expectedAttachType,
             insns: bytes,
             license: p.license,
             kernelVersion: p.kernelVersion ?? kernelVersion,
@@ -232,7 +242,7 @@ export class BpfObject {
           (verifierLog) => [explainPoisoned(relocated.core), describeFailure(verifierLog, insns)].filter(Boolean).join("\n") || undefined,
           def.attach === "trampoline" ? TRAMPOLINE_REFUSED : undefined,
         );
-        this.programsByName.set(p.name, new BpfProgram(p, fd, bytes, log));
+        this.programsByName.set(p.name, new BpfProgram(p, fd, bytes, log, { expectedAttachType, ...(usdt ? { usdt } : {}) }));
         this.step({ kind: "program-loaded", program: p.name, fd });
       }
       this.fillInitialSlots();
@@ -244,6 +254,12 @@ export class BpfObject {
       this.stateValue = "destroyed";
       throw e;
     }
+  }
+
+  /** The kernel-side layout of the struct_ops maps, when the object has any. */
+  private planStructOps(programs: readonly ProgramSpec[]): StructOpsPlan | undefined {
+    if (!this.spec.maps.some((m) => m.structOps)) return undefined;
+    return StructOpsPlan.prepare(this.spec.maps, programs, this.spec.btf!.btf, this.kernelBtf());
   }
 
   /** CO-RE reports of a loaded program: what each relocation resolved to. */
@@ -338,7 +354,10 @@ export class BpfObject {
 
   // ---- attach ---------------------------------------------------------------
 
-  /** Attaches every program whose section says where (tp/…, raw_tp/…). */
+  /**
+   * Attaches every program whose section says where (tp/…, raw_tp/…), and
+   * registers every struct_ops map (as a libbpf skeleton's attach does).
+   */
   attach(): Link[] {
     if (this.stateValue !== "loaded") throw new StateError(`object ${this.name} must be loaded before attach (it is ${this.stateValue})`);
     const created: Link[] = [];
@@ -349,12 +368,34 @@ export class BpfObject {
         this.step({ kind: "attach", program: prog.name, attach: def.attach, target });
         created.push(prog.attach());
       }
+      for (const name of this.structOps?.mapNames ?? []) created.push(this.structOpsLink(name));
     } catch (e) {
       for (const l of created) l.destroy();
       throw e;
     }
     this.linksList.push(...created);
     return created;
+  }
+
+  /**
+   * Registers struct_ops map `name` with the kernel: its value, with the
+   * program fds, is written to the map (SEC(".struct_ops")), and for
+   * SEC(".struct_ops.link") a bpf_link is made from it. Destroying the
+   * link unregisters it. attach() does this for every struct_ops map.
+   */
+  registerStructOps(name: string): Link {
+    const link = this.structOpsLink(name);
+    this.linksList.push(link);
+    return link;
+  }
+
+  private structOpsLink(name: string): Link {
+    const map = this.map(name);
+    const ops = map.spec.structOps;
+    const value = this.structOps?.value(map.name, (p) => this.programsByName.get(p)?.fd);
+    if (!value || !ops) throw new NotFoundError(`map ${name} of object ${this.name} is not a struct_ops map`);
+    this.step({ kind: "struct-ops-register", map: map.name, type: ops.typeName, link: ops.link });
+    return registerStructOps(map, value, ops.link);
   }
 
   get links(): readonly Link[] {

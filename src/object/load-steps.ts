@@ -55,7 +55,9 @@ export type LoadStep =
   /** mmap of a global-data map into this process. */
   | { kind: "map-mmap"; map: string; section: string; writable: boolean }
   /** The syscalls that attach a program (perf_event_open, BPF_LINK_CREATE, ...). */
-  | { kind: "attach"; program: string; attach: AttachKind; target: string };
+  | { kind: "attach"; program: string; attach: AttachKind; target: string }
+  /** BPF_MAP_UPDATE_ELEM of a struct_ops map's value, then BPF_LINK_CREATE for a .struct_ops.link map. */
+  | { kind: "struct-ops-register"; map: string; type: string; link: boolean };
 
 export type LoadStepKind = LoadStep["kind"];
 

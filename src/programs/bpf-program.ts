@@ -10,6 +10,15 @@ import { BpfCmd, BpfProgType } from "../abi/uapi-enums.js";
 import type { ProgramSpec } from "../spec/object-spec.js";
 import { type AttachOptions, attachProgram, isAutoAttachable } from "./attach/index.js";
 import type { Link } from "./link.js";
+import type { UsdtManager } from "./attach/usdt-manager.js";
+
+/** What a program knows of how it was loaded and of its object, for attach. */
+export interface ProgramContext {
+  /** The expected attach type it was loaded with, when not its section's (usdt: uprobe_multi). */
+  expectedAttachType?: number;
+  /** Its object's USDT maps (usdt.bpf.h), for usdt programs. */
+  usdt?: UsdtManager;
+}
 
 /** Program types whose test run takes a context but no packet data. */
 const CONTEXT_ONLY: ReadonlySet<BpfProgType> = new Set([BpfProgType.SYSCALL, BpfProgType.RAW_TRACEPOINT, BpfProgType.TRACING]);
@@ -33,6 +42,7 @@ export class BpfProgram {
     readonly loadedInsns: Uint8Array,
     /** The verifier's log of the load, when the spec asked for one (setLogLevel). */
     readonly verifierLog?: string,
+    private readonly context: ProgramContext = {},
   ) {}
 
   get name(): string {
@@ -44,9 +54,9 @@ export class BpfProgram {
   }
 
   /**
-   * Attaches as the section name says (tp/…, raw_tp/…, tp_btf/…, uprobe/…),
-   * with `opts` for what a section cannot name (an interface, a cgroup, a
-   * socket, a binary to probe, a perf event).
+   * Attaches as the section name says (tp/…, raw_tp/…, tp_btf/…, uprobe/…,
+   * usdt/…), with `opts` for what a section cannot name (an interface, a
+   * cgroup, a socket, a binary or USDT probe, a perf event).
    */
   attach(opts: AttachOptions = {}): Link {
     this.check();
@@ -58,8 +68,9 @@ export class BpfProgram {
         program: this.name,
         sectionName: this.spec.sectionName,
         target,
-        expectedAttachType: def.expectedAttachType,
+        expectedAttachType: this.context.expectedAttachType ?? def.expectedAttachType,
         retprobe: !!def.retprobe,
+        ...(this.context.usdt ? { usdt: this.context.usdt } : {}),
       },
       opts,
     );

@@ -42,6 +42,8 @@ export interface InspectReport {
     flags: string[];
     inner?: string;
     initialSlots?: Record<number, string>;
+    /** struct_ops maps: member → program filling it. */
+    callbacks?: Record<string, string>;
   }>;
   variables: Array<{ name: string; section: string; offset: number; size: number; type?: string; initial: string }>;
   relocations: Array<{ program: string; insn: number; kind: string; target: string }>;
@@ -156,7 +158,13 @@ export function inspectObject(spec: ObjectSpec): InspectReport {
     })),
     maps: spec.maps.map((m) => {
       const keyType = typeName(m.btfKeyTypeId);
-      const valueType = typeName(m.btfValueTypeId);
+      const valueType = typeName(m.structOps?.typeId ?? m.btfValueTypeId);
+      const ops = m.structOps;
+      const opsType = ops && btf ? btf.type(ops.typeId) : undefined;
+      const callbacks =
+        ops && opsType?.kind === BtfKind.Struct
+          ? Object.fromEntries([...ops.programs].map(([i, prog]) => [opsType.members[i]?.name ?? String(i), prog]))
+          : undefined;
       return {
         name: m.name,
         ...(m.sectionName ? { section: m.sectionName } : {}),
@@ -169,6 +177,7 @@ export function inspectObject(spec: ObjectSpec): InspectReport {
         flags: flagNames(m.flags),
         ...(m.innerMap ? { inner: `${BpfMapTypeNames[m.innerMap.type]} key ${m.innerMap.keySize}B value ${m.innerMap.valueSize}B` } : {}),
         ...(m.initSlots ? { initialSlots: Object.fromEntries(m.initSlots) } : {}),
+        ...(callbacks ? { callbacks } : {}),
       };
     }),
     variables: spec.variables.map((v) => {

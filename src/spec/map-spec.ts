@@ -4,6 +4,7 @@
  * BTF-defined maps in SEC(".maps").
  */
 import { BpfMapType } from "../abi/uapi-enums.js";
+import type { StructOpsSpec } from "./struct-ops.js";
 
 export const BPF_F_NO_PREALLOC = 1 << 0;
 export const BPF_F_NUMA_NODE = 1 << 2;
@@ -55,6 +56,10 @@ export interface MapSpec {
   readonly initSlots?: ReadonlyMap<number, string>;
   /** Load uses this existing map (fd) instead of creating one, as libbpf's bpf_map__reuse_fd. */
   readonly reuseFd?: number;
+  /** struct_ops maps (SEC(".struct_ops"), SEC(".struct_ops.link")): the struct and its programs. */
+  readonly structOps?: StructOpsSpec;
+  /** struct_ops maps: the value's type in the kernel's BTF (bpf_struct_ops_<name>), set at load. */
+  readonly btfVmlinuxValueTypeId?: number;
 }
 
 /** The kernel wants a ring buffer's size a power-of-2 multiple of the page size; libbpf rounds up. */

@@ -4,11 +4,11 @@
  */
 import { Btf } from "../btf/btf.js";
 import { type BtfExt, parseBtfExt } from "../btf/ext.js";
-import { fixupDatasecs } from "../btf/fixup.js";
+import { fixupDatasecs, markFunctionsStatic } from "../btf/fixup.js";
 import { type KconfigSlot, fixupExternDatasecs } from "../btf/fixup-externs.js";
 import { type BtfFeatures, needsSanitizing, sanitizeBtf } from "../btf/sanitize.js";
 import { BtfKind } from "../btf/types.js";
-import type { ElfFile } from "../elf/elf-file.js";
+import { type ElfFile, STB_LOCAL, STT_FUNC, STV_HIDDEN, STV_INTERNAL } from "../elf/elf-file.js";
 import type { MapSpec } from "./map-spec.js";
 
 export class ObjectBtf {
@@ -39,6 +39,7 @@ export class ObjectBtf {
         return s ? elf.symbols.find((sym) => sym.sectionIndex === s.index && sym.name === symbol)?.value : undefined;
       },
     });
+    markFunctionsStatic(btf, hiddenSubprograms(elf));
     const extSection = elf.section(".BTF.ext");
     const ext = extSection ? parseBtfExt(extSection.data, btf) : undefined;
     return new ObjectBtf(btf, ext);
@@ -58,4 +59,21 @@ export class ObjectBtf {
   kernelBytes(features: BtfFeatures): Uint8Array {
     return needsSanitizing(this.btf, features) ? sanitizeBtf(this.btf, features) : this.btf.rawBytes();
   }
+}
+
+/** Global functions of .text with hidden or internal visibility: subprograms libbpf verifies as static. */
+function hiddenSubprograms(elf: ElfFile): Set<string> {
+  const text = elf.section(".text");
+  const names = new Set<string>();
+  if (!text) return names;
+  for (const s of elf.symbols) {
+    if (
+      s.type === STT_FUNC &&
+      s.bind !== STB_LOCAL &&
+      s.sectionIndex === text.index &&
+      (s.visibility === STV_HIDDEN || s.visibility === STV_INTERNAL)
+    )
+      names.add(s.name);
+  }
+  return names;
 }

@@ -21,6 +21,7 @@ import { ObjectBtf } from "./object-btf.js";
 import { btfMapSpecs } from "./btf-map-defs.js";
 import { type ExternSpec, collectExterns } from "./externs.js";
 import type { BpfFunction } from "./code-sections.js";
+import { structOpsMapSpecs } from "./struct-ops.js";
 
 export interface ProgramSpec {
   /** The function name (what libbpf calls the program name). */
@@ -393,6 +394,8 @@ export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ObjectS
       logLevel: 0,
     });
   }
+  // As libbpf orders them: struct_ops maps come last, once their programs are known.
+  maps.push(...structOpsMapSpecs(elf, btf?.btf, programs));
   return new ObjectSpec({
     name,
     license,

@@ -19,6 +19,7 @@ export type AttachKind =
   | "kprobe"
   | "uprobe"
   | "ksyscall"
+  | "usdt" // uprobes on a binary's SystemTap (USDT) probe sites
   | "xdp"
   | "tcx"
   | "tc"
@@ -65,6 +66,8 @@ export const SECTION_DEFS: readonly SectionDef[] = [
   def("uretprobe.s+", P.KPROBE, 0, "uprobe", { retprobe: true, sleepable: true }),
   def("ksyscall+", P.KPROBE, 0, "ksyscall"),
   def("kretsyscall+", P.KPROBE, 0, "ksyscall", { retprobe: true }),
+  def("usdt+", P.KPROBE, 0, "usdt"),
+  def("usdt.s+", P.KPROBE, 0, "usdt", { sleepable: true }),
   def("tc/ingress", P.SCHED_CLS, A.TCX_INGRESS, "tcx"),
   def("tc/egress", P.SCHED_CLS, A.TCX_EGRESS, "tcx"),
   def("tcx/ingress", P.SCHED_CLS, A.TCX_INGRESS, "tcx"),
@@ -136,6 +139,7 @@ export const SECTION_DEFS: readonly SectionDef[] = [
   def("cgroup/setsockopt", P.CGROUP_SOCKOPT, A.CGROUP_SETSOCKOPT, "cgroup"),
   def("cgroup/dev", P.CGROUP_DEVICE, A.CGROUP_DEVICE, "cgroup"),
   def("struct_ops+", P.STRUCT_OPS, 0, "none"),
+  def("struct_ops.s+", P.STRUCT_OPS, 0, "none", { sleepable: true }),
   def("sk_lookup", P.SK_LOOKUP, A.SK_LOOKUP, "none"),
   def("netfilter", P.NETFILTER, A.NETFILTER, "none"),
 ];

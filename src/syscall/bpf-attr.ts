@@ -198,6 +198,32 @@ const LINK_CREATE: AttrLayout = {
   ],
 };
 
+/**
+ * LINK_CREATE of a uprobe_multi link (Linux 6.6+): its union member ends
+ * past the 48 bytes of the common layout, so it has a layout of its own.
+ * link_create.flags (offset 12) is left out: always 0 here, and its name is
+ * taken by uprobe_multi.flags. strace 6.1 knows no uprobe_multi member and
+ * shows those bytes as extra_data, so the printer does too.
+ */
+export const LINK_CREATE_UPROBE_MULTI: AttrLayout = {
+  cmd: BpfCmd.LINK_CREATE,
+  size: 64,
+  fields: [
+    ...LINK_CREATE.fields.filter((x) => x.offset < 12),
+    ...(
+      [
+        ["path", 16, "path"],
+        ["offsets", 24, "ptr"],
+        ["ref_ctr_offsets", 32, "ptr"],
+        ["cookies", 40, "ptr"],
+        ["cnt", 48, "u32"],
+        ["flags", 52, "x32"],
+        ["pid", 56, "s32"],
+      ] as const
+    ).map(([name, offset, kind]) => f(name, offset, kind, { group: [...LINK, "uprobe_multi"], printIf: () => false })),
+  ],
+};
+
 const simple = (cmd: BpfCmd, size: number, fields: AttrField[]): AttrLayout => ({ cmd, size, fields });
 
 const INFO = ["info"];

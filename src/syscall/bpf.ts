@@ -2,15 +2,15 @@
  * bpf(2), typed: encode a command's attributes from its declarative layout
  * and send them through the choke point.
  */
-import { attrLayout, encodeAttr, type AttrValues } from "./bpf-attr.js";
+import { type AttrLayout, attrLayout, encodeAttr, type AttrValues } from "./bpf-attr.js";
 import { syscall, trySyscall } from "./kernel.js";
 import { addressOf } from "./libc.js";
 import type { BpfRequest, SyscallResult } from "./requests.js";
 import { SyscallError } from "./syscall-error.js";
 import type { BpfCmd } from "../abi/uapi-enums.js";
 
-export function bpfRequest(cmd: BpfCmd, values: AttrValues): BpfRequest {
-  const layout = attrLayout(cmd);
+/** `layout`: the command's own, unless a union member needs another (LINK_CREATE_UPROBE_MULTI). */
+export function bpfRequest(cmd: BpfCmd, values: AttrValues, layout: AttrLayout = attrLayout(cmd)): BpfRequest {
   return { call: "bpf", cmd, layout, values, attr: encodeAttr(layout, values, addressOf) };
 }
 

@@ -16,6 +16,7 @@ import { attachRawTracepoint, attachTracing } from "./raw-tracepoint.js";
 import { attachSocketFilter } from "./socket.js";
 import { attachTracepoint } from "./tracepoint.js";
 import { attachUprobe } from "./uprobe.js";
+import { attachUsdt } from "./usdt.js";
 
 export type { AttachOptions, AttachTarget } from "./options.js";
 
@@ -30,6 +31,7 @@ const ATTACH: Partial<Record<AttachKind, AttachFn>> = {
   kprobe: attachKprobe,
   ksyscall: attachKprobe,
   uprobe: attachUprobe,
+  usdt: attachUsdt,
   xdp: attachNetdev,
   tcx: attachNetdev,
   cgroup: attachCgroup,
@@ -63,6 +65,9 @@ export function isAutoAttachable(kind: AttachKind, target: string): boolean {
     case "uprobe":
       // uprobe/PATH:FUNC[+OFF] names its target; plain "uprobe" needs options.
       return /^[^:]+:.+$/.test(target);
+    case "usdt":
+      // usdt/PATH:PROVIDER:NAME; plain "usdt" needs options.
+      return /^[^:]+:[^:]+:[^:]+$/.test(target);
     default:
       return false;
   }

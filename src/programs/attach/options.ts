@@ -3,6 +3,8 @@
  * a cgroup, a socket, a binary to probe, a CPU. Each attach kind reads the
  * fields that concern it and says clearly which one is missing.
  */
+import type { UsdtManager } from "./usdt-manager.js";
+
 export interface AttachOptions {
   /** XDP / tcx: network interface index or name ("lo"). */
   interface?: number | string;
@@ -16,18 +18,23 @@ export interface AttachOptions {
   binary?: string;
   func?: string;
   offset?: number;
-  /** uprobes / perf events: only this process (-1: all). */
+  /** USDT: the probe's provider and name (with `binary`), as in `usdt/PATH:PROVIDER:NAME`. */
+  provider?: string;
+  name?: string;
+  /** uprobes / USDT / perf events: only this process (-1: all). */
   pid?: number;
   /** kprobe / uprobe: attach as a return probe. */
   retprobe?: boolean;
   /** perf_event programs: the event (software/hardware) and CPUs (default all online CPUs). */
   perfEvent?: { type: number; config: number | bigint; samplePeriod?: number; sampleFreq?: number; cpus?: number[] };
-  /** A value the program reads with bpf_get_attach_cookie(). */
+  /** A value the program reads with bpf_get_attach_cookie() (USDT: with bpf_usdt_cookie()). */
   cookie?: bigint;
 }
 
 /** What an attach function is given. */
 export interface AttachTarget {
+  /** The object's USDT maps and spec ids, when it includes usdt.bpf.h. */
+  usdt?: UsdtManager;
   progFd: number;
   program: string;
   /** The section name and what follows its prefix, e.g. "syscalls/sys_enter_write". */

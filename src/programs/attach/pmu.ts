@@ -84,6 +84,18 @@ export function probeRetprobeBit(pmu: ProbePmu): number {
   return parseFormatBit(readSysfs(path), path);
 }
 
+/**
+ * The first config bit of a uprobe's reference counter offset
+ * (format/ref_ctr_offset, "config:32-63"), or undefined on kernels without
+ * it (before 4.20): with it the kernel increments a USDT semaphore in each
+ * process while the probe is attached.
+ */
+export function uprobeRefCtrShift(): number | undefined {
+  const path = join(pmuDir("uprobe"), "format", "ref_ctr_offset");
+  if (!pathAccessible(path)) return undefined;
+  return parseFormatBit(readSysfs(path), path);
+}
+
 export { CPU_ONLINE, onlineCpus, parseCpuRanges } from "../../syscall/cpus.js";
 
 export interface ProbeEvent {
@@ -95,6 +107,8 @@ export interface ProbeEvent {
   offset: bigint | number;
   /** Only this process (-1: every process). */
   pid: number;
+  /** uprobe: file offset of a 2-byte semaphore the kernel increments while the probe exists (0: none). */
+  refCtrOffset?: number;
 }
 
 /** What perf_event_open gets for a probe, before the name pointer is filled in. */
@@ -108,7 +122,13 @@ export interface ProbeAttr {
 /** Computes type, config and the pid/cpu pair (cpu 0 for pid -1, as libbpf does; -1 with a pid). */
 export function probeAttr(p: ProbeEvent): ProbeAttr {
   const type = probePmuType(p.pmu);
-  const config = p.retprobe ? 1n << BigInt(probeRetprobeBit(p.pmu)) : 0n;
+  let config = p.retprobe ? 1n << BigInt(probeRetprobeBit(p.pmu)) : 0n;
+  if (p.refCtrOffset) {
+    const shift = p.pmu === "uprobe" ? uprobeRefCtrShift() : undefined;
+    if (shift === undefined)
+      throw new UnsupportedError("this kernel's uprobes cannot maintain a USDT semaphore (no format/ref_ctr_offset; Linux 4.20+)");
+    config |= BigInt(p.refCtrOffset) << BigInt(shift);
+  }
   const pid = p.pid < 0 ? -1 : p.pid;
   return { type, config, pid, cpu: pid === -1 ? 0 : -1 };
 }
