@@ -18,7 +18,7 @@ import { hasUprobeMulti, setUprobeMultiFeature } from "../src/object/usdt-suppor
 import { BpfProgram } from "../src/programs/bpf-program.js";
 import type { Link } from "../src/programs/link.js";
 import { runningKernelVersion } from "../src/syscall/kernel-version.js";
-import { kernelObjects, namesOf, remainingKernelObjects } from "./helpers/kernel.js";
+import { kernelObjects, remainingKernelObjects } from "./helpers/kernel.js";
 import { HAVE_BPFTOOL, libbpfXlated, normalisedXlated } from "./helpers/oracle.js";
 import { thrownBy } from "./helpers/thrown.js";
 import { EXPECTED_ARGS, type UsdtDemo, buildUsdtDemo } from "./helpers/usdt-demo.js";
@@ -121,7 +121,7 @@ describe("USDT: every argument read exactly", () => {
         } finally {
           await obj.destroyAsync();
         }
-        expect(await remainingKernelObjects(before, namesOf(obj.spec))).toEqual({ prog: [], map: [], link: [], btf: [] });
+        expect(await remainingKernelObjects(before)).toEqual({ prog: [], map: [], link: [], btf: [] });
       });
     });
   }
