@@ -1,7 +1,8 @@
 /**
  * Load-time values of externs, from the running kernel:
  *   .kconfig: LINUX_KERNEL_VERSION, LINUX_HAS_BPF_COOKIE,
- *             LINUX_HAS_SYSCALL_WRAPPER, and CONFIG_* from /proc/config.gz
+ *             LINUX_HAS_SYSCALL_WRAPPER (the answer ksyscall attach uses
+ *             too), and CONFIG_* from /proc/config.gz
  *             (or /boot/config-$(uname -r)); absent __weak ones read as 0;
  *   .ksyms:   kfuncs and typed variables by kernel BTF id, untyped
  *             variables by address from /proc/kallsyms.
@@ -16,6 +17,7 @@ import type { ExternBinding } from "../spec/bind-references.js";
 import { writeLittleEndian } from "../btf/value-encoder.js";
 import { runningKernelVersion } from "../syscall/kernel-version.js";
 import type { ExternSpec } from "../spec/externs.js";
+import { hasSyscallWrapper } from "../programs/attach/syscall-wrapper.js";
 
 let configCache: Map<string, string> | undefined;
 
@@ -41,7 +43,8 @@ export function fillKconfig(initial: Uint8Array, externs: ExternSpec[], btf: Btf
     if (e.kind !== "kconfig") continue;
     let raw: string | undefined;
     if (e.name === "LINUX_KERNEL_VERSION") raw = String(runningKernelVersion());
-    else if (e.name === "LINUX_HAS_BPF_COOKIE" || e.name === "LINUX_HAS_SYSCALL_WRAPPER") raw = "1";
+    else if (e.name === "LINUX_HAS_BPF_COOKIE") raw = "1";
+    else if (e.name === "LINUX_HAS_SYSCALL_WRAPPER") raw = hasSyscallWrapper() ? "1" : "0";
     else raw = config.get(e.name);
     if (raw === undefined) {
       if (e.weak) continue; // absent __weak externs read as zero
