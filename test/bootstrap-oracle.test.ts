@@ -4,66 +4,15 @@
  * tsbpf, and the kernel's translated instructions are compared, with map ids
  * replaced by map names.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BpfObject } from "../src/object/bpf-object.js";
-import { fdById, mapInfo, progInfo } from "../src/syscall/obj-info.js";
-import { closeFd } from "../src/syscall/bpf.js";
-import { listObjectIds } from "../src/syscall/object-ids.js";
-import { ensureBpffs } from "./helpers/kernel.js";
+import { HAVE_BPFTOOL, bpftoolLoadAll, normalisedXlated } from "./helpers/oracle.js";
 
-const LD_IMM64 = 0x18;
-const PSEUDO_MAP_FD = 1;
-const PSEUDO_MAP_VALUE = 2;
-
-/** xlated instructions with each map id replaced by the map's name. */
-function normalisedXlated(progFd: number): string[] {
-  const info = progInfo(progFd, { xlated: true });
-  const x = info.xlated!;
-  const v = new DataView(x.buffer, x.byteOffset, x.byteLength);
-  const out: string[] = [];
-  for (let off = 0; off < x.byteLength; off += 8) {
-    const code = v.getUint8(off);
-    const src = v.getUint8(off + 1) >> 4;
-    const imm = v.getInt32(off + 4, true);
-    if (code === LD_IMM64 && (src === PSEUDO_MAP_FD || src === PSEUDO_MAP_VALUE)) {
-      const fd = fdById("map", imm);
-      const name = mapInfo(fd).name;
-      closeFd(fd);
-      out.push(`ld_imm64 src=${src} dst=${v.getUint8(off + 1) & 0xf} map=${name} off=${v.getInt32(off + 12, true)}`);
-      off += 8;
-      continue;
-    }
-    out.push(Buffer.from(x.subarray(off, off + 8)).toString("hex"));
-  }
-  return out;
-}
-
-function bpftoolLoad(obj: string): { dir: string; progs: Map<string, number> } {
-  ensureBpffs();
-  const dir = mkdtempSync("/sys/fs/bpf/tsbpf-test-");
-  rmSync(dir, { recursive: true });
-  execFileSync("bpftool", ["prog", "loadall", obj, dir]);
-  const progs = new Map<string, number>();
-  for (const id of listObjectIds("prog")) {
-    const fd = fdById("prog", id);
-    progs.set(`${id}:${progInfo(fd).name}`, fd);
-  }
-  return { dir, progs };
-}
-
-describe.runIf(existsSync("/usr/sbin/bpftool") || existsSync("/usr/bin/bpftool"))("tsbpf vs libbpf (bpftool prog loadall)", () => {
+describe.runIf(HAVE_BPFTOOL)("tsbpf vs libbpf (bpftool prog loadall)", () => {
   it("loads the same handle_exec and handle_exit instructions as libbpf", () => {
-    const before = new Set(listObjectIds("prog"));
-    const { dir, progs } = bpftoolLoad("bpf/bootstrap.bpf.o");
+    const libbpf = bpftoolLoadAll("bpf/bootstrap.bpf.o");
     try {
-      const theirs = new Map<string, string[]>();
-      for (const [key, fd] of progs) {
-        const [id, name] = key.split(":");
-        if (!before.has(Number(id))) theirs.set(name!, normalisedXlated(fd));
-        closeFd(fd);
-      }
+      const theirs = new Map([...libbpf.progs].map(([name, fd]) => [name, normalisedXlated(fd)]));
       expect([...theirs.keys()].sort()).toEqual(["handle_exec", "handle_exit"]);
       // The comparison has teeth: real instruction streams that reference the maps by name.
       expect(theirs.get("handle_exec")!.length).toBeGreaterThan(50);
@@ -75,7 +24,7 @@ describe.runIf(existsSync("/usr/sbin/bpftool") || existsSync("/usr/bin/bpftool")
         expect(normalisedXlated(obj.program(name).fd), name).toEqual(theirs.get(name));
       }
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      libbpf.close();
     }
   });
 });

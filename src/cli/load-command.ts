@@ -72,7 +72,7 @@ export async function loadCommand(argv: string[]): Promise<number> {
       ? { onStep: explainListener((t) => process.stderr.write(t)) }
       : verbose
         ? { onStep: (step: string, detail?: string) => process.stderr.write(`[${step}] ${detail ?? ""}\n`) }
-        : {}),
+        : { onStep: (step: string, detail?: string) => step === "warning" && process.stderr.write(`tsbpf: warning: ${detail ?? ""}\n`) }),
   });
   const given = new Set<string>();
   for (const assignment of args.options.get("set") ?? []) {

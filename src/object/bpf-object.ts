@@ -179,7 +179,7 @@ export class BpfObject {
     try {
       this.btfFd = this.loadObjectBtf();
       const kconfig = this.spec.maps.find((m) => m.data?.kind === "kconfig");
-      if (kconfig) fillKconfig(kconfig.data!.initial, this.spec.externs, this.spec.btf!.btf);
+      if (kconfig) fillKconfig(kconfig.data!.initial, this.spec.externs, this.spec.btf!.btf, (m) => this.onStep("warning", m));
       const ksyms = resolveKsyms(this.spec.externs, () => this.kernelBtf());
       for (const spec of this.spec.maps) this.createMap(spec);
       const needsKernelBtf = this.spec.programs.some((p) => hasCoreRelocations(p) || p.section.def.attachBtf);

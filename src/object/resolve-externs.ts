@@ -36,8 +36,12 @@ export function kernelConfig(): Map<string, string> {
   return map;
 }
 
-/** Fills the .kconfig map's initial value; `btf` is the object's (for each extern's type). */
-export function fillKconfig(initial: Uint8Array, externs: ExternSpec[], btf: Btf): void {
+/**
+ * Fills the .kconfig map's initial value; `btf` is the object's (for each
+ * extern's type). `warn` hears what libbpf would warn about (a string
+ * truncated to its array).
+ */
+export function fillKconfig(initial: Uint8Array, externs: ExternSpec[], btf: Btf, warn: (message: string) => void = () => {}): void {
   const config = kernelConfig();
   for (const e of externs) {
     if (e.kind !== "kconfig") continue;
@@ -54,10 +58,20 @@ export function fillKconfig(initial: Uint8Array, externs: ExternSpec[], btf: Btf
     }
     const t = btf.type(btf.skipModifiers(e.typeId));
     if (t.kind === BtfKind.Array) {
-      const str = raw.replace(/^"(.*)"$/, "$1");
-      const bytes = new TextEncoder().encode(str);
-      if (bytes.length >= e.size) throw new TsbpfError(`CONFIG value of ${e.name} ("${str}") does not fit its ${e.size}-byte array`);
+      const m = raw.match(/^"(.*)"$/s);
+      if (!m)
+        throw new TsbpfError(`extern ${e.name}: the kernel's value ${JSON.stringify(raw)} is not a string, but ${e.name} is a char array`);
+      let bytes = new TextEncoder().encode(m[1]);
+      // As libbpf: a string longer than the array is cut to fit with its NUL, with a warning.
+      if (bytes.length >= e.size) {
+        warn(
+          `extern ${e.name}: the kernel's value ${JSON.stringify(m[1])} (${bytes.length} bytes) does not fit char[${e.size}]; ` +
+            `truncated to ${e.size - 1} bytes and a NUL, as libbpf does`,
+        );
+        bytes = bytes.subarray(0, e.size - 1);
+      }
       initial.set(bytes, e.offset);
+      initial[e.offset + bytes.length] = 0;
       continue;
     }
     let value: bigint;
