@@ -14,7 +14,7 @@ import { makeEncoder, writeLittleEndian } from "../btf/value-encoder.js";
 import { BtfKind } from "../btf/types.js";
 import { BPF_F_MMAPABLE, type MapSpec, PinningType } from "../spec/map-spec.js";
 import { DEFAULT_PIN_ROOT, checkPinnedCompatible, ensureBpffs, openPinned, pinMap, pinPath } from "../maps/pinning.js";
-import { bindMapReferences } from "../spec/bind-references.js";
+import { bindMapReferences, explainUnresolvedKfunc } from "../spec/bind-references.js";
 import { BpfProgram } from "../programs/bpf-program.js";
 import { encodeInstructions } from "../insn/insn.js";
 import { type Link, destroyLinks } from "../programs/link.js";
@@ -213,7 +213,9 @@ export class BpfObject {
             ...(lineInfo ? { lineInfo } : {}),
             ...(attachBtfId !== undefined ? { attachBtfId } : {}),
           },
-          (log) => [explainPoisoned(relocated.core), describeFailure(log, insns)].filter(Boolean).join("\n") || undefined,
+          (log) =>
+            [explainPoisoned(relocated.core), explainUnresolvedKfunc(log, ksyms), describeFailure(log, insns)].filter(Boolean).join("\n") ||
+            undefined,
           p.section.def.attach === "trampoline" ? TRAMPOLINE_REFUSED : undefined,
         );
         this.programsByName.set(p.name, new BpfProgram(p, fd, bytes));
