@@ -28,6 +28,7 @@ import { funcInfoBlob, lineInfoBlob } from "../spec/ext-info.js";
 import { hasCoreRelocations, relocateProgram } from "../spec/relocate.js";
 import { BtfLoadError, loadBtf } from "./btf-load.js";
 import { btfFeatures } from "./kernel-features.js";
+import { bindReadOnlyData } from "./bind-rodata.js";
 import { resolveAttachBtfId } from "../programs/attach-btf-id.js";
 import { describeFailure } from "../programs/verifier-context.js";
 import { fillKconfig, resolveKsyms } from "./resolve-externs.js";
@@ -219,6 +220,7 @@ export class BpfObject {
           p.section.def.attach === "trampoline" ? TRAMPOLINE_REFUSED : undefined,
         );
         this.programsByName.set(p.name, new BpfProgram(p, fd, bytes));
+        bindReadOnlyData(p.name, fd, this.mapsByName.values(), (m) => this.onStep("warning", m));
         this.onStep("program loaded", `${p.name}: the verifier accepted it; fd ${fd}`);
       }
       this.fillInitialSlots();

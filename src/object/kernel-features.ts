@@ -70,6 +70,34 @@ export function btfFeatures(): BtfFeatures {
 /** Forgets cached probe results (tests that swap in a fake kernel use this). */
 export function resetFeatureCache(): void {
   cached = undefined;
+  progBindMap = undefined;
+}
+
+let progBindMap: boolean | undefined;
+
+/**
+ * Whether BPF_PROG_BIND_MAP works (5.10+), probed as libbpf does: a small
+ * array map, a trivial socket filter, and the bind. Cached.
+ */
+export function canBindMaps(): boolean {
+  if (progBindMap !== undefined) return progBindMap;
+  progBindMap = false;
+  const map = tryBpf(BpfCmd.MAP_CREATE, {
+    map_type: BpfMapType.ARRAY,
+    key_size: 4,
+    value_size: 32,
+    max_entries: 1,
+    map_name: "tsbpf_det_bind",
+  });
+  if (map.ret === -1) return false;
+  const license = new TextEncoder().encode("GPL\0");
+  const prog = tryBpf(BpfCmd.PROG_LOAD, { prog_type: BpfProgType.SOCKET_FILTER, insn_cnt: 2, insns: TRIVIAL_PROGRAM, license });
+  if (prog.ret !== -1) {
+    progBindMap = tryBpf(BpfCmd.PROG_BIND_MAP, { prog_fd: Number(prog.ret), map_fd: Number(map.ret), flags: 0 }).ret !== -1;
+    closeFd(Number(prog.ret));
+  }
+  closeFd(Number(map.ret));
+  return progBindMap;
 }
 
 /** `r0 = 0; exit`: the smallest valid program, for program-type probes. */
