@@ -5,8 +5,8 @@
 import { readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.js";
 import { errnoMessage, errnoName, E2BIG, EACCES, ENOSPC, EPERM, ENOENT, EINVAL } from "./errno.js";
-import type { SyscallRequest } from "./requests.js";
-import { BpfCmdNames, BpfCmd, BpfProgType } from "../abi/uapi-enums.js";
+import type { BpfRequest, SyscallRequest } from "./requests.js";
+import { BpfCmdNames, BpfCmd, BpfMapTypeNames, BpfProgType, BpfProgTypeNames } from "../abi/uapi-enums.js";
 
 /** "bpf(BPF_PROG_LOAD)", "perf_event_open", "ioctl(PERF_EVENT_IOC_ENABLE)". */
 export function describeCall(req: SyscallRequest): string {
@@ -80,12 +80,22 @@ function lacking(missing: Cap[]): string {
   return `this process lacks ${missing.join(" and ")} (CAP_SYS_ADMIN would also do); run as root or grant ${missing.length > 1 ? "them" : "it"}`;
 }
 
+/** What the kernel refused, in words: "the kernel refused to create a BPF_MAP_TYPE_ARENA map". */
+function refused(req: BpfRequest): string {
+  const v = req.values;
+  if (req.cmd === BpfCmd.MAP_CREATE)
+    return `the kernel refused to create a ${BpfMapTypeNames[Number(v.map_type)] ?? `type ${v.map_type}`} map`;
+  if (req.cmd === BpfCmd.PROG_LOAD)
+    return `the kernel refused to load a ${BpfProgTypeNames[Number(v.prog_type)] ?? `type ${v.prog_type}`} program`;
+  return `the kernel refused ${BpfCmdNames[req.cmd] ?? `command ${req.cmd}`}`;
+}
+
 function hintFor(req: SyscallRequest, errno: number): string | undefined {
   if (errno === EPERM || errno === EACCES) {
     if (req.call === "perf_event_open") {
       const missing = missingCapabilities(["CAP_PERFMON"]);
       if (missing.length) return `perf events need CAP_PERFMON: ${lacking(missing)}`;
-      return "perf events need CAP_PERFMON (or CAP_SYS_ADMIN); run as root or grant the capability";
+      return "this process has CAP_PERFMON, so the refusal comes from elsewhere: kernel.perf_event_paranoid, a lockdown or a security module";
     }
     if (req.call === "bpf") {
       if (req.cmd === BpfCmd.PROG_LOAD && errno === EACCES) return "the verifier refused the program; see its log";
@@ -97,7 +107,8 @@ function hintFor(req: SyscallRequest, errno: number): string | undefined {
       }
       const missing = missingCapabilities(needed);
       if (missing.length) return lacking(missing);
-      return "bpf() needs CAP_BPF (plus CAP_PERFMON for tracing programs, CAP_NET_ADMIN for networking ones); run as root or grant the capabilities";
+      // Not a capability: say what was refused, and where else a refusal comes from.
+      return `${refused(req)}, and this process has ${needed.join(" and ")}: the refusal comes from elsewhere (a lockdown, a security module (LSM), a seccomp filter, or this kernel's own restrictions)`;
     }
   }
   if (errno === ENOSPC && req.call === "bpf" && (req.cmd === BpfCmd.PROG_LOAD || req.cmd === BpfCmd.BTF_LOAD)) {
