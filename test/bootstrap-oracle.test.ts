@@ -2,11 +2,11 @@
  * After relocation, tsbpf loads the same instructions as libbpf: the same
  * object is loaded by `bpftool prog loadall` (libbpf, as an oracle) and by
  * tsbpf, and the kernel's translated instructions are compared, with map ids
- * replaced by map names.
+ * replaced by map names, and so are the maps bound to each program.
  */
 import { describe, expect, it } from "vitest";
 import { BpfObject } from "../src/object/bpf-object.js";
-import { HAVE_BPFTOOL, bpftoolLoadAll, normalisedXlated } from "./helpers/oracle.js";
+import { HAVE_BPFTOOL, boundMapNames, bpftoolLoadAll, normalisedXlated } from "./helpers/oracle.js";
 
 describe.runIf(HAVE_BPFTOOL)("tsbpf vs libbpf (bpftool prog loadall)", () => {
   it("loads the same handle_exec and handle_exit instructions as libbpf", () => {
@@ -22,6 +22,7 @@ describe.runIf(HAVE_BPFTOOL)("tsbpf vs libbpf (bpftool prog loadall)", () => {
       obj.load();
       for (const name of ["handle_exec", "handle_exit"]) {
         expect(normalisedXlated(obj.program(name).fd), name).toEqual(theirs.get(name));
+        expect(boundMapNames(obj.program(name).fd), name).toEqual(boundMapNames(libbpf.progs.get(name)!));
       }
     } finally {
       libbpf.close();

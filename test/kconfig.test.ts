@@ -14,7 +14,7 @@ import { BpfObject } from "../src/object/bpf-object.js";
 import { parseObject } from "../src/spec/object-spec.js";
 import { closeFd } from "../src/syscall/bpf.js";
 import { fdById, mapInfo, progInfo } from "../src/syscall/obj-info.js";
-import { HAVE_BPFTOOL, bpftool, bpftoolLoadAll, normalisedXlated } from "./helpers/oracle.js";
+import { HAVE_BPFTOOL, boundMapNames, bpftool, bpftoolLoadAll, normalisedXlated } from "./helpers/oracle.js";
 
 const OBJ = "bpf/kconfig.bpf.o";
 const config = new Map(
@@ -108,6 +108,7 @@ describe("the .kconfig map", () => {
       expect(ours.datasec).toBe(theirs.datasec);
       expect(ours.dump).toEqual(theirs.dump);
       expect(normalisedXlated(obj.program("read_kconfig").fd)).toEqual(normalisedXlated(libbpf.progs.get("read_kconfig")!));
+      expect(boundMapNames(obj.program("read_kconfig").fd)).toEqual(boundMapNames(libbpf.progs.get("read_kconfig")!));
       expect(libbpf.stderr).toContain("extern (kcfg) 'CONFIG_DEFAULT_HOSTNAME': long string");
     } finally {
       libbpf.close();

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { BpfObject } from "../src/object/bpf-object.js";
 import { hasSyscallWrapper, ksyscallFunction, setKallsymsPath, syscallWrapperPrefix } from "../src/programs/attach/syscall-wrapper.js";
-import { HAVE_BPFTOOL, bpftoolLoadAll, normalisedXlated } from "./helpers/oracle.js";
+import { HAVE_BPFTOOL, boundMapNames, bpftoolLoadAll, normalisedXlated } from "./helpers/oracle.js";
 
 const OBJ = "bpf/syscall_wrapper.bpf.o";
 const prefix = syscallWrapperPrefix()!;
@@ -66,6 +66,7 @@ describe("syscall wrappers: one decision from kallsyms", () => {
         const theirs = normalisedXlated(libbpf.progs.get(name)!);
         expect(theirs.length).toBeGreaterThan(3);
         expect(normalisedXlated(obj.program(name).fd), name).toEqual(theirs);
+        expect(boundMapNames(obj.program(name).fd), name).toEqual(boundMapNames(libbpf.progs.get(name)!));
       }
     } finally {
       libbpf.close();

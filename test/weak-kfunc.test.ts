@@ -14,7 +14,7 @@ import { BpfCmd } from "../src/abi/uapi-enums.js";
 import { observeSyscalls } from "../src/syscall/kernel.js";
 import type { BpfRequest } from "../src/syscall/requests.js";
 import { BPF_PSEUDO_BTF_ID, BPF_PSEUDO_KFUNC_CALL, CALL, LD_IMM64, decodeInstructions } from "../src/insn/insn.js";
-import { HAVE_BPFTOOL, bpftoolLoadAll, normalisedXlated } from "./helpers/oracle.js";
+import { HAVE_BPFTOOL, boundMapNames, bpftoolLoadAll, normalisedXlated } from "./helpers/oracle.js";
 import { thrownBy } from "./helpers/thrown.js";
 
 const OBJ = "bpf/weak_kfunc.bpf.o";
@@ -81,6 +81,7 @@ describe("__weak kfuncs", () => {
       const theirs = normalisedXlated(libbpf.progs.get("call_weak_kfuncs")!);
       expect(theirs.length).toBeGreaterThan(15);
       expect(normalisedXlated(obj.program("call_weak_kfuncs").fd)).toEqual(theirs);
+      expect(boundMapNames(obj.program("call_weak_kfuncs").fd)).toEqual(boundMapNames(libbpf.progs.get("call_weak_kfuncs")!));
     } finally {
       libbpf.close();
     }
