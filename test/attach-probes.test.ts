@@ -21,6 +21,7 @@ import { attachKprobe, parseKprobeTarget } from "../src/programs/attach/kprobe.j
 import type { AttachTarget } from "../src/programs/attach/options.js";
 import { DEFAULT_SAMPLE_FREQ, PERF_ATTR_FLAG_FREQ } from "../src/programs/attach/perf-event.js";
 import { onlineCpus, parseCpuRanges, parseFormatBit, setEventSourceRoot } from "../src/programs/attach/pmu.js";
+import { setKallsymsPath } from "../src/programs/attach/syscall-wrapper.js";
 import { parseUprobeTarget } from "../src/programs/attach/uprobe.js";
 import { FakeKernel } from "../src/syscall/fake-kernel.js";
 import { observeSyscalls, setKernelBackend } from "../src/syscall/kernel.js";
@@ -593,11 +594,15 @@ describe("kprobes", () => {
   });
 
   /** A fake sysfs with a kprobe PMU, and a kernel that answers perf_event_open / LINK_CREATE for it. */
-  function fakeKprobeKernel(opts: { type: number; retprobe: string; refuse?: (name: string) => number | undefined }) {
+  function fakeKprobeKernel(opts: { type: number; retprobe: string; wrappers: boolean; refuse?: (name: string) => number | undefined }) {
     const root = mkdtempSync(join(tmpdir(), "tsbpf-fake-sysfs-"));
     mkdirSync(join(root, "kprobe", "format"), { recursive: true });
     writeFileSync(join(root, "kprobe", "type"), `${opts.type}\n`);
     writeFileSync(join(root, "kprobe", "format", "retprobe"), `${opts.retprobe}\n`);
+    // The syscall-wrapper decision reads kallsyms: with wrappers, __x64_sys_* symbols are listed.
+    const syscallEntry = opts.wrappers ? "__x64_sys_bpf" : "__se_sys_bpf";
+    writeFileSync(join(root, "kallsyms"), `ffffffff81000000 T _stext\nffffffff814f39b0 T ${syscallEntry}\n`);
+    const prevKallsyms = setKallsymsPath(join(root, "kallsyms"));
     const fake = new FakeKernel(realKernel);
     const opened: { fields: Record<string, number | bigint>; name: string; pid: number; cpu: number; attr: Uint8Array }[] = [];
     let next = 50_000;
@@ -627,6 +632,7 @@ describe("kprobes", () => {
       restore: () => {
         setKernelBackend(prevKernel);
         setEventSourceRoot(prevRoot);
+        setKallsymsPath(prevKallsyms);
         rmSync(root, { recursive: true, force: true });
       },
     };
@@ -636,7 +642,7 @@ describe("kprobes", () => {
     const fds = openFdCount();
     using obj = openWith("on_kprobe");
     obj.load();
-    const k = fakeKprobeKernel({ type: 6, retprobe: "config:0" });
+    const k = fakeKprobeKernel({ type: 6, retprobe: "config:0", wrappers: true });
     try {
       const l1 = obj.program("on_kprobe").attach();
       const l2 = attachKprobe(target(obj, "on_kprobe", { target: "do_sys_openat2+0x10" }), {});
@@ -666,8 +672,7 @@ describe("kprobes", () => {
         { name: "do_sys_openat2", type: 6, size: 128, config: 0n, config2: 0n, pid: -1, cpu: 0 },
         { name: "do_sys_openat2", type: 6, size: 128, config: 0n, config2: 0x10n, pid: -1, cpu: 0 },
         { name: "tcp_v4_connect", type: 6, size: 128, config: 1n, config2: 0n, pid: -1, cpu: 0 },
-        // libbpf's syscall-wrapper feature probe: __x64_sys_bpf for this process only.
-        { name: "__x64_sys_bpf", type: 6, size: 128, config: 0n, config2: 0n, pid: process.pid, cpu: -1 },
+        // No probe kprobe: the syscall-wrapper decision comes from kallsyms.
         { name: "__x64_sys_openat", type: 6, size: 128, config: 0n, config2: 0n, pid: -1, cpu: 0 },
       ]);
       // The bytes themselves: type at 0, size at 4, config at 8, config1 (pointer) at 56, config2 at 64.
@@ -696,7 +701,8 @@ describe("kprobes", () => {
     const k = fakeKprobeKernel({
       type: 9,
       retprobe: "config:5",
-      refuse: (n) => (n === "__x64_sys_bpf" || n === "no_such_fn" ? 2 : undefined),
+      wrappers: false,
+      refuse: (n) => (n === "no_such_fn" ? 2 : undefined),
     });
     try {
       const l1 = attachKprobe(target(obj, "on_kprobe"), { retprobe: true });
@@ -708,7 +714,6 @@ describe("kprobes", () => {
       expect(l2.target).toBe("__se_sys_close");
       expect(k.opened.map((e) => [e.name, e.fields.type, e.fields.config])).toEqual([
         ["do_sys_openat2", 9, 1n << 5n],
-        ["__x64_sys_bpf", 9, 0n],
         ["__se_sys_close", 9, 1n << 5n],
       ]);
       expect(() => attachKprobe(target(obj, "on_kprobe", { target: "no_such_fn" }), {})).toThrow(

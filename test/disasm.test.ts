@@ -473,7 +473,9 @@ describe("annotated listings", () => {
   it.each(OBJECTS)("%s: per section, the annotated listing is llvm-objdump's plus comments", (name) => {
     const path = join(BPF_DIR, name);
     const { text, warning } = annotateObjectSections(readFileSync(path));
-    expect(warning).toBeUndefined();
+    // A legacy "maps" section (refused at load) leaves its references unannotated, and says so.
+    if (name === "legacy_maps.bpf.o") expect(warning).toMatch(/refers to packets in section maps/);
+    else expect(warning).toBeUndefined();
     expectSameListing(stripAnnotations(objdumpHeader(path) + text), objdump(path), name);
     expect(text).toMatch(/^; |\t; /m);
   });

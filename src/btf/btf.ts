@@ -315,6 +315,47 @@ export class Btf {
     throw this.typeError(id, `type chain longer than ${MAX_RESOLVE_DEPTH} (a loop?)`);
   }
 
+  /**
+   * Alignment in bytes of a value of type `id` (libbpf's btf__align_of):
+   * natural alignment, 1 for a packed struct or union. (dump-c/layout.ts
+   * has its own copy over raw records, tuned for whole-BTF dumps.)
+   */
+  alignOf(id: number, depth = 0): number {
+    if (depth > MAX_RESOLVE_DEPTH) throw this.typeError(id, `type chain longer than ${MAX_RESOLVE_DEPTH} (a loop?)`);
+    this.checkId(id);
+    const t = this.type(id);
+    switch (t.kind) {
+      case BtfKind.Int:
+      case BtfKind.Enum:
+      case BtfKind.Enum64:
+      case BtfKind.Float:
+        return Math.min(PTR_SIZE, t.size);
+      case BtfKind.Ptr:
+        return PTR_SIZE;
+      case BtfKind.Typedef:
+      case BtfKind.Volatile:
+      case BtfKind.Const:
+      case BtfKind.Restrict:
+      case BtfKind.TypeTag:
+        return this.alignOf(t.type, depth + 1);
+      case BtfKind.Array:
+        return this.alignOf(t.elemType, depth + 1);
+      case BtfKind.Struct:
+      case BtfKind.Union: {
+        let max = 1;
+        for (const m of t.members) {
+          const a = this.alignOf(m.type, depth + 1);
+          max = Math.max(max, a);
+          // A member off its natural alignment, or a size that is no multiple of it: packed.
+          if (m.bitfieldSize === 0 && m.bitOffset % (8 * a) !== 0) return 1;
+        }
+        return t.size % max === 0 ? max : 1;
+      }
+      default:
+        throw this.typeError(id, `${BTF_KIND_NAMES[t.kind]} has no alignment`);
+    }
+  }
+
   /** Follows typedef, const, volatile, restrict and type_tag to the underlying type id. */
   skipModifiers(id: number): number {
     return this.skip(id, true);

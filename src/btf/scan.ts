@@ -55,15 +55,25 @@ export function scanBtf(bytes: Uint8Array, where: string, base: ScanBase | undef
   const hdrLen = dv.getUint32(4, true);
   if (hdrLen < BTF_HEADER_SIZE) fail(4, `header length ${hdrLen} is shorter than ${BTF_HEADER_SIZE}`);
   if (hdrLen > bytes.byteLength) fail(4, `header length ${hdrLen} is past the end of the ${bytes.byteLength}-byte input`);
-  // A longer header carries fields of a newer format; like the kernel, accept them only when zero.
-  for (let i = BTF_HEADER_SIZE; i < hdrLen; i++) {
-    if (bytes[i] !== 0) fail(i, `unknown non-zero header field (header length ${hdrLen})`);
-  }
   const typeOff = dv.getUint32(8, true);
   const typeLen = dv.getUint32(12, true);
   const strOff = dv.getUint32(16, true);
   const strLen = dv.getUint32(20, true);
   const dataLen = bytes.byteLength - hdrLen;
+  // A longer header describes more sections of a newer format (kernels 6.19+: layout_off and
+  // layout_len, the size of each kind's records). tsbpf reads only types and strings, which
+  // the first 24 bytes locate, so like libbpf it ignores the rest; the known layout section
+  // must still lie inside the blob.
+  if (hdrLen >= BTF_HEADER_SIZE + 8) {
+    const layoutOff = dv.getUint32(24, true);
+    const layoutLen = dv.getUint32(28, true);
+    if (layoutLen !== 0 && (layoutOff % 4 !== 0 || layoutOff + layoutLen > dataLen)) {
+      fail(
+        24,
+        `layout section (offset ${layoutOff}, length ${layoutLen}) is unaligned or runs past the end of the ${dataLen} bytes after the header`,
+      );
+    }
+  }
   if (typeOff % 4 !== 0) fail(8, `type section offset ${typeOff} is not 4-byte aligned`);
   if (typeOff + typeLen > dataLen) {
     fail(12, `type section (offset ${typeOff}, length ${typeLen}) runs past the end of the ${dataLen} bytes after the header`);

@@ -32,6 +32,8 @@ const LABEL: Record<LoadStepKind, string> = {
   "map-mmap": "mmap map",
   attach: "attach",
   "struct-ops-register": "register",
+  "map-bind": "bind map",
+  warning: "warning",
 };
 
 const BTF_SKIPPED =
@@ -71,6 +73,10 @@ const WHY: Record<LoadStepKind, string> = {
     "Loading does not run anything: attaching connects the program to an event. A tracepoint program gets a perf event for the tracepoint, and a bpf_link binds the program to it; closing the link detaches it.",
   "struct-ops-register":
     "A struct_ops map is a kernel struct of callbacks (a TCP congestion control, a scheduler) whose members are BPF programs. Writing its value — the struct, with each program's fd in its member — makes the kernel check it and register it under its name; a .struct_ops.link map is registered through a bpf_link instead, and closing the link unregisters it.",
+  "map-bind":
+    "BPF_PROG_BIND_MAP makes a program hold a map it never references, as libbpf does for .rodata: `bpftool prog show` then lists the map and prints the object's bpf_metadata_* variables.",
+  warning:
+    "Something libbpf would warn about too (a kconfig string truncated to its array, a map that could not be bound); the load goes on.",
 };
 
 /** "exec_start: BPF_MAP_TYPE_HASH, key pid_t (4 B), value u64 (8 B), 8192 entries". */
@@ -145,6 +151,10 @@ function stepDetail(step: LoadStep): string {
       return `${step.program} → ${step.attach}${step.target ? ` ${step.target}` : ""}`;
     case "struct-ops-register":
       return `${step.map}: struct ${step.type}${step.link ? ", through a bpf_link" : ""}`;
+    case "map-bind":
+      return `${step.map} bound to ${step.program}`;
+    case "warning":
+      return step.message;
     default:
       return unreachable(step);
   }
@@ -174,6 +184,13 @@ export function explainListener(write: (text: string) => void): StepListener {
 /** -v: one line per step. */
 export function verboseListener(write: (text: string) => void): StepListener {
   return (step) => write(`[${LABEL[step.kind]}] ${stepDetail(step)}\n`);
+}
+
+/** Neither -v nor --explain: only what libbpf would warn about. */
+export function warningListener(write: (text: string) => void): StepListener {
+  return (step) => {
+    if (step.kind === "warning") write(`tsbpf: warning: ${step.message}\n`);
+  };
 }
 
 function wrap(text: string, width = 78): string {

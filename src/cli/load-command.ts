@@ -11,7 +11,7 @@ import { onOutputClosed, print, printErr } from "./output.js";
 import { TraceForwarder } from "./printk-forwarder.js";
 import { applySetOption, SET_HELP } from "./set-option.js";
 import { catchStopSignals, requestStop, untilStopped } from "./signals.js";
-import { explainListener, verboseListener } from "./explain.js";
+import { explainListener, verboseListener, warningListener } from "./explain.js";
 import { RecordPrinter } from "./record-printer.js";
 import { streamRecords } from "./record-streams.js";
 import { TRACE_HELP, TRACE_OPTION, startTraceOption } from "./trace-option.js";
@@ -75,7 +75,11 @@ export async function loadCommand(argv: string[]): Promise<number> {
   catchStopSignals();
   const obj = BpfObject.open(readInputFile(path), {
     path,
-    ...(explain ? { onStep: explainListener((t) => printErr(t)) } : verbose ? { onStep: verboseListener((t) => printErr(t)) } : {}),
+    ...(explain
+      ? { onStep: explainListener((t) => printErr(t)) }
+      : verbose
+        ? { onStep: verboseListener((t) => printErr(t)) }
+        : { onStep: warningListener((t) => printErr(t)) }),
   });
   const given = applySetOption(obj, args.options.get("set") ?? []);
   const pidConvention = obj.spec.variables.some((v) => v.name === "my_pid") && !given.has("my_pid");

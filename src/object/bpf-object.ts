@@ -16,7 +16,7 @@ import { makeEncoder } from "../btf/value-encoder.js";
 import { BPF_F_MMAPABLE, type MapSpec } from "../spec/map-spec.js";
 import { DEFAULT_PIN_ROOT } from "../maps/pinning.js";
 import { createMap } from "./create-map.js";
-import { bindMapReferences } from "../spec/bind-references.js";
+import { bindMapReferences, explainUnresolvedKfunc } from "../spec/bind-references.js";
 import { BpfProgram } from "../programs/bpf-program.js";
 import { encodeInstructions } from "../insn/insn.js";
 import { type Link, destroyLinks } from "../programs/link.js";
@@ -30,6 +30,7 @@ import { funcInfoBlob, lineInfoBlob } from "../spec/ext-info.js";
 import { hasCoreRelocations, relocateProgram } from "../spec/relocate.js";
 import { BtfLoadError, loadBtf } from "./btf-load.js";
 import { btfFeatures } from "./kernel-features.js";
+import { bindReadOnlyData } from "./bind-rodata.js";
 import { resolveAttachBtfId } from "../programs/attach-btf-id.js";
 import { describeFailure } from "../programs/verifier-context.js";
 import { fillKconfig, resolveKsyms } from "./resolve-externs.js";
@@ -239,11 +240,15 @@ export class BpfObject {
             ...(lineInfo ? { lineInfo } : {}),
             ...(attachBtfId !== undefined ? { attachBtfId } : {}),
           },
-          (verifierLog) => [explainPoisoned(relocated.core), describeFailure(verifierLog, insns)].filter(Boolean).join("\n") || undefined,
+          (verifierLog) =>
+            [explainPoisoned(relocated.core), explainUnresolvedKfunc(verifierLog, ksyms), describeFailure(verifierLog, insns)]
+              .filter(Boolean)
+              .join("\n") || undefined,
           def.attach === "trampoline" ? TRAMPOLINE_REFUSED : undefined,
         );
         this.programsByName.set(p.name, new BpfProgram(p, fd, bytes, log, { expectedAttachType, ...(usdt ? { usdt } : {}) }));
         this.step({ kind: "program-loaded", program: p.name, fd });
+        bindReadOnlyData(p.name, fd, this.mapsByName.values(), (s) => this.step(s));
       }
       this.fillInitialSlots();
       for (const map of this.mapsByName.values()) this.mapData(map);
@@ -282,7 +287,7 @@ export class BpfObject {
   /** The .kconfig map with this kernel's values: a load-time copy, the spec's bytes stay as parsed. */
   private withKconfigValues(spec: MapSpec): MapSpec {
     const data = spec.data!.copy();
-    fillKconfig(data.initial, this.spec.externs, this.spec.btf!.btf);
+    fillKconfig(data.initial, this.spec.externs, this.spec.btf!.btf, (message) => this.step({ kind: "warning", message }));
     return { ...spec, data };
   }
 

@@ -7,7 +7,10 @@ import { BtfBuilder } from "../btf/encode.js";
 import type { BtfFeatures } from "../btf/sanitize.js";
 import { BtfKind, BtfLinkage } from "../btf/types.js";
 import { closeFd, tryBpf } from "../syscall/bpf.js";
-import { BpfCmd } from "../abi/uapi-enums.js";
+import { BpfCmd, BpfMapType, BpfProgType } from "../abi/uapi-enums.js";
+
+/** `r0 = 0; exit`: the smallest program every kernel accepts, for probes. */
+export const TRIVIAL_PROGRAM = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
 
 type Probe = (b: BtfBuilder) => void;
 
@@ -70,4 +73,32 @@ export function btfFeatures(): BtfFeatures {
 /** Forgets cached probe results (tests that swap in a fake kernel use this). */
 export function resetFeatureCache(): void {
   cached = undefined;
+  progBindMap = undefined;
+}
+
+let progBindMap: boolean | undefined;
+
+/**
+ * Whether BPF_PROG_BIND_MAP works (5.10+), probed as libbpf does: a small
+ * array map, a trivial socket filter, and the bind. Cached.
+ */
+export function canBindMaps(): boolean {
+  if (progBindMap !== undefined) return progBindMap;
+  progBindMap = false;
+  const map = tryBpf(BpfCmd.MAP_CREATE, {
+    map_type: BpfMapType.ARRAY,
+    key_size: 4,
+    value_size: 32,
+    max_entries: 1,
+    map_name: "tsbpf_det_bind",
+  });
+  if (map.ret === -1) return false;
+  const license = new TextEncoder().encode("GPL\0");
+  const prog = tryBpf(BpfCmd.PROG_LOAD, { prog_type: BpfProgType.SOCKET_FILTER, insn_cnt: 2, insns: TRIVIAL_PROGRAM, license });
+  if (prog.ret !== -1) {
+    progBindMap = tryBpf(BpfCmd.PROG_BIND_MAP, { prog_fd: Number(prog.ret), map_fd: Number(map.ret), flags: 0 }).ret !== -1;
+    closeFd(Number(prog.ret));
+  }
+  closeFd(Number(map.ret));
+  return progBindMap;
 }

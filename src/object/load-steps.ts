@@ -57,7 +57,11 @@ export type LoadStep =
   /** The syscalls that attach a program (perf_event_open, BPF_LINK_CREATE, ...). */
   | { kind: "attach"; program: string; attach: AttachKind; target: string }
   /** BPF_MAP_UPDATE_ELEM of a struct_ops map's value, then BPF_LINK_CREATE for a .struct_ops.link map. */
-  | { kind: "struct-ops-register"; map: string; type: string; link: boolean };
+  | { kind: "struct-ops-register"; map: string; type: string; link: boolean }
+  /** BPF_PROG_BIND_MAP of a read-only data map to a program that may not reference it (libbpf does it for metadata). */
+  | { kind: "map-bind"; program: string; map: string }
+  /** Something libbpf would warn about; the load goes on. */
+  | { kind: "warning"; message: string };
 
 export type LoadStepKind = LoadStep["kind"];
 

@@ -1,7 +1,8 @@
 /**
  * Load-time values of externs, from the running kernel:
  *   .kconfig: LINUX_KERNEL_VERSION, LINUX_HAS_BPF_COOKIE,
- *             LINUX_HAS_SYSCALL_WRAPPER, and CONFIG_* from /proc/config.gz
+ *             LINUX_HAS_SYSCALL_WRAPPER (the answer ksyscall attach uses
+ *             too), and CONFIG_* from /proc/config.gz
  *             (or /boot/config-$(uname -r)); absent __weak ones read as 0;
  *   .ksyms:   kfuncs and typed variables by kernel BTF id, untyped
  *             variables by address from /proc/kallsyms.
@@ -16,6 +17,7 @@ import { writeLittleEndian } from "../btf/value-encoder.js";
 import { pathAccessible, readHostBytes, readHostFile, readHostText } from "../syscall/host-files.js";
 import { runningKernelVersion } from "../syscall/kernel-version.js";
 import type { ExternSpec } from "../spec/externs.js";
+import { hasSyscallWrapper } from "../programs/attach/syscall-wrapper.js";
 
 let configCache: Map<string, string> | undefined;
 
@@ -34,14 +36,24 @@ export function kernelConfig(): Map<string, string> {
   return map;
 }
 
-/** Fills the .kconfig map's initial value; `btf` is the object's (for each extern's type). */
-export function fillKconfig(initial: Uint8Array, externs: readonly ExternSpec[], btf: Btf): void {
+/**
+ * Fills the .kconfig map's initial value; `btf` is the object's (for each
+ * extern's type). `warn` hears what libbpf would warn about (a string
+ * truncated to its array).
+ */
+export function fillKconfig(
+  initial: Uint8Array,
+  externs: readonly ExternSpec[],
+  btf: Btf,
+  warn: (message: string) => void = () => {},
+): void {
   const config = kernelConfig();
   for (const e of externs) {
     if (e.kind !== "kconfig") continue;
     let raw: string | undefined;
     if (e.name === "LINUX_KERNEL_VERSION") raw = String(runningKernelVersion());
-    else if (e.name === "LINUX_HAS_BPF_COOKIE" || e.name === "LINUX_HAS_SYSCALL_WRAPPER") raw = "1";
+    else if (e.name === "LINUX_HAS_BPF_COOKIE") raw = "1";
+    else if (e.name === "LINUX_HAS_SYSCALL_WRAPPER") raw = hasSyscallWrapper() ? "1" : "0";
     else raw = config.get(e.name);
     if (raw === undefined) {
       if (e.weak) continue; // absent __weak externs read as zero
@@ -51,10 +63,20 @@ export function fillKconfig(initial: Uint8Array, externs: readonly ExternSpec[],
     }
     const t = btf.type(btf.skipModifiers(e.typeId));
     if (t.kind === BtfKind.Array) {
-      const str = raw.replace(/^"(.*)"$/, "$1");
-      const bytes = new TextEncoder().encode(str);
-      if (bytes.length >= e.size) throw new TsbpfError(`CONFIG value of ${e.name} ("${str}") does not fit its ${e.size}-byte array`);
+      const m = raw.match(/^"(.*)"$/s);
+      if (!m)
+        throw new TsbpfError(`extern ${e.name}: the kernel's value ${JSON.stringify(raw)} is not a string, but ${e.name} is a char array`);
+      let bytes = new TextEncoder().encode(m[1]);
+      // As libbpf: a string longer than the array is cut to fit with its NUL, with a warning.
+      if (bytes.length >= e.size) {
+        warn(
+          `extern ${e.name}: the kernel's value ${JSON.stringify(m[1])} (${bytes.length} bytes) does not fit char[${e.size}]; ` +
+            `truncated to ${e.size - 1} bytes and a NUL, as libbpf does`,
+        );
+        bytes = bytes.subarray(0, e.size - 1);
+      }
       initial.set(bytes, e.offset);
+      initial[e.offset + bytes.length] = 0;
       continue;
     }
     let value: bigint;

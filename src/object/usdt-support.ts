@@ -17,9 +17,9 @@ import { LINK_CREATE_UPROBE_MULTI } from "../syscall/bpf-attr.js";
 import { cString } from "../syscall/c-string.js";
 import { EBADF, EINVAL } from "../syscall/errno.js";
 import { trySyscall } from "../syscall/kernel.js";
+import { TRIVIAL_PROGRAM } from "./kernel-features.js";
 
 /** `r0 = 0; exit` */
-const TRIVIAL_PROGRAM = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
 
 let uprobeMulti: boolean | undefined;
 

@@ -10,7 +10,7 @@
  */
 import type { Btf } from "../btf/btf.js";
 import { BtfKind, type CompositeType, type Member } from "../btf/types.js";
-import type { ElfFile } from "../elf/elf-file.js";
+import { type ElfFile, STT_OBJECT } from "../elf/elf-file.js";
 import { ObjectFormatError } from "../errors.js";
 import type { ObjectBtf } from "./object-btf.js";
 import { BpfMapType } from "../abi/uapi-enums.js";
@@ -185,6 +185,18 @@ export function btfMapSpecs(elf: ElfFile, objBtf: ObjectBtf | undefined): MapSpe
   const datasec = btf.type(datasecId);
   if (datasec.kind !== BtfKind.Datasec) throw new ObjectFormatError("section .BTF", 0, ".maps is not a DATASEC");
   const rel = elf.relocations.find((r) => r.targetIndex === section.index);
+  // Every map symbol must have its BTF description, or it would silently not be created.
+  const described = new Set(datasec.vars.map((vsi) => btf.name(vsi.type)));
+  const undescribed = elf.symbols.find(
+    (s) => s.sectionIndex === section.index && s.type === STT_OBJECT && s.name && !described.has(s.name),
+  );
+  if (undescribed) {
+    throw new ObjectFormatError(
+      "section .BTF",
+      0,
+      `map ${JSON.stringify(undescribed.name)} in section .maps has no VAR in the .maps DATASEC`,
+    );
+  }
 
   return datasec.vars.map((vsi) => {
     const v = btf.type(vsi.type);

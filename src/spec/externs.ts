@@ -65,15 +65,9 @@ export function collectExterns(elf: ElfFile, btf: Btf | undefined, objectName: s
   for (const id of datasecMembers(btf, ".kconfig")) {
     const v = btf.type(id);
     if (v.kind !== BtfKind.Var || v.linkage !== BtfLinkage.Extern) continue;
-    externs.push({
-      name: v.name,
-      kind: "kconfig",
-      weak: weak.has(v.name),
-      typeId: v.type,
-      typed: true,
-      ...base,
-      size: btf.resolveSize(v.type),
-    });
+    const size = btf.resolveSize(v.type);
+    if (size === 0) throw new ObjectFormatError(btf.where, btf.typeOffset(id), `.kconfig extern ${v.name} has size 0`);
+    externs.push({ name: v.name, kind: "kconfig", weak: weak.has(v.name), typeId: v.type, typed: true, ...base, size });
   }
   for (const id of datasecMembers(btf, ".ksyms")) {
     const t = btf.type(id);
@@ -92,9 +86,12 @@ export function collectExterns(elf: ElfFile, btf: Btf | undefined, objectName: s
 
   const kconfig = externs.filter((e) => e.kind === "kconfig");
   if (kconfig.length === 0) return { externs };
-  // libbpf's layout: larger alignment first, then by name; each at its natural alignment.
-  const align = (e: ExternSpec) => Math.min(8, e.size & -e.size || 1);
-  kconfig.sort((a, b) => align(b) - align(a) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // libbpf's layout (cmp_externs, bpf_object__collect_externs): by alignment, largest first, then
+  // by size, smallest first, then by name; each at its type's alignment; the map is exactly as
+  // large as the last value's end.
+  const aligns = new Map(kconfig.map((e) => [e, btf.alignOf(e.typeId)]));
+  const align = (e: ExternSpec) => aligns.get(e)!;
+  kconfig.sort((a, b) => align(b) - align(a) || a.size - b.size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   let offset = 0;
   for (const e of kconfig) {
     offset = Math.ceil(offset / align(e)) * align(e);
@@ -109,7 +106,7 @@ export function collectExterns(elf: ElfFile, btf: Btf | undefined, objectName: s
       );
     }
   }
-  const valueSize = Math.max(1, Math.ceil(offset / 8) * 8);
+  const valueSize = Math.max(1, offset);
   const kconfigMap: MapSpec = {
     name: internalMapName(objectName, ".kconfig"),
     sectionName: ".kconfig",

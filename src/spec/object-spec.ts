@@ -4,8 +4,8 @@
  * not need the kernel already done. No file descriptor is opened here.
  */
 import { basename } from "node:path";
-import { ElfFile, STB_LOCAL, STT_OBJECT, type ElfSection } from "../elf/elf-file.js";
-import { NotFoundError, ObjectFormatError, StateError } from "../errors.js";
+import { ElfFile, STB_LOCAL, STT_OBJECT, STT_SECTION, type ElfSection } from "../elf/elf-file.js";
+import { NotFoundError, ObjectFormatError, StateError, UnsupportedError } from "../errors.js";
 import { BtfKind } from "../btf/types.js";
 import { makeDecoder } from "../btf/value-decoder.js";
 import { makeEncoder } from "../btf/value-encoder.js";
@@ -352,6 +352,24 @@ function bindKconfigReferences(functions: Iterable<BpfFunction>, externs: Extern
 }
 
 /**
+ * A "maps" section holds legacy `struct bpf_map_def` maps. libbpf 1.0+
+ * refuses the object; so does tsbpf, at parse time: skipping the section
+ * would load the object with fewer maps than it declares.
+ */
+function rejectLegacyMaps(elf: ElfFile): void {
+  const section = elf.section("maps");
+  if (!section) return;
+  const names = elf.symbols
+    .filter((s) => s.sectionIndex === section.index && s.name && s.type !== STT_SECTION)
+    .map((s) => JSON.stringify(s.name));
+  throw new UnsupportedError(
+    `section "maps" holds legacy map definitions (struct bpf_map_def${names.length ? `: ${names.join(", ")}` : ""}), ` +
+      'which libbpf 1.0+ and tsbpf do not support: declare them as BTF-defined maps in section ".maps" ' +
+      '(struct { __uint(type, ...); __type(key, ...); __type(value, ...); } name SEC(".maps"), built with -g)',
+  );
+}
+
+/**
  * Parses a BPF object. Throws ObjectFormatError/RelocationError/UnsupportedError
  * on bad input; a program in a section name no convention knows is not an
  * error here (it can be given a type before load).
@@ -359,6 +377,7 @@ function bindKconfigReferences(functions: Iterable<BpfFunction>, externs: Extern
 export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ObjectSpec {
   const elf = new ElfFile(bytes, opts.maxZeroFillSize !== undefined ? { maxZeroFillSize: opts.maxZeroFillSize } : {});
   elf.assertBpf();
+  rejectLegacyMaps(elf);
   const name = opts.name ?? (opts.path ? objectNameFromPath(opts.path) : "obj");
   const license = readLicense(elf);
   const kernelVersion = readVersion(elf);

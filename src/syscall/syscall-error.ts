@@ -10,7 +10,7 @@ import type { BpfRequest, SyscallRequest } from "./requests.js";
 import { pathStat } from "./host-files.js";
 import { S_IFDIR, S_IFMT } from "./stat.js";
 import { BPF_FS_MAGIC, filesystemMagic } from "./statfs.js";
-import { BpfCmdNames, BpfCmd, BpfProgType } from "../abi/uapi-enums.js";
+import { BpfCmdNames, BpfCmd, BpfMapTypeNames, BpfProgType, BpfProgTypeNames } from "../abi/uapi-enums.js";
 
 /** "bpf(BPF_PROG_LOAD)", "perf_event_open", "ioctl(PERF_EVENT_IOC_ENABLE)", "openat(\"/sys/kernel/btf/vmlinux\")". */
 export function describeCall(req: SyscallRequest): string {
@@ -73,6 +73,16 @@ function missingCapabilities(needed: Cap[]): Cap[] {
 
 function lacking(missing: Cap[]): string {
   return `this process lacks ${missing.join(" and ")} (CAP_SYS_ADMIN would also do); run as root or grant ${missing.length > 1 ? "them" : "it"}`;
+}
+
+/** What the kernel refused, in words: "the kernel refused to create a BPF_MAP_TYPE_ARENA map". */
+function refused(req: BpfRequest): string {
+  const v = req.values;
+  if (req.cmd === BpfCmd.MAP_CREATE)
+    return `the kernel refused to create a ${BpfMapTypeNames[Number(v.map_type)] ?? `type ${v.map_type}`} map`;
+  if (req.cmd === BpfCmd.PROG_LOAD)
+    return `the kernel refused to load a ${BpfProgTypeNames[Number(v.prog_type)] ?? `type ${v.prog_type}`} program`;
+  return `the kernel refused ${BpfCmdNames[req.cmd] ?? `command ${req.cmd}`}`;
 }
 
 /** The kernel's rule for object names (bpf_obj_name_cpy): letters, digits, '_' and '.'. */
@@ -139,7 +149,7 @@ function permissionHint(req: SyscallRequest, errno: number): string | undefined 
   if (missing.length) return lacking(missing);
   const path = pathOf(req);
   if (path !== undefined && (req.cmd === BpfCmd.OBJ_GET || req.cmd === BpfCmd.OBJ_PIN)) return pinPathHint(req.cmd, path);
-  return `this process has ${needed.join(" and ")}, so the refusal comes from elsewhere: a lockdown, a security module (LSM) or a seccomp filter`;
+  return `${refused(req)}, and this process has ${needed.join(" and ")}: the refusal comes from elsewhere (a lockdown, a security module (LSM), a seccomp filter, or this kernel's own restrictions)`;
 }
 
 function hintFor(req: SyscallRequest, errno: number): string | undefined {

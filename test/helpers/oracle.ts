@@ -1,10 +1,12 @@
 /**
- * libbpf as an oracle: `bpftool prog loadall` loads an object the way
- * libbpf does, and the kernel's translated instructions of its programs
- * are compared with tsbpf's, map ids replaced by map names.
+ * libbpf as the oracle: `bpftool prog loadall OBJ DIR` loads an object with
+ * libbpf 1.1 and pins its programs; the tests compare what the kernel holds
+ * for libbpf's load with what it holds for tsbpf's (translated
+ * instructions with map ids replaced by map names, bound maps, BTF).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { openPinned } from "../../src/maps/pinning.js";
 import { closeFd } from "../../src/syscall/bpf.js";
 import { fdById, mapInfo, progInfo } from "../../src/syscall/obj-info.js";
@@ -37,6 +39,53 @@ export function normalisedXlated(progFd: number): string[] {
     out.push(Buffer.from(x.subarray(off, off + 8)).toString("hex"));
   }
   return out;
+}
+
+/** The names of the maps bound to a program (map_ids of its prog_info), sorted. */
+export function boundMapNames(progFd: number): string[] {
+  return progInfo(progFd)
+    .mapIds.map((id) => {
+      const fd = fdById("map", id);
+      try {
+        return mapInfo(fd).name;
+      } finally {
+        closeFd(fd);
+      }
+    })
+    .sort();
+}
+
+/** bpftool's text output (plain, or JSON with "-j" first). */
+export function bpftool(...args: string[]): string {
+  return execFileSync("bpftool", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** An object loaded by libbpf: its programs by name (fds opened from the pins). */
+export interface OracleLoad {
+  progs: Map<string, number>;
+  /** What libbpf printed (warnings). */
+  stderr: string;
+  /** Closes the fds and removes the pins (the programs and their maps then go away). */
+  close(): void;
+}
+
+export function bpftoolLoadAll(obj: string): OracleLoad {
+  ensureBpffs();
+  const dir = mkdtempSync("/sys/fs/bpf/tsbpf-test-");
+  rmSync(dir, { recursive: true });
+  const progs = new Map<string, number>();
+  const close = () => {
+    for (const fd of progs.values()) closeFd(fd);
+    progs.clear();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const r = spawnSync("bpftool", ["prog", "loadall", obj, dir], { encoding: "utf8" });
+  if (r.status !== 0) {
+    close();
+    throw new Error(`bpftool prog loadall ${obj} failed:\n${r.stderr}`);
+  }
+  for (const name of readdirSync(dir)) progs.set(name, openPinned(join(dir, name))!);
+  return { progs, stderr: r.stderr, close };
 }
 
 /**

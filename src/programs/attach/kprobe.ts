@@ -11,38 +11,18 @@
  *
  * ksyscall/NAME probes the syscall's arch-specific entry point, as libbpf
  * does: __x64_sys_NAME (arm64: __arm64_sys_NAME) on kernels with syscall
- * wrappers (4.17+), __se_sys_NAME before.
+ * wrappers (4.17+), __se_sys_NAME before (see syscall-wrapper.ts).
  */
 import { NotFoundError, UnsupportedError } from "../../errors.js";
-import { closeFd } from "../../syscall/bpf.js";
 import { EINVAL, ENOENT } from "../../syscall/errno.js";
 import { SyscallError } from "../../syscall/syscall-error.js";
 import type { Link } from "../link.js";
 import type { AttachOptions, AttachTarget } from "./options.js";
 import { attachToPerfEvent } from "./tracepoint.js";
-import { getEventSourceRoot, openProbeEvent, probePmuType } from "./pmu.js";
+import { openProbeEvent, probePmuType } from "./pmu.js";
+import { ksyscallFunction } from "./syscall-wrapper.js";
 
 const EILSEQ = 84;
-
-/** libbpf's arch_specific_syscall_pfx(), keyed by process.arch. */
-const SYSCALL_PREFIXES: Record<string, string> = {
-  x64: "x64",
-  ia32: "ia32",
-  s390x: "s390x",
-  arm: "arm",
-  arm64: "arm64",
-  mips: "mips",
-  mipsel: "mips",
-  riscv64: "riscv",
-  ppc: "powerpc",
-  ppc64: "powerpc64",
-};
-
-/** "__x64_sys_" on x86-64: the prefix of syscall wrapper symbols, if tsbpf knows the arch. */
-export function syscallWrapperPrefix(arch: string = process.arch): string | undefined {
-  const p = SYSCALL_PREFIXES[arch];
-  return p ? `__${p}_sys_` : undefined;
-}
 
 /** Parses "FUNC" or "FUNC+OFFSET" (what follows kprobe/ in a section name). */
 export function parseKprobeTarget(target: string): { func: string; offset: number } {
@@ -51,36 +31,6 @@ export function parseKprobeTarget(target: string): { func: string; offset: numbe
   const text = m[2];
   const offset = text === undefined ? 0 : /^0[0-7]+$/.test(text) ? parseInt(text, 8) : Number(text);
   return { func: m[1]!, offset };
-}
-
-/** Cached per sysfs root: whether the kernel has __<arch>_sys_* wrappers. */
-const wrapperSupport = new Map<string, boolean>();
-
-/**
- * Whether this kernel names syscall entry points __x64_sys_* (libbpf's
- * FEAT_SYSCALL_WRAPPER): probed by opening a kprobe on __x64_sys_bpf for
- * this process only and closing it again.
- */
-function hasSyscallWrappers(prefix: string): boolean {
-  const key = getEventSourceRoot();
-  let known = wrapperSupport.get(key);
-  if (known === undefined) {
-    try {
-      closeFd(openProbeEvent({ pmu: "kprobe", retprobe: false, name: `${prefix}bpf`, offset: 0, pid: process.pid }));
-      known = true;
-    } catch (e) {
-      if (!(e instanceof SyscallError)) throw e;
-      known = false;
-    }
-    wrapperSupport.set(key, known);
-  }
-  return known;
-}
-
-/** The kernel function a ksyscall program probes for syscall `name`. */
-export function ksyscallFunction(name: string): string {
-  const prefix = syscallWrapperPrefix();
-  return prefix && hasSyscallWrappers(prefix) ? `${prefix}${name}` : `__se_sys_${name}`;
 }
 
 export function attachKprobe(t: AttachTarget, opts: AttachOptions): Link {
