@@ -5,10 +5,8 @@
  * it. Then the CLI's -v / --explain text: the same order against --trace,
  * and no doubled labels.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BpfCmdNames, BpfProgType } from "../src/abi/uapi-enums.js";
 import { ensureBpffs } from "../src/maps/pinning.js";
@@ -30,14 +28,16 @@ function callOf(req: Parameters<Parameters<typeof observeSyscalls>[0]>[0]): Call
 /** Which steps may explain each syscall of a load. */
 const EXPLAINED_BY: Record<string, LoadStepKind[]> = {
   BPF_BTF_LOAD: ["btf-load"],
-  BPF_MAP_CREATE: ["map-create", "inner-map-create"],
+  BPF_MAP_CREATE: ["map-create", "inner-map-create", "feature-probe"],
   BPF_MAP_UPDATE_ELEM: ["map-init", "slot-fill"],
   BPF_MAP_FREEZE: ["map-freeze"],
   BPF_OBJ_PIN: ["map-pin"],
+  statfs: ["pin-lookup"],
   BPF_OBJ_GET: ["map-reuse"],
   BPF_OBJ_GET_INFO_BY_FD: ["map-reuse"],
   BPF_MAP_GET_FD_BY_ID: ["map-reuse"],
-  BPF_PROG_LOAD: ["program-load"],
+  BPF_PROG_LOAD: ["program-load", "feature-probe"],
+  BPF_PROG_BIND_MAP: ["map-bind", "feature-probe"],
   mmap: ["map-mmap", "kernel-btf"],
   perf_event_open: ["attach"],
   BPF_LINK_CREATE: ["attach"],
@@ -52,6 +52,9 @@ const EXPLAINED_BY: Record<string, LoadStepKind[]> = {
  */
 const FILES_OF: Partial<Record<LoadStepKind | "preamble", RegExp>> = {
   "map-create": /^\/sys\/devices\/system\/cpu\/possible$/,
+  "pin-lookup": /^\/sys\/fs\/bpf\//,
+  // The pin again, then what kind of object the fd is (a program pinned there must not be read as a map).
+  "map-reuse": /^\/sys\/fs\/bpf\/|^\/proc\/self\/fdinfo\/\d+$/,
   "kernel-btf": /^\/sys\/kernel\/btf\/vmlinux$/,
   attach: /^\/sys\/kernel\/(debug\/)?tracing\//,
   preamble: /^\/proc\/version_signature$/,
@@ -70,6 +73,8 @@ const FIRST_CALL: Partial<Record<LoadStepKind, string[]>> = {
   "map-init": ["BPF_MAP_UPDATE_ELEM"],
   "map-freeze": ["BPF_MAP_FREEZE"],
   "program-load": ["BPF_PROG_LOAD"],
+  "map-bind": ["BPF_PROG_BIND_MAP"],
+  "feature-probe": ["BPF_MAP_CREATE", "BPF_PROG_LOAD", "BPF_BTF_LOAD"],
   "slot-fill": ["BPF_MAP_UPDATE_ELEM"],
   "map-mmap": ["mmap"],
   attach: ["perf_event_open", "BPF_LINK_CREATE", "BPF_RAW_TRACEPOINT_OPEN"],
@@ -128,14 +133,14 @@ function misorderings(log: Entry[]): string[] {
 
 const kinds = (log: Entry[]) => new Set(log.flatMap((e) => ("step" in e ? [e.step.kind] : [])));
 
-const pinRoot = mkdtempSync(join(tmpdir(), "tsbpf-narration-"));
+let pinRoot = "";
 beforeAll(() => {
-  ensureBpffs(pinRoot);
+  ensureBpffs();
+  pinRoot = mkdtempSync("/sys/fs/bpf/tsbpf-test-narration-");
   loadKernelBtf(); // parsed once per process: later loads make no mmap of it
 });
 afterAll(() => {
-  execFileSync("umount", [pinRoot]);
-  rmdirSync(pinRoot);
+  rmSync(pinRoot, { recursive: true, force: true });
 });
 
 describe("load steps come just before the syscalls they stand for", () => {

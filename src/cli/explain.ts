@@ -33,6 +33,8 @@ const LABEL: Record<LoadStepKind, string> = {
   attach: "attach",
   "struct-ops-register": "register",
   "map-bind": "bind map",
+  "pin-lookup": "pinned?",
+  "feature-probe": "probe",
   warning: "warning",
 };
 
@@ -75,6 +77,10 @@ const WHY: Record<LoadStepKind, string> = {
     "A struct_ops map is a kernel struct of callbacks (a TCP congestion control, a scheduler) whose members are BPF programs. Writing its value — the struct, with each program's fd in its member — makes the kernel check it and register it under its name; a .struct_ops.link map is registered through a bpf_link instead, and closing the link unregisters it.",
   "map-bind":
     "BPF_PROG_BIND_MAP makes a program hold a map it never references, as libbpf does for .rodata: `bpftool prog show` then lists the map and prints the object's bpf_metadata_* variables.",
+  "feature-probe":
+    "Before using a feature that older kernels lack, a loader asks the kernel: it creates a throwaway map or program that uses the feature and keeps the answer for the rest of the process, as libbpf does.",
+  "pin-lookup":
+    "A map declared with LIBBPF_PIN_BY_NAME is shared through a file on the BPF filesystem: if one is pinned under its name already (and compatible), the object uses that map instead of creating its own.",
   warning:
     "Something libbpf would warn about too (a kconfig string truncated to its array, a map that could not be bound); the load goes on.",
 };
@@ -153,6 +159,10 @@ function stepDetail(step: LoadStep): string {
       return `${step.map}: struct ${step.type}${step.link ? ", through a bpf_link" : ""}`;
     case "map-bind":
       return `${step.map} bound to ${step.program}`;
+    case "feature-probe":
+      return step.feature;
+    case "pin-lookup":
+      return `${step.map}: is a map pinned at ${step.path}?`;
     case "warning":
       return step.message;
     default:

@@ -15,7 +15,7 @@ import type { LoadStep } from "./load-steps.js";
 
 export function bindReadOnlyData(program: string, progFd: number, maps: Iterable<BpfMap>, step: (s: LoadStep) => void): void {
   const rodata = [...maps].filter((m) => m.spec.data?.kind === "rodata");
-  if (rodata.length === 0 || !canBindMaps()) return;
+  if (rodata.length === 0 || !canBindMaps(step)) return;
   for (const map of rodata) {
     step({ kind: "map-bind", program, map: map.name });
     const r = tryBpf(BpfCmd.PROG_BIND_MAP, { prog_fd: progFd, map_fd: map.fd, flags: 0 });

@@ -4,6 +4,7 @@
  * knows it. Their answers drive BTF sanitisation.
  */
 import { BtfBuilder } from "../btf/encode.js";
+import type { LoadStep } from "./load-steps.js";
 import type { BtfFeatures } from "../btf/sanitize.js";
 import { BtfKind, BtfLinkage } from "../btf/types.js";
 import { closeFd, tryBpf } from "../syscall/bpf.js";
@@ -82,8 +83,9 @@ let progBindMap: boolean | undefined;
  * Whether BPF_PROG_BIND_MAP works (5.10+), probed as libbpf does: a small
  * array map, a trivial socket filter, and the bind. Cached.
  */
-export function canBindMaps(): boolean {
+export function canBindMaps(step: (s: LoadStep) => void = () => {}): boolean {
   if (progBindMap !== undefined) return progBindMap;
+  step({ kind: "feature-probe", feature: "BPF_PROG_BIND_MAP (a map, a socket filter, and the bind)" });
   progBindMap = false;
   const map = tryBpf(BpfCmd.MAP_CREATE, {
     map_type: BpfMapType.ARRAY,

@@ -30,6 +30,8 @@ export type LoadStep =
   | { kind: "map-create"; map: MapSpec; keyType?: string; valueType?: string }
   /** An existing map stands in for the spec's: a pinned one (BPF_OBJ_GET) or one given by fd (BPF_OBJ_GET_INFO_BY_FD). */
   | { kind: "map-reuse"; map: string; pinned?: string; fd?: number }
+  /** statfs of the pin root (it must be a BPF filesystem) and a look at the map's pin path: reuse or create? */
+  | { kind: "pin-lookup"; map: string; path: string }
   /** BPF_OBJ_PIN of a LIBBPF_PIN_BY_NAME map. */
   | { kind: "map-pin"; map: string; path: string }
   /** BPF_MAP_UPDATE_ELEM of a global-data map's initial contents. */
@@ -60,6 +62,8 @@ export type LoadStep =
   | { kind: "struct-ops-register"; map: string; type: string; link: boolean }
   /** BPF_PROG_BIND_MAP of a read-only data map to a program that may not reference it (libbpf does it for metadata). */
   | { kind: "map-bind"; program: string; map: string }
+  /** A kernel feature probe made during the load (a throwaway map/program/BTF): its answer is cached per process. */
+  | { kind: "feature-probe"; feature: string }
   /** Something libbpf would warn about; the load goes on. */
   | { kind: "warning"; message: string };
 

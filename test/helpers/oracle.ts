@@ -7,10 +7,16 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { openPinned } from "../../src/maps/pinning.js";
-import { closeFd } from "../../src/syscall/bpf.js";
+import { BpfCmd } from "../../src/abi/uapi-enums.js";
+import { cString } from "../../src/syscall/c-string.js";
+import { bpf, closeFd } from "../../src/syscall/bpf.js";
 import { fdById, mapInfo, progInfo } from "../../src/syscall/obj-info.js";
 import { ensureBpffs } from "./kernel.js";
+
+/** An fd for whatever is pinned at `path` (a program, here). */
+function objGet(path: string): number {
+  return bpf(BpfCmd.OBJ_GET, { pathname: cString(path), bpf_fd: 0, file_flags: 0 }, `opening ${path}`);
+}
 
 export const HAVE_BPFTOOL = existsSync("/usr/sbin/bpftool") || existsSync("/usr/bin/bpftool");
 
@@ -84,7 +90,7 @@ export function bpftoolLoadAll(obj: string): OracleLoad {
     close();
     throw new Error(`bpftool prog loadall ${obj} failed:\n${r.stderr}`);
   }
-  for (const name of readdirSync(dir)) progs.set(name, openPinned(join(dir, name))!);
+  for (const name of readdirSync(dir)) progs.set(name, objGet(join(dir, name)));
   return { progs, stderr: r.stderr, close };
 }
 
@@ -101,7 +107,7 @@ export function libbpfXlated(obj: string): Map<string, string[]> {
     execFileSync("bpftool", ["prog", "loadall", obj, dir], { stdio: ["ignore", "ignore", "pipe"] });
     const out = new Map<string, string[]>();
     for (const name of readdirSync(dir)) {
-      const fd = openPinned(`${dir}/${name}`)!;
+      const fd = objGet(`${dir}/${name}`);
       try {
         out.set(name, normalisedXlated(fd));
       } finally {
