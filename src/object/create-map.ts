@@ -98,12 +98,13 @@ function keyValueTypes(spec: MapSpec, btf: Btf | undefined): { keyType?: string;
 
 /** A compatible map already pinned under this name, if any. */
 function reusePinned(spec: MapSpec, pinRoot: string, step: StepListener): BpfMap | undefined {
-  ensureBpffs(pinRoot);
   const path = pinPath(pinRoot, spec);
+  step({ kind: "pin-lookup", map: spec.name, path });
+  ensureBpffs(pinRoot);
   if (!pathAccessible(path)) return undefined;
   step({ kind: "map-reuse", map: spec.name, pinned: path });
   const fd = openPinned(path);
-  if (fd === undefined) return undefined;
+  if (fd === undefined) return undefined; // unpinned since
   checkPinnedCompatible(fd, spec, path);
   return BpfMap.fromFd(spec, fd);
 }
