@@ -6,14 +6,13 @@
  * and no doubled labels.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BpfCmdNames, BpfProgType } from "../src/abi/uapi-enums.js";
-import { ensureBpffs } from "../src/maps/pinning.js";
 import { BpfObject } from "../src/object/bpf-object.js";
 import { loadKernelBtf } from "../src/object/kernel-btf.js";
 import type { LoadStep, LoadStepKind } from "../src/object/load-steps.js";
 import { observeSyscalls } from "../src/syscall/kernel.js";
+import { removePins, testPinDir } from "./helpers/pins.js";
 
 type Call = { call: string; path?: string };
 type Entry = { step: LoadStep } | Call;
@@ -31,8 +30,9 @@ const EXPLAINED_BY: Record<string, LoadStepKind[]> = {
   BPF_MAP_CREATE: ["map-create", "inner-map-create", "feature-probe"],
   BPF_MAP_UPDATE_ELEM: ["map-init", "slot-fill"],
   BPF_MAP_FREEZE: ["map-freeze"],
-  BPF_OBJ_PIN: ["map-pin"],
   statfs: ["pin-lookup"],
+  mount: ["pin-lookup"],
+  BPF_OBJ_PIN: ["map-pin"],
   BPF_OBJ_GET: ["map-reuse"],
   BPF_OBJ_GET_INFO_BY_FD: ["map-reuse"],
   BPF_MAP_GET_FD_BY_ID: ["map-reuse"],
@@ -47,14 +47,14 @@ const EXPLAINED_BY: Record<string, LoadStepKind[]> = {
 
 /**
  * The files a step reads on its way to its syscall: possible CPUs for a
- * per-CPU sized map, the kernel's BTF, a tracepoint's id in tracefs.
+ * per-CPU sized map, a pin path looked for, a reused map's fdinfo (its
+ * kind), the kernel's BTF, a tracepoint's id in tracefs.
  * Before the first step, the load reads host facts (the kernel version).
  */
 const FILES_OF: Partial<Record<LoadStepKind | "preamble", RegExp>> = {
   "map-create": /^\/sys\/devices\/system\/cpu\/possible$/,
   "pin-lookup": /^\/sys\/fs\/bpf\//,
-  // The pin again, then what kind of object the fd is (a program pinned there must not be read as a map).
-  "map-reuse": /^\/sys\/fs\/bpf\/|^\/proc\/self\/fdinfo\/\d+$/,
+  "map-reuse": /^\/proc\/self\/fdinfo\/\d+$/,
   "kernel-btf": /^\/sys\/kernel\/btf\/vmlinux$/,
   attach: /^\/sys\/kernel\/(debug\/)?tracing\//,
   preamble: /^\/proc\/version_signature$/,
@@ -68,6 +68,7 @@ const FIRST_CALL: Partial<Record<LoadStepKind, string[]>> = {
   "btf-load": ["BPF_BTF_LOAD"],
   "map-create": ["BPF_MAP_CREATE"],
   "inner-map-create": ["BPF_MAP_CREATE"],
+  "pin-lookup": ["statfs"],
   "map-pin": ["BPF_OBJ_PIN"],
   "map-reuse": ["BPF_OBJ_GET", "BPF_OBJ_GET_INFO_BY_FD"],
   "map-init": ["BPF_MAP_UPDATE_ELEM"],
@@ -133,15 +134,12 @@ function misorderings(log: Entry[]): string[] {
 
 const kinds = (log: Entry[]) => new Set(log.flatMap((e) => ("step" in e ? [e.step.kind] : [])));
 
-let pinRoot = "";
+// A pin directory of this run's on the BPF filesystem (tsbpf mounts bpffs over nothing else).
+const pinRoot = testPinDir();
 beforeAll(() => {
-  ensureBpffs();
-  pinRoot = mkdtempSync("/sys/fs/bpf/tsbpf-test-narration-");
   loadKernelBtf(); // parsed once per process: later loads make no mmap of it
 });
-afterAll(() => {
-  rmSync(pinRoot, { recursive: true, force: true });
-});
+afterAll(() => removePins(pinRoot));
 
 describe("load steps come just before the syscalls they stand for", () => {
   it.each([

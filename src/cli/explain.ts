@@ -19,6 +19,7 @@ const LABEL: Record<LoadStepKind, string> = {
   "kernel-btf": "kernel BTF",
   "inner-map-create": "create inner map",
   "map-create": "create map",
+  "pin-lookup": "find pinned map",
   "map-reuse": "reuse map",
   "map-pin": "pin map",
   "map-init": "initialise map",
@@ -33,7 +34,6 @@ const LABEL: Record<LoadStepKind, string> = {
   attach: "attach",
   "struct-ops-register": "register",
   "map-bind": "bind map",
-  "pin-lookup": "pinned?",
   "feature-probe": "probe",
   warning: "warning",
 };
@@ -52,6 +52,8 @@ const WHY: Record<LoadStepKind, string> = {
     "A map of maps holds other maps. The kernel checks every map put into it against a template given at creation, so the loader creates one inner map as that template and closes it once the outer map exists.",
   "map-create":
     "Maps are the kernel-side data structures programs and user space share. They must exist before the programs, because a program's instructions embed each map's fd.",
+  "pin-lookup":
+    "A map declared with LIBBPF_PIN_BY_NAME is shared through the BPF filesystem: the loader checks that the pin root is on one, then looks for a map already pinned under the map's name.",
   "map-reuse":
     "A map that already exists stands in for this one — pinned under its name, or handed over by fd — so several objects share it, contents and all; it must match the spec (type, sizes, entries, flags).",
   "map-pin": "A pinned map has a path in the BPF filesystem, so it outlives this process and other objects can share it.",
@@ -79,8 +81,6 @@ const WHY: Record<LoadStepKind, string> = {
     "BPF_PROG_BIND_MAP makes a program hold a map it never references, as libbpf does for .rodata: `bpftool prog show` then lists the map and prints the object's bpf_metadata_* variables.",
   "feature-probe":
     "Before using a feature that older kernels lack, a loader asks the kernel: it creates a throwaway map or program that uses the feature and keeps the answer for the rest of the process, as libbpf does.",
-  "pin-lookup":
-    "A map declared with LIBBPF_PIN_BY_NAME is shared through a file on the BPF filesystem: if one is pinned under its name already (and compatible), the object uses that map instead of creating its own.",
   warning:
     "Something libbpf would warn about too (a kconfig string truncated to its array, a map that could not be bound); the load goes on.",
 };
@@ -127,6 +127,8 @@ function stepDetail(step: LoadStep): string {
       return `for ${step.map}: ${describeMap(step.inner)}`;
     case "map-create":
       return describeMap(step.map, step.keyType, step.valueType);
+    case "pin-lookup":
+      return `${step.map} at ${step.path}`;
     case "map-reuse":
       return step.pinned !== undefined ? `${step.map} from ${step.pinned}` : `${step.map} from fd ${step.fd}`;
     case "map-pin":
@@ -161,8 +163,6 @@ function stepDetail(step: LoadStep): string {
       return `${step.map} bound to ${step.program}`;
     case "feature-probe":
       return step.feature;
-    case "pin-lookup":
-      return `${step.map}: is a map pinned at ${step.path}?`;
     case "warning":
       return step.message;
     default:

@@ -8,10 +8,9 @@
 import { join, resolve } from "node:path";
 import { TsbpfError } from "../errors.js";
 import { bpf, closeFd, tryBpf } from "../syscall/bpf.js";
-import { EEXIST } from "../syscall/errno.js";
+import { EEXIST, ENOENT } from "../syscall/errno.js";
 import { syscall } from "../syscall/kernel.js";
 import { bpfFdKind, describeFdKind } from "../syscall/fd-kind.js";
-import { pathAccessible } from "../syscall/host-files.js";
 import { type MapInfo, mapInfo } from "../syscall/obj-info.js";
 import { BPF_FS_MAGIC, filesystemMagic } from "../syscall/statfs.js";
 import { SyscallError } from "../syscall/syscall-error.js";
@@ -54,10 +53,14 @@ export function pinPath(root: string, spec: MapSpec): string {
   return join(root, spec.name);
 }
 
-/** An fd for the map pinned at `path`, or undefined if nothing is pinned there. */
+/** An fd for the map pinned at `path`, or undefined if nothing is pinned there (OBJ_GET's ENOENT). */
 export function openPinned(path: string): number | undefined {
-  if (!pathAccessible(path)) return undefined;
-  const fd = bpf(BpfCmd.OBJ_GET, { pathname: cString(path), bpf_fd: 0, file_flags: 0 }, `opening pinned map ${path}`);
+  const r = tryBpf(BpfCmd.OBJ_GET, { pathname: cString(path), bpf_fd: 0, file_flags: 0 });
+  if (r.ret === -1) {
+    if (r.errno === ENOENT) return undefined;
+    throw new SyscallError(r.req, r.errno, `opening pinned map ${path}`);
+  }
+  const fd = Number(r.ret);
   // OBJ_GET opens whatever is pinned there; a program's info read as a map's would be nonsense.
   const kind = bpfFdKind(fd);
   if (kind !== "map") {

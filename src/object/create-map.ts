@@ -104,7 +104,7 @@ function reusePinned(spec: MapSpec, pinRoot: string, step: StepListener): BpfMap
   if (!pathAccessible(path)) return undefined;
   step({ kind: "map-reuse", map: spec.name, pinned: path });
   const fd = openPinned(path);
-  if (fd === undefined) return undefined;
+  if (fd === undefined) return undefined; // unpinned since
   checkPinnedCompatible(fd, spec, path);
   return BpfMap.fromFd(spec, fd);
 }

@@ -28,10 +28,10 @@ export type LoadStep =
   | { kind: "inner-map-create"; map: string; inner: MapSpec }
   /** BPF_MAP_CREATE; key and value type names come from the object's BTF. */
   | { kind: "map-create"; map: MapSpec; keyType?: string; valueType?: string }
+  /** A LIBBPF_PIN_BY_NAME map is looked for at `path` (statfs: is the pin root on bpffs; access of the path). */
+  | { kind: "pin-lookup"; map: string; path: string }
   /** An existing map stands in for the spec's: a pinned one (BPF_OBJ_GET) or one given by fd (BPF_OBJ_GET_INFO_BY_FD). */
   | { kind: "map-reuse"; map: string; pinned?: string; fd?: number }
-  /** statfs of the pin root (it must be a BPF filesystem) and a look at the map's pin path: reuse or create? */
-  | { kind: "pin-lookup"; map: string; path: string }
   /** BPF_OBJ_PIN of a LIBBPF_PIN_BY_NAME map. */
   | { kind: "map-pin"; map: string; path: string }
   /** BPF_MAP_UPDATE_ELEM of a global-data map's initial contents. */

@@ -101,7 +101,8 @@ export class InitialData {
 
   /** The whole value, writable: created on first use, as a copy of the section's bytes or as zeros. */
   get initial(): Uint8Array {
-    this.#value ??= this.source ? this.source.slice(0, this.size) : new Uint8Array(this.size);
+    // new Uint8Array(view) copies; a Buffer's slice() would not (the file's bytes may be a Buffer).
+    this.#value ??= this.source ? new Uint8Array(this.source.subarray(0, this.size)) : new Uint8Array(this.size);
     return this.#value;
   }
 
@@ -119,7 +120,7 @@ export class InitialData {
   /** An independent copy (sharing the file's bytes): what one spec writes, another does not see. */
   copy(): InitialData {
     const c = new InitialData(this.kind, this.size, this.source);
-    if (this.#value) c.#value = this.#value.slice();
+    if (this.#value) c.#value = new Uint8Array(this.#value);
     return c;
   }
 }
