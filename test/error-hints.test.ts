@@ -144,7 +144,7 @@ describe("error hints name the true reason", () => {
         }),
       ),
     );
-    expect((e as Error).message).toContain("this process has CAP_BPF, so the refusal comes from elsewhere");
+    expect((e as Error).message).toContain("and this process has CAP_BPF: the refusal comes from elsewhere");
     // The capability check itself went through the syscall door.
     expect(fake.calls.some((c) => c.call === "capget")).toBe(true);
   });
