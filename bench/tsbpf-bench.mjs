@@ -65,8 +65,8 @@ async function cmdLoad(path, iters, attach) {
 
 /** getpid(2) without libc's or Node's caching: the producer's trigger. */
 async function rawGetpid() {
-  const { koffi } = await import(new URL("syscall/libc.js", dist).href);
-  const k = koffi();
+  // The bench's own trigger, not a tsbpf syscall: koffi directly.
+  const k = (await import("koffi")).default;
   const lib = k.load("libc.so.6");
   const syscall = lib.func("long syscall(long)");
   return () => syscall(39); // SYS_getpid on x86-64
@@ -81,7 +81,7 @@ const REC_SIZE = 64;
 
 async function cmdDrain(path, rounds, only = "both") {
   const { RingBuffer } = await import(new URL("maps/ringbuf.js", dist).href);
-  const { makeDecoder } = await import(new URL("maps/value-decoder.js", dist).href);
+  const { makeDecoder } = await import(new URL("btf/value-decoder.js", dist).href);
   const getpid = await rawGetpid();
   const obj = BpfObject.open(path);
   obj.load();
