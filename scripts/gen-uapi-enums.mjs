@@ -1,4 +1,4 @@
-// Generates src/syscall/uapi-enums.ts from the enums in bpf/vmlinux.h, so
+// Generates src/abi/uapi-enums.ts from the enums in bpf/vmlinux.h, so
 // the names tsbpf prints (and strace prints) come from the kernel's own BTF.
 //   node scripts/gen-uapi-enums.mjs
 import { readFileSync, writeFileSync } from "node:fs";
@@ -33,4 +33,4 @@ for (const [cname, [tsname, prefix]] of Object.entries(wanted)) {
   for (const [v, n] of printed) out += `  ${v}: "${n}",\n`;
   out += "};\n";
 }
-writeFileSync(new URL("../src/syscall/uapi-enums.ts", import.meta.url), out);
+writeFileSync(new URL("../src/abi/uapi-enums.ts", import.meta.url), out);
