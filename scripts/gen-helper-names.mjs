@@ -1,4 +1,4 @@
-// Generates src/programs/helper-names.ts from `enum bpf_func_id` in
+// Generates src/abi/helper-names.ts from `enum bpf_func_id` in
 // bpf/vmlinux.h (this kernel's BTF), so that the disassembler can name the
 // helper behind `call N`:
 //   node scripts/gen-helper-names.mjs
@@ -28,4 +28,4 @@ out +=
   "export function helperName(id: number): string | undefined {\n" +
   "  return Object.prototype.hasOwnProperty.call(HELPER_NAMES, id) ? HELPER_NAMES[id] : undefined;\n" +
   "}\n";
-writeFileSync(new URL("../src/programs/helper-names.ts", import.meta.url), out);
+writeFileSync(new URL("../src/abi/helper-names.ts", import.meta.url), out);
