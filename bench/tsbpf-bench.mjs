@@ -208,7 +208,7 @@ async function cmdRss(path) {
 
 async function cmdDumpC() {
   const { loadKernelBtf } = await import(new URL("object/kernel-btf.js", dist).href);
-  const dump = await import(new URL("btf/dump-c.js", dist).href);
+  const dump = await import(new URL("btf/dump-c/index.js", dist).href);
   const btf = loadKernelBtf();
   if (typeof dump.dumpCBytes === "function") {
     const bytes = dump.dumpCBytes(btf);
