@@ -459,7 +459,9 @@ describe.skipIf(!haveKernelBtf)("CO-RE against the running kernel's BTF", () => 
         `task_struct::real_parent at offset ${off} in kernel BTF${off === compiled ? "" : ` (compiled as ${compiled})`}`,
       );
       expect(parent.localSpec).toMatch(/^task_struct::real_parent \(0:\d+\)$/);
-      expect(parent.targetSpec).toBe(parent.localSpec);
+      // The raw spec's member index is the kernel's own (another kernel orders task_struct differently).
+      const index = kernel.named("task_struct", "STRUCT").members.findIndex((m) => m.name === "real_parent");
+      expect(parent.targetSpec).toBe(`task_struct::real_parent (0:${index})`);
       expect(parent.targetTypeId).toBe(kernel.named("task_struct", "STRUCT").id);
       // The anonymous struct step shows in the raw spec, not in the name path.
       expect(all.find((r) => key(r) === "byte_off mm_struct::map_count")!.targetSpec).toMatch(/^mm_struct::map_count \(0:0:\d+\)$/);
@@ -587,7 +589,11 @@ describe.skipIf(!haveKernelBtf)("CO-RE against the running kernel's BTF", () => 
       expect(value("enumval_value bpf_map_type::BPF_MAP_TYPE_RINGBUF")).toEqual([moved.ringbuf]);
       expect(value("enumval_value bpf_map_type___tsbpf::BPF_MAP_TYPE_RINGBUF___tsbpf")).toEqual([moved.ringbuf]);
       expect(value("enumval_value perf_callchain_context::PERF_CONTEXT_KERNEL")).toEqual([moved.kernelCtx]);
-      expect(all.every((r) => !r.poisoned)).toBe(true);
+      // Only a field this kernel lacks (guarded in core.bpf.c by bpf_core_field_exists) is poisoned.
+      const lacking = value("field_exists task_struct::init_private_fork_class")[0] === 0n;
+      expect(all.filter((r) => r.poisoned).map((r) => key(r))).toEqual(
+        lacking ? ["lshift_u64 task_struct::init_private_fork_class", "rshift_u64 task_struct::init_private_fork_class"] : [],
+      );
 
       // The instructions carry the new values: direct loads (LDX off), ALU immediates, ld_imm64.
       const insns = obj.programs.get("core_all")!;
