@@ -140,8 +140,11 @@ int core_all(void *ctx)
 	results[SLOT_BF_LSHIFT] = __builtin_preserve_field_info(task->user_dumpable, BPF_FIELD_LSHIFT_U64);
 	results[SLOT_BF_RSHIFT] = __builtin_preserve_field_info(task->user_dumpable, BPF_FIELD_RSHIFT_U64);
 	results[SLOT_BF_SIGNED] = __builtin_preserve_field_info(task->user_dumpable, BPF_FIELD_SIGNED);
-	results[SLOT_BF4_LSHIFT] = __builtin_preserve_field_info(task->init_private_fork_class, BPF_FIELD_LSHIFT_U64);
-	results[SLOT_BF4_RSHIFT] = __builtin_preserve_field_info(task->init_private_fork_class, BPF_FIELD_RSHIFT_U64);
+	/* A field 6.1 and 6.12 lack: guarded, or the load fails where it is missing. */
+	if (bpf_core_field_exists(task->init_private_fork_class)) {
+		results[SLOT_BF4_LSHIFT] = __builtin_preserve_field_info(task->init_private_fork_class, BPF_FIELD_LSHIFT_U64);
+		results[SLOT_BF4_RSHIFT] = __builtin_preserve_field_info(task->init_private_fork_class, BPF_FIELD_RSHIFT_U64);
+	}
 	results[SLOT_IN_EXECVE] = BPF_CORE_READ_BITFIELD_PROBED(task, in_execve);
 
 	results[SLOT_TYPE_ID_LOCAL] = bpf_core_type_id_local(struct task_struct);

@@ -17,10 +17,14 @@ extern const char CONFIG_LOCALVERSION[16] __kconfig __weak;
 /* Untyped ksym: the address of a kernel text symbol, from /proc/kallsyms. */
 extern const void bpf_map_put __ksym;
 
-extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
-extern void bpf_task_release(struct task_struct *p) __ksym;
-extern void bpf_rcu_read_lock(void) __ksym;
-extern void bpf_rcu_read_unlock(void) __ksym;
+/* kfuncs of 6.2 and later: __weak, called only where the kernel has them. */
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
+extern void bpf_rcu_read_lock(void) __ksym __weak;
+extern void bpf_rcu_read_unlock(void) __ksym __weak;
+
+/* Whether a __weak kernel symbol resolved: a missing one has address 0. */
+#define ksym_present(sym) ((unsigned long)&(sym) != 0)
 
 __u64 kernel_version, config_bpf, config_hz, missing_option, ksym_addr;
 __s32 task_tgid = -1;
@@ -57,13 +61,17 @@ int read_externs(void *ctx)
 	missing_option = CONFIG_TSBPF_NO_SUCH_OPTION;
 	ksym_addr = (__u64)&bpf_map_put;
 
-	t = bpf_task_from_pid(lookup_pid);
-	if (t) {
-		task_tgid = t->tgid;
-		bpf_task_release(t);
+	if (ksym_present(bpf_task_from_pid) && ksym_present(bpf_task_release)) {
+		t = bpf_task_from_pid(lookup_pid);
+		if (t) {
+			task_tgid = t->tgid;
+			bpf_task_release(t);
+		}
 	}
-	bpf_rcu_read_lock();
-	bpf_rcu_read_unlock();
+	if (ksym_present(bpf_rcu_read_lock) && ksym_present(bpf_rcu_read_unlock)) {
+		bpf_rcu_read_lock();
+		bpf_rcu_read_unlock();
+	}
 
 	bpf_loop(10, add_index, NULL, 0);
 	bpf_for_each_map_elem(&numbers, add_value, NULL, 0);

@@ -33,6 +33,7 @@ import { BpfCmd } from "../src/abi/uapi-enums.js";
 import { closeFd } from "../src/syscall/bpf.js";
 import { fdById, progInfo } from "../src/syscall/obj-info.js";
 import { kernelObjects, newKernelObjects, openFdCount, settle } from "./helpers/kernel.js";
+import { skipBecause } from "./helpers/kernel-facts.js";
 import { thrownBy } from "./helpers/thrown.js";
 
 const UPROBE_PMU = "/sys/bus/event_source/devices/uprobe";
@@ -574,21 +575,52 @@ describe("perf_event programs", () => {
 // ---- kprobes ------------------------------------------------------------------------------------
 
 describe("kprobes", () => {
-  it.runIf(!HAVE_KPROBES)("this kernel has no kprobes: a typed, clear error (and nothing left open)", () => {
+  it("kprobe, kretprobe and ksyscall fire where the kernel has kprobes", async (ctx) => {
+    if (!HAVE_KPROBES) skipBecause(ctx, `this kernel was built without kprobes (CONFIG_KPROBES is off: no ${KPROBE_PMU})`);
     const fds = openFdCount();
     {
+      using obj = openWith("on_kprobe");
+      obj.load();
+      const kprobe = obj.program("on_kprobe").attach();
+      readFileSync("/proc/self/comm"); // an openat
+      expect(count(obj, "SLOT_KPROBE")).toBeGreaterThan(0n);
+      kprobe.destroy();
+      // The kretprobe and the ksyscall probe, each alone.
+      for (const t of [
+        target(obj, "on_kprobe", { retprobe: true }),
+        target(obj, "on_kprobe", { sectionName: "ksyscall/openat", target: "openat" }),
+      ]) {
+        const link = attachProgram(t.sectionName.startsWith("ksyscall") ? "ksyscall" : "kprobe", t, {});
+        const at = count(obj, "SLOT_KPROBE");
+        readFileSync("/proc/self/comm");
+        expect(count(obj, "SLOT_KPROBE"), t.sectionName).toBeGreaterThan(at);
+        link.destroy();
+      }
+    }
+    await settle(10);
+    expect(openFdCount()).toBe(fds);
+  });
+
+  it("a kernel without kprobes (no kprobe PMU): a typed, clear error (and nothing left open)", () => {
+    const root = mkdtempSync(join(tmpdir(), "tsbpf-empty-sysfs-"));
+    const prev = setEventSourceRoot(root);
+    const fds = openFdCount();
+    try {
       using obj = openWith("on_kprobe");
       obj.load();
       const err = thrownBy(() => obj.program("on_kprobe").attach());
       expect(err).toBeInstanceOf(UnsupportedError);
       expect((err as Error).message).toBe(
         "on_kprobe (section kprobe/do_sys_openat2): this kernel was built without kprobes (CONFIG_KPROBES is off): " +
-          "/sys/bus/event_source/devices/kprobe does not exist; use a tracepoint (tp/...), raw_tp or fentry instead",
+          `${root}/kprobe does not exist; use a tracepoint (tp/...), raw_tp or fentry instead`,
       );
       // ksyscall and kretprobe go the same way.
       const t = target(obj, "on_kprobe", { sectionName: "ksyscall/openat", target: "openat" });
       expect(() => attachProgram("ksyscall", t, {})).toThrow(/built without kprobes/);
       expect(() => attachProgram("kprobe", target(obj, "on_kprobe", { retprobe: true }), {})).toThrow(/built without kprobes/);
+    } finally {
+      setEventSourceRoot(prev);
+      rmSync(root, { recursive: true, force: true });
     }
     expect(openFdCount()).toBe(fds);
   });

@@ -5,7 +5,8 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { ATTACH, count, openWith } from "./helpers/attach-object.js";
-import { mkdirSync, rmdirSync } from "node:fs";
+import { mkdirSync, readFileSync, rmdirSync } from "node:fs";
+import { release } from "node:os";
 import { join } from "node:path";
 import { createSocket } from "node:dgram";
 import { describe, expect, it } from "vitest";
@@ -13,6 +14,9 @@ import { BpfObject } from "../src/object/bpf-object.js";
 import { ProgramRefusedError } from "../src/programs/prog-load.js";
 import type { IterLink } from "../src/programs/attach/iter.js";
 import { cgroup2Root } from "../src/programs/attach/cgroup.js";
+import { UnsupportedError } from "../src/errors.js";
+import { fentryVerdict, haveTcx } from "./helpers/kernel-facts.js";
+import { thrownBy } from "./helpers/thrown.js";
 import { NO_NEW_OBJECTS, kernelObjects, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
 
 async function sendUdp(n: number): Promise<void> {
@@ -47,7 +51,7 @@ describe("attach kinds on the real kernel", () => {
     expect(count(obj, "SLOT_TP_BTF")).toBeGreaterThan(0n);
   });
 
-  it("xdp and tcx on a veth pair see packets from a network namespace the test creates", async () => {
+  it("xdp and tcx on a veth pair see packets from a network namespace the test creates (tcx: a clear error before 6.6)", async () => {
     const ns = `tsbpf-${process.pid}`;
     const host = `tsbh${process.pid % 100000}`;
     const peer = `tsbp${process.pid % 100000}`;
@@ -63,13 +67,23 @@ describe("attach kinds on the real kernel", () => {
       using obj = openWith("on_xdp", "on_tcx");
       obj.load();
       obj.program("on_xdp").attach({ interface: host });
-      obj.program("on_tcx").attach({ interface: host });
+      const tcx = haveTcx();
+      if (tcx) obj.program("on_tcx").attach({ interface: host });
+      else {
+        const err = thrownBy(() => obj.program("on_tcx").attach({ interface: host }));
+        expect(err).toBeInstanceOf(UnsupportedError);
+        expect((err as Error).message).toBe(
+          `attaching on_tcx to tcx on interface ${host}: tcx needs Linux 6.6 or later, and this kernel is ${release()} ` +
+            "(bpf(BPF_LINK_CREATE) failed: EINVAL); on older kernels a sched_cls program attaches through tc's clsact qdisc instead",
+        );
+      }
       // Five UDP datagrams from inside the namespace to the host end of the pair.
       const send = `for i in 1 2 3 4 5; do printf x > /dev/udp/10.199.0.1/9; done`;
       execFileSync("ip", ["netns", "exec", ns, "bash", "-c", send]);
       await settle(50);
       expect(count(obj, "SLOT_XDP")).toBeGreaterThanOrEqual(5n);
-      expect(count(obj, "SLOT_TCX")).toBeGreaterThanOrEqual(5n);
+      if (tcx) expect(count(obj, "SLOT_TCX")).toBeGreaterThanOrEqual(5n);
+      else expect(count(obj, "SLOT_TCX")).toBe(0n);
     } finally {
       ip("netns", "del", ns); // takes the veth pair with it
     }
@@ -120,10 +134,26 @@ describe("attach kinds on the real kernel", () => {
     );
   });
 
-  it("fentry is refused by this kernel with a clear error", () => {
-    const obj = openWith("on_fentry");
-    expect(() => obj.load()).toThrow(ProgramRefusedError);
-    expect(() => openWith("on_fentry").load()).toThrow(/does not allow trampoline attachment/);
+  it("fentry fires where the kernel allows trampolines; where it refuses them (libbpf too), a clear error", async () => {
+    const verdict = fentryVerdict();
+    if (verdict.allowed) {
+      using obj = openWith("on_fentry");
+      obj.setVariable("target_pid", process.pid);
+      obj.load();
+      const link = obj.program("on_fentry").attach();
+      readFileSync("/proc/self/comm"); // an openat of this process
+      expect(count(obj, "SLOT_FENTRY")).toBeGreaterThan(0n);
+      link.destroy();
+      const after = count(obj, "SLOT_FENTRY");
+      readFileSync("/proc/self/comm");
+      await settle(10);
+      expect(count(obj, "SLOT_FENTRY")).toBe(after);
+    } else {
+      expect(verdict.refusal).toContain("prog 'probe_fentry': BPF program load failed: Operation not permitted");
+      const err = thrownBy(() => openWith("on_fentry").load());
+      expect(err).toBeInstanceOf(ProgramRefusedError);
+      expect((err as Error).message).toMatch(/EPERM.*does not allow trampoline attachment/s);
+    }
   });
 
   it("a missing tp_btf target is a clear error naming it", () => {

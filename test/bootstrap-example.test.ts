@@ -20,7 +20,8 @@ function start(args: string[]): { child: ChildProcess; output: () => string; rea
 }
 
 async function run(cmd: string): Promise<number> {
-  const c = spawn("sh", ["-c", cmd], { stdio: "ignore" });
+  // By absolute path: the EXEC line's filename is what execve was given, which a PATH lookup would make vary.
+  const c = spawn("/bin/sh", ["-c", cmd], { stdio: "ignore" });
   await new Promise((r) => c.on("exit", r));
   return c.pid!;
 }
@@ -48,7 +49,7 @@ describe("examples/bootstrap (npm start)", () => {
     const out = b.output();
     expect(out.split("\n")[0]).toBe("TIME     EVENT COMM             PID     PPID    FILENAME/EXIT CODE");
     const exec = lineFor(out, "EXEC", pid);
-    expect(exec, out).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d EXEC  sh {15}${pid} +${process.pid} +/usr/bin/sh$`));
+    expect(exec, out).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d EXEC  sh {15}${pid} +${process.pid} +/bin/sh$`));
     const exit = lineFor(out, "EXIT", pid);
     expect(exit, out).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d EXIT  sh {15}${pid} +${process.pid} +\\[3\\]( \\(\\d+ms\\))?$`));
   });

@@ -8,7 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
+import { kernelConfigText } from "./helpers/kernel-facts.js";
 import { describe, expect, it } from "vitest";
 import { BpfObject } from "../src/object/bpf-object.js";
 import { parseObject } from "../src/spec/object-spec.js";
@@ -18,13 +18,10 @@ import { HAVE_BPFTOOL, boundMapNames, bpftool, bpftoolLoadAll, normalisedXlated 
 
 const OBJ = "bpf/kconfig.bpf.o";
 const config = new Map(
-  gunzipSync(readFileSync("/proc/config.gz"))
-    .toString()
-    .split("\n")
-    .flatMap((l) => {
-      const m = l.match(/^(CONFIG_\w+)=(.*)$/);
-      return m ? [[m[1]!, m[2]!] as const] : [];
-    }),
+  (kernelConfigText() ?? "").split("\n").flatMap((l) => {
+    const m = l.match(/^(CONFIG_\w+)=(.*)$/);
+    return m ? [[m[1]!, m[2]!] as const] : [];
+  }),
 );
 const str = (name: string) => config.get(name)?.replace(/^"(.*)"$/, "$1");
 

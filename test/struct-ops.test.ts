@@ -10,7 +10,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BpfMapType, BpfProgType } from "../src/abi/uapi-enums.js";
@@ -23,6 +23,7 @@ import { loadKernelBtf } from "../src/object/kernel-btf.js";
 import { parseObject } from "../src/spec/object-spec.js";
 import { BPF_F_LINK } from "../src/spec/struct-ops.js";
 import { mapInfo } from "../src/syscall/obj-info.js";
+import { kernelHasSymbol } from "./helpers/kernel-facts.js";
 import { kernelObjects, remainingKernelObjects } from "./helpers/kernel.js";
 import { HAVE_BPFTOOL, libbpfXlated, normalisedXlated } from "./helpers/oracle.js";
 import { thrownBy } from "./helpers/thrown.js";
@@ -143,8 +144,16 @@ describe("struct_ops: a TCP congestion control written in BPF", () => {
     [PLAIN, "tsbpf_cc", false],
     [LINKED, "tsbpf_cc_link", true],
   ] as const) {
-    it(`${file}: registered, used by a TCP connection, unregistered on destroy`, async () => {
+    it(`${file}: registered, used by a TCP connection, unregistered on destroy (links: a clear error before 6.4)`, async () => {
       expect(available()).not.toContain(ccName);
+      if (viaLink && !kernelHasSymbol("bpf_struct_ops_link_create")) {
+        const before = kernelObjects();
+        expect(() => BpfObject.open(file).load()).toThrow(
+          `struct_ops maps registered through a link (SEC(".struct_ops.link"), BPF_F_LINK) need Linux 6.4 or later, and this kernel is ${release()}`,
+        );
+        expect(await remainingKernelObjects(before)).toEqual({ prog: [], map: [], link: [], btf: [] });
+        return;
+      }
       const before = kernelObjects();
       const obj = BpfObject.open(file);
       try {

@@ -19,13 +19,20 @@ pkg=$(apt-cache pkgnames linux-image- | grep -E "$pattern" | sort -V | tail -1)
 [ -n "$pkg" ] || { echo "no package matches $pattern (apt-get update?)" >&2; exit 1; }
 release=${pkg#linux-image-}
 dir="$cache/$release"
-if [ -f "$dir/initramfs.cpio.gz" ]; then echo "$dir"; exit 0; fi
+# The cache is valid for the scripts that built it: a changed init or fetch script rebuilds it.
+stamp=$(cat "$here/fetch-kernel.sh" "$here/vm-init.sh" | sha256sum | cut -c1-16)
+if [ -f "$dir/initramfs.cpio.gz" ] && [ "$(cat "$dir/stamp" 2>/dev/null)" = "$stamp" ]; then echo "$dir"; exit 0; fi
 
 rm -rf "$dir" && mkdir -p "$dir/deb"
 (cd "$dir/deb" && apt-get download -qq "$pkg" 2>/dev/null)
 dpkg -x "$dir"/deb/*.deb "$dir/root"
 rm -rf "$dir/deb"
 mods="$dir/root/lib/modules/$release"
+# Debian's 6.12 modules are xz-compressed: plain .ko files for busybox's insmod
+# and modprobe. dpkg -x ran no depmod (and this host has none): busybox's writes
+# modules.dep, so the guest's request_module (veth, sch_ingress, ...) finds them.
+find "$mods" -name '*.ko.xz' -exec xz -d {} +
+busybox depmod -b "$dir/root" "$release"
 
 # Module closure in load order (no depmod here: read each .ko's modinfo "depends=").
 declare -A seen=()
@@ -54,4 +61,5 @@ cp "$here/vm-init.sh" "$ir/init"
 chmod +x "$ir/init"
 (cd "$ir" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$dir/initramfs.cpio.gz"
 rm -rf "$ir"
+echo "$stamp" >"$dir/stamp"
 echo "$dir"

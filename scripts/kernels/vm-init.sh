@@ -34,6 +34,12 @@ mkdir -p $r/results && mount --bind /results $r/results
 # The guest kernel's modules and config where tools look for them (/lib/modules, /boot/config-*).
 kdir=$(cat /results/kernel-dir)
 release=$(uname -r)
+# The kernel's own module requests (ip link add type veth, tc qdiscs, ...) run
+# its modprobe helper in this initramfs, not in the chroot: busybox's, over the
+# full module tree.
+mkdir -p "/lib/modules/$release"
+mount --bind "/lower$kdir/root/lib/modules/$release" "/lib/modules/$release"
+echo /bin/modprobe >/proc/sys/kernel/modprobe
 mkdir -p "$r/lib/modules/$release"
 mount --bind "$r$kdir/root/lib/modules/$release" "$r/lib/modules/$release"
 cp "$r$kdir/root/boot/config-$release" "$r/boot/config-$release" 2>/dev/null

@@ -20,13 +20,22 @@ import type { ExternSpec } from "../spec/externs.js";
 import { hasSyscallWrapper } from "../programs/attach/syscall-wrapper.js";
 
 let configCache: Map<string, string> | undefined;
+/** Where kernelConfig() read the config, or what it looked for when there was none (for messages). */
+let configSource = "";
 
 /** CONFIG_FOO → "y" / "m" / "250" / "\"str\"" from the kernel's config. */
 export function kernelConfig(): Map<string, string> {
   if (configCache) return configCache;
   let text: string | undefined;
-  if (pathAccessible("/proc/config.gz")) text = gunzipSync(readHostBytes("/proc/config.gz", 64 << 10)).toString("utf8");
-  else if (pathAccessible(`/boot/config-${release()}`)) text = new TextDecoder().decode(readHostFile(`/boot/config-${release()}`));
+  // As libbpf: /proc/config.gz, else the distribution's copy (Debian's kernels have only that one).
+  const boot = `/boot/config-${release()}`;
+  if (pathAccessible("/proc/config.gz")) {
+    text = gunzipSync(readHostBytes("/proc/config.gz", 64 << 10)).toString("utf8");
+    configSource = "/proc/config.gz";
+  } else if (pathAccessible(boot)) {
+    text = new TextDecoder().decode(readHostFile(boot));
+    configSource = boot;
+  } else configSource = `no config found: neither /proc/config.gz nor ${boot} exists`;
   const map = new Map<string, string>();
   for (const line of (text ?? "").split("\n")) {
     const m = line.match(/^(CONFIG_\w+)=(.*)$/);
@@ -58,7 +67,7 @@ export function fillKconfig(
     if (raw === undefined) {
       if (e.weak) continue; // absent __weak externs read as zero
       throw new NotFoundError(
-        `extern ${e.name} is not set in this kernel's config (/proc/config.gz); declare it __weak to accept its absence`,
+        `extern ${e.name} is not set in this kernel's config (${configSource}); declare it __weak to accept its absence`,
       );
     }
     const t = btf.type(btf.skipModifiers(e.typeId));

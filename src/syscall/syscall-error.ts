@@ -2,6 +2,7 @@
  * A failed system call, as a typed error: which call (for bpf(), which
  * command), the errno by name, and a hint at the usual cause.
  */
+import { release } from "node:os";
 import { dirname } from "node:path";
 import { TsbpfError } from "../errors.js";
 import { type Cap, lackedCapabilities } from "./capabilities.js";
@@ -10,7 +11,8 @@ import type { BpfRequest, SyscallRequest } from "./requests.js";
 import { pathStat } from "./host-files.js";
 import { S_IFDIR, S_IFMT } from "./stat.js";
 import { BPF_FS_MAGIC, filesystemMagic } from "./statfs.js";
-import { BpfCmdNames, BpfCmd, BpfMapTypeNames, BpfProgType, BpfProgTypeNames } from "../abi/uapi-enums.js";
+import { BpfCmdNames, BpfCmd, BpfMapType, BpfMapTypeNames, BpfProgType, BpfProgTypeNames } from "../abi/uapi-enums.js";
+import { kernelVersionCode, runningKernelVersion } from "./kernel-version.js";
 
 /** "bpf(BPF_PROG_LOAD)", "perf_event_open", "ioctl(PERF_EVENT_IOC_ENABLE)", "openat(\"/sys/kernel/btf/vmlinux\")". */
 export function describeCall(req: SyscallRequest): string {
@@ -173,7 +175,15 @@ function hintFor(req: SyscallRequest, errno: number): string | undefined {
     return `something is already pinned at ${path} (or it is a directory); unpin it (rm ${path}) first`;
   }
   if (errno === ENOENT && req.cmd === BpfCmd.MAP_LOOKUP_ELEM) return "no such key";
-  if (errno === EINVAL && req.cmd === BpfCmd.MAP_CREATE) return "the kernel rejected the map's type, sizes or flags";
+  if (errno === EINVAL && req.cmd === BpfCmd.MAP_CREATE) {
+    // BPF_F_LINK (1 << 13) on a struct_ops map: registration through a bpf_link arrived in 6.4.
+    if (Number(req.values.map_type) === BpfMapType.STRUCT_OPS && Number(req.values.map_flags ?? 0) & (1 << 13)) {
+      if (runningKernelVersion() < kernelVersionCode(6, 4, 0)) {
+        return `struct_ops maps registered through a link (SEC(".struct_ops.link"), BPF_F_LINK) need Linux 6.4 or later, and this kernel is ${release()}; SEC(".struct_ops") registers without one`;
+      }
+    }
+    return "the kernel rejected the map's type, sizes or flags";
+  }
   return undefined;
 }
 

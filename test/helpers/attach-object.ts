@@ -11,9 +11,9 @@ export function openWith(...programs: string[]): BpfObject {
   return obj;
 }
 
-/** How many times the program counting in `slot` (enum slot of attach.bpf.c) ran. */
+/** How many times the program counting in `slot` (enum attach_slot of attach.bpf.c) ran. */
 export function count(obj: BpfObject, slot: string): bigint {
-  const slots = (obj.spec.btf!.btf.typeByName("slot", BtfKind.Enum) as EnumType).values.map((v) => v.name);
+  const slots = (obj.spec.btf!.btf.typeByName("attach_slot", BtfKind.Enum) as EnumType).values.map((v) => v.name);
   const bytes = obj.variable("counts");
   return new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(slots.indexOf(slot) * 8, true);
 }
