@@ -97,4 +97,14 @@ describe("__weak kfuncs", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it("___flavour suffixes: the flavour whose prototype matches the kernel's binds, the other reads as 0", (ctx) => {
+    if (!kernelHasSymbol("bpf_rcu_read_lock"))
+      skipBecause(ctx, "this kernel has no kfunc bpf_rcu_read_lock (6.2+): nothing for a flavour to bind to");
+    using obj = BpfObject.open("bpf/kfunc_flavours.bpf.o");
+    obj.load();
+    expect(obj.program("call_flavours").testRun().retval).toBe(0);
+    expect(u64(obj, "right_present")).toBe(1n);
+    expect(u64(obj, "wrong_present")).toBe(0n);
+    expect(u64(obj, "right_called")).toBe(1n);
+  });
 });

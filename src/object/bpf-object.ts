@@ -201,7 +201,7 @@ export class BpfObject {
       // syscall of the load follows the step it belongs to.
       const kernelVersion = runningKernelVersion();
       this.btfFd = this.loadObjectBtf();
-      const ksyms = resolveKsyms(this.spec.externs, () => this.kernelBtf());
+      const ksyms = resolveKsyms(this.spec.externs, () => this.kernelBtf(), this.spec.btf?.btf);
       this.structOps = this.planStructOps(programs);
       for (const spec of this.spec.maps) {
         this.createMap(spec.data?.kind === "kconfig" ? this.withKconfigValues(spec) : (this.structOps?.kernelMapSpec(spec) ?? spec));

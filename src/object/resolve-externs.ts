@@ -18,6 +18,8 @@ import { pathAccessible, readHostBytes, readHostFile, readHostText } from "../sy
 import { runningKernelVersion } from "../syscall/kernel-version.js";
 import type { ExternSpec } from "../spec/externs.js";
 import { hasSyscallWrapper } from "../programs/attach/syscall-wrapper.js";
+import { essentialName } from "../core/names.js";
+import { typesAreCompatible } from "../core/compat.js";
 
 let configCache: Map<string, string> | undefined;
 /** Where kernelConfig() read the config, or what it looked for when there was none (for messages). */
@@ -112,27 +114,45 @@ function kallsyms(): Map<string, bigint> {
   return map;
 }
 
-/** How each .ksyms extern is bound, resolved against the kernel's BTF and kallsyms. */
-export function resolveKsyms(externs: readonly ExternSpec[], kernelBtf: () => Btf): Map<string, ExternBinding> {
+/**
+ * How each .ksyms extern is bound, resolved against the kernel's BTF and
+ * kallsyms. As libbpf does, a kfunc's `___flavour` suffix is dropped to find
+ * the kernel's function, and it binds only when its local prototype is
+ * CO-RE-compatible with the kernel's (a __weak one that is not reads as 0, so
+ * code can declare one flavour per kernel); a typed variable's type must be
+ * compatible with the kernel variable's.
+ */
+export function resolveKsyms(externs: readonly ExternSpec[], kernelBtf: () => Btf, localBtf: Btf | undefined): Map<string, ExternBinding> {
   const out = new Map<string, ExternBinding>();
   for (const e of externs) {
     if (e.kind === "kconfig") continue;
     if (e.kind === "ksym_func" || e.typed) {
-      const kind = e.kind === "ksym_func" ? BtfKind.Func : BtfKind.Var;
+      const isFunc = e.kind === "ksym_func";
+      const missing: ExternBinding = isFunc ? { kind: "kfunc", btfId: 0 } : { kind: "btf_var", btfId: 0 };
       const btf = kernelBtf();
-      const id = btf.idsByName(e.name).find((i) => btf.kind(i) === kind);
+      const kernelName = isFunc ? essentialName(e.name) : e.name;
+      const id = btf.idsByName(kernelName).find((i) => btf.kind(i) === (isFunc ? BtfKind.Func : BtfKind.Var));
       if (id === undefined) {
         if (e.weak) {
-          out.set(e.name, e.kind === "ksym_func" ? { kind: "kfunc", btfId: 0 } : { kind: "btf_var", btfId: 0 });
+          out.set(e.name, missing);
           continue;
         }
         throw new NotFoundError(
-          e.kind === "ksym_func"
-            ? `kfunc ${e.name} does not exist in this kernel (no FUNC ${e.name} in kernel BTF)`
+          isFunc
+            ? `kfunc ${kernelName} does not exist in this kernel (no FUNC ${kernelName} in kernel BTF)`
             : `typed ksym ${e.name} has no VAR in this kernel's BTF (per-CPU and data symbols need CONFIG_DEBUG_INFO_BTF with variables, and CONFIG_KALLSYMS_ALL)`,
         );
       }
-      out.set(e.name, e.kind === "ksym_func" ? { kind: "kfunc", btfId: id } : { kind: "btf_var", btfId: id });
+      if (localBtf && !externTypeCompatible(e, localBtf, btf, id)) {
+        if (isFunc && e.weak) {
+          out.set(e.name, missing);
+          continue;
+        }
+        throw new TsbpfError(
+          `extern ${e.name}: its ${isFunc ? "prototype" : "type"} is incompatible with the kernel's ${isFunc ? "kfunc" : "variable"} ${kernelName} (BTF id ${id})`,
+        );
+      }
+      out.set(e.name, isFunc ? { kind: "kfunc", btfId: id } : { kind: "btf_var", btfId: id });
       continue;
     }
     const addr = kallsyms().get(e.name);
@@ -142,4 +162,16 @@ export function resolveKsyms(externs: readonly ExternSpec[], kernelBtf: () => Bt
     out.set(e.name, { kind: "address", address: addr ?? 0n });
   }
   return out;
+}
+
+/** libbpf's check: the FUNC_PROTOs (kfuncs) or the variables' types (typed ksyms) are bpf_core_types_are_compat. */
+function externTypeCompatible(e: ExternSpec, local: Btf, kernel: Btf, kernelId: number): boolean {
+  const kernelType = kernel.type(kernelId);
+  const localType = local.type(e.typeId);
+  if (e.kind === "ksym_func") {
+    if (localType.kind !== BtfKind.Func || kernelType.kind !== BtfKind.Func) return false;
+    return typesAreCompatible(local, localType.type, kernel, kernelType.type);
+  }
+  if (kernelType.kind !== BtfKind.Var) return false;
+  return typesAreCompatible(local, local.skipModifiers(e.typeId), kernel, kernel.skipModifiers(kernelType.type));
 }
