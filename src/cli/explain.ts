@@ -7,7 +7,7 @@
  * one does not compile.
  */
 import { BpfMapTypeNames, BpfProgTypeNames } from "../abi/uapi-enums.js";
-import { MAP_FLAG_NAMES } from "../abi/map-flags.js";
+import { MAP_FLAG_NAMES } from "../abi/uapi-flags.js";
 import type { Reference } from "../insn/insn.js";
 import type { MapSpec } from "../spec/map-spec.js";
 import type { LoadStep, LoadStepKind, StepListener } from "../object/load-steps.js";

@@ -11,7 +11,7 @@ import { cTypeName } from "../btf/type-name.js";
 import { BtfKind } from "../btf/types.js";
 import { SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE } from "../elf/elf-file.js";
 import { BpfAttachTypeNames, BpfMapTypeNames, BpfProgType, BpfProgTypeNames } from "../abi/uapi-enums.js";
-import { MAP_FLAG_NAMES } from "../abi/map-flags.js";
+import { MAP_FLAG_NAMES } from "../abi/uapi-flags.js";
 import type { InitialData } from "./map-spec.js";
 import type { ObjectSpec } from "./object-spec.js";
 
