@@ -19,7 +19,7 @@ import { BpfObject } from "../src/object/bpf-object.js";
 import { attachProgram } from "../src/programs/attach/index.js";
 import { attachKprobe, parseKprobeTarget } from "../src/programs/attach/kprobe.js";
 import type { AttachTarget } from "../src/programs/attach/options.js";
-import { DEFAULT_SAMPLE_FREQ, PERF_ATTR_FLAG_FREQ } from "../src/programs/attach/perf-event.js";
+import { DEFAULT_SAMPLE_FREQ } from "../src/programs/attach/perf-event.js";
 import { onlineCpus, parseCpuRanges, parseFormatBit, setEventSourceRoot } from "../src/programs/attach/pmu.js";
 import { setKallsymsPath } from "../src/programs/attach/syscall-wrapper.js";
 import { parseUprobeTarget } from "../src/programs/attach/uprobe.js";
@@ -28,6 +28,7 @@ import { observeSyscalls, setKernelBackend } from "../src/syscall/kernel.js";
 import koffi from "koffi";
 import { realKernel } from "../src/syscall/libc.js";
 import type { PerfEventOpenRequest, SyscallRequest } from "../src/syscall/requests.js";
+import type { PerfEventAttr } from "../src/abi/perf-event-attr.js";
 import { SyscallError } from "../src/syscall/syscall-error.js";
 import { BpfCmd } from "../src/abi/uapi-enums.js";
 import { closeFd } from "../src/syscall/bpf.js";
@@ -487,9 +488,9 @@ describe("perf_event programs", () => {
       expect(link.target).toBe(`cpu-clock@4000Hz on cpus ${cpus.length > 1 ? `${cpus[0]}-${cpus.at(-1)}` : cpus[0]}`);
       expect(openFdCount()).toBe(base + 2 * cpus.length);
       expect(seen.map((r) => r.cpu)).toEqual(cpus);
-      expect(
-        seen.every((r) => r.pid === -1 && r.fields.sample_period === 4000n && (BigInt(r.fields.flag_bits!) & PERF_ATTR_FLAG_FREQ) !== 0n),
-      ).toBe(true);
+      expect(seen.every((r) => r.pid === -1 && r.fields.sample_freq === 4000n && r.fields.freq === 1 && r.fields.disabled === 1)).toBe(
+        true,
+      );
       busy(200);
       const during = count(obj, "SLOT_PERF_EVENT");
       expect(during).toBeGreaterThan(0n);
@@ -636,7 +637,7 @@ describe("kprobes", () => {
     writeFileSync(join(root, "kallsyms"), `ffffffff81000000 T _stext\nffffffff814f39b0 T ${syscallEntry}\n`);
     const prevKallsyms = setKallsymsPath(join(root, "kallsyms"));
     const fake = new FakeKernel(realKernel);
-    const opened: { fields: Record<string, number | bigint>; name: string; pid: number; cpu: number; attr: Uint8Array }[] = [];
+    const opened: { fields: PerfEventAttr; name: string; pid: number; cpu: number; attr: Uint8Array }[] = [];
     let next = 50_000;
     const fakeFds = new Set<number>();
     fake.on(
@@ -654,7 +655,7 @@ describe("kprobes", () => {
     const isFake = (r: SyscallRequest) =>
       (r.call === "close" && fakeFds.has(r.fd)) ||
       (r.call === "ioctl" && fakeFds.has(r.fd)) ||
-      (r.call === "bpf" && r.cmd === BpfCmd.LINK_CREATE && fakeFds.has(Number(r.values.target_fd)));
+      (isBpfCmd(r, BpfCmd.LINK_CREATE) && fakeFds.has(Number(r.values.target_fd)));
     fake.on(isFake, (r) => (r.call === "bpf" ? (fakeFds.add(next), next++) : 0));
     const prevRoot = setEventSourceRoot(root);
     const prevKernel = setKernelBackend(fake);
@@ -717,8 +718,8 @@ describe("kprobes", () => {
         a.getBigUint64(64, true),
       ]).toEqual([6, 128, 0n, o[1]!.fields.config1, 0x10n]);
       // LINK_CREATE(BPF_PERF_EVENT) on each fake perf fd, the cookie passed through.
-      const links = k.fake.calls.filter((c) => c.call === "bpf" && c.cmd === BpfCmd.LINK_CREATE);
-      expect(links.map((c) => (c.call === "bpf" ? c.values.bpf_cookie : undefined))).toEqual([0n, 0n, 0n, 7n]);
+      const links = k.fake.calls.filter((c) => isBpfCmd(c, BpfCmd.LINK_CREATE));
+      expect(links.map((c) => c.values.perf_event?.bpf_cookie)).toEqual([0n, 0n, 0n, 7n]);
       for (const l of [l1, l2, l3, l4]) l.destroy();
     } finally {
       k.restore();

@@ -20,6 +20,7 @@ import { Btf } from "../src/btf/btf.js";
 import { BtfKind } from "../src/btf/types.js";
 import type { BpfRequest } from "../src/syscall/requests.js";
 import { NO_NEW_OBJECTS, kernelObjects, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
+import { isBpfCmd } from "../src/syscall/requests.js";
 import { thrownBy } from "./helpers/thrown.js";
 
 afterEach(() => {
@@ -144,7 +145,7 @@ describe("typed errors from the choke point", () => {
 describe("BTF sanitisation for older kernels (probes answered by the fake kernel)", () => {
   it("a kernel without DATASEC/VAR, FLOAT, DECL_TAG, TYPE_TAG and ENUM64 gets BTF it can load", () => {
     const missing = new Set([BtfKind.Datasec, BtfKind.Var, BtfKind.Float, BtfKind.DeclTag, BtfKind.TypeTag, BtfKind.Enum64]);
-    const kindsOf = (r: BpfRequest) => {
+    const kindsOf = (r: BpfRequest<BpfCmd.BTF_LOAD>) => {
       const blob = r.values.btf as Uint8Array;
       const btf = Btf.parse(blob);
       const kinds = new Set<BtfKind>();
@@ -153,13 +154,13 @@ describe("BTF sanitisation for older kernels (probes answered by the fake kernel
     };
     // An "old kernel": any BTF blob using a missing kind is refused.
     const fake = new FakeKernel(realKernel).failWhen(
-      (r) => r.call === "bpf" && r.cmd === BpfCmd.BTF_LOAD && [...kindsOf(r)].some((k) => missing.has(k)),
+      (r) => isBpfCmd(r, BpfCmd.BTF_LOAD) && [...kindsOf(r)].some((k) => missing.has(k)),
       EINVAL,
     );
     setKernelBackend(fake);
     using obj = BpfObject.open("bpf/bootstrap.bpf.o");
     obj.load(); // the real kernel accepts the sanitised BTF and the programs load with it
-    const loads = fake.calls.filter((c): c is BpfRequest => c.call === "bpf" && c.cmd === BpfCmd.BTF_LOAD);
+    const loads = fake.calls.filter((c) => isBpfCmd(c, BpfCmd.BTF_LOAD));
     const objectBtf = loads[loads.length - 1]!;
     const kinds = kindsOf(objectBtf);
     for (const k of missing) expect(kinds.has(k), BtfKind[k]).toBe(false);
@@ -168,7 +169,7 @@ describe("BTF sanitisation for older kernels (probes answered by the fake kernel
     const btf = Btf.parse(objectBtf.values.btf as Uint8Array);
     expect(btf.idsByName("_rodata").length).toBe(1);
     // The object's programs (feature probes load unnamed programs without BTF).
-    const progLoads = fake.calls.filter((c) => c.call === "bpf" && c.cmd === BpfCmd.PROG_LOAD && c.values.prog_name) as BpfRequest[];
+    const progLoads = fake.calls.filter((c) => isBpfCmd(c, BpfCmd.PROG_LOAD) && c.values.prog_name);
     expect(progLoads.map((p) => p.values.prog_name).sort()).toEqual(["handle_exec", "handle_exit"]);
     expect(progLoads.every((p) => Number(p.values.prog_btf_fd) > 0)).toBe(true);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { BpfObject } from "../src/object/bpf-object.js";
 import { parseObject } from "../src/spec/object-spec.js";
 import { readFileSync } from "node:fs";
-import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG } from "../src/spec/map-spec.js";
+import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG } from "../src/abi/uapi-flags.js";
 import { internalMapName } from "../src/spec/data-sections.js";
 
 const GLOBALS = "bpf/globals.bpf.o";

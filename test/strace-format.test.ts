@@ -8,14 +8,16 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { type AttrField, type AttrLayout, type AttrValues, attrLayout, encodeAttr, isPointerKind } from "../src/syscall/bpf-attr.js";
+import type { AttrOf } from "../src/abi/bpf-attr.js";
+import { type AttrLayout, attrLayout, encodeAttr } from "../src/syscall/bpf-attr.js";
 import { errnoNumber } from "../src/syscall/errno.js";
 import { FakeKernel } from "../src/syscall/fake-kernel.js";
 import { trySyscall, trySyscallAsync, withKernelBackend } from "../src/syscall/kernel.js";
-import { encodePerfEventAttr } from "../src/syscall/perf.js";
+import { perfEventOpenRequest } from "../src/syscall/perf.js";
 import type { BpfRequest, SyscallRequest, SyscallResult } from "../src/syscall/requests.js";
 import { annotateSyscall, formatSyscall, type StraceFormatOptions } from "../src/strace/format.js";
 import { localIso } from "../src/strace/time.js";
+import { type FormatKind, printedFields } from "../src/strace/bpf-attr-fields.js";
 import { quotedString, stringQuote } from "../src/strace/quote.js";
 import * as X from "../src/strace/xlat.js";
 import { startTracer } from "../src/strace/tracer.js";
@@ -132,7 +134,7 @@ function num(text: string, table?: X.Xlat): bigint {
     .reduce((a, b) => a | b, 0n);
 }
 
-const TABLE_OF_KIND: Partial<Record<AttrField["kind"], X.Xlat>> = {
+const TABLE_OF_KIND: Partial<Record<FormatKind, X.Xlat>> = {
   map_type: X.BPF_MAP_TYPES,
   prog_type: X.BPF_PROG_TYPES,
   attach_type: X.BPF_ATTACH_TYPES,
@@ -164,30 +166,39 @@ function bpfRequestFromLine(args: string[]): { req: BpfRequest; attrAddress?: bi
     return { req, attrAddress: BigInt(args[1]!) };
   }
   const printed = flatten(parseNode(args[1]!));
-  const values: AttrValues = {};
-  const later: AttrField[] = [];
-  for (const field of layout.fields) {
-    const text = printed.get(field.name);
+  const values: Record<string, unknown> = {};
+  // Values by path: "perf_event.bpf_cookie" goes into values.perf_event.bpf_cookie.
+  const set = (path: string, v: unknown) => {
+    const keys = path.split(".");
+    let o = values;
+    for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
+    o[keys[keys.length - 1]!] = v;
+  };
+  const fields = printedFields(layout);
+  const later: typeof fields = [];
+  for (const f of fields) {
+    const text = printed.get(f.name);
     if (text === undefined) continue;
-    if (field.kind === "btf_blob" || field.kind === "log_buf") later.push(field);
-    else if (field.kind === "name") values[field.name] = new TextDecoder("latin1").decode(unquote(text).bytes);
-    else if (field.kind === "str" || field.kind === "path") values[field.name] = text === "NULL" ? null : cString(unquote(text).bytes);
-    else if (isPointerKind(field.kind)) values[field.name] = text === "NULL" ? null : BigInt(text);
-    else if (field.size === 8) values[field.name] = num(text, TABLE_OF_KIND[field.kind]);
-    else values[field.name] = Number(BigInt.asIntN(32, num(text, TABLE_OF_KIND[field.kind])));
+    if (f.as === "btf_blob" || f.as === "log_buf") later.push(f);
+    else if (f.as === "name") set(f.path, new TextDecoder("latin1").decode(unquote(text).bytes));
+    else if (f.as === "str" || f.as === "path") set(f.path, text === "NULL" ? null : cString(unquote(text).bytes));
+    else if (f.field.kind === "pointer") set(f.path, text === "NULL" ? null : BigInt(text));
+    else if (f.field.size === 8) set(f.path, num(text, TABLE_OF_KIND[f.as]));
+    else set(f.path, Number(BigInt.asIntN(32, num(text, TABLE_OF_KIND[f.as]))));
   }
-  for (const field of later) {
-    const text = printed.get(field.name)!;
-    if (text === "NULL") values[field.name] = null;
+  for (const f of later) {
+    const text = printed.get(f.name)!;
+    if (text === "NULL") set(f.path, null);
     else {
-      const len = Number(values[field.lengthField!] ?? 0);
+      const lengthName = fields.find((x) => x.field === f.lengthField)!.path;
+      const len = Number(values[lengthName] ?? 0);
       const buf = new Uint8Array(len);
       buf.set(unquote(text).bytes.subarray(0, len));
-      values[field.name] = buf;
+      set(f.path, buf);
     }
   }
   const attr = encodeAttr(layout, values, fakeAddresses());
-  return { req: { call: "bpf", cmd, layout, values, attr } };
+  return { req: { call: "bpf", cmd, layout, values: values as AttrOf<BpfCmd>, attr } };
 }
 
 function eventsFromText(text: string, maxEvents: number): Uint8Array {
@@ -225,21 +236,19 @@ function rebuild(line: string): Rebuilt | undefined {
     }
     case "perf_event_open": {
       const f = flatten(parseNode(args[0]!));
-      const attr = encodePerfEventAttr({
-        type: Number(num(f.get("type")!, X.PERF_TYPE_ID)),
-        config: num(f.get("config")!),
-        samplePeriod: num(f.get("sample_period")!),
-        sampleType: num(f.get("sample_type")!, X.PERF_EVENT_SAMPLE_FORMAT),
-      });
-      const req: SyscallRequest = {
-        call: "perf_event_open",
-        attr,
-        fields: { size: Number(num(f.get("size")!, X.PERF_ATTR_SIZE)) },
-        pid: Number(args[1]),
-        cpu: Number(args[2]),
-        groupFd: Number(args[3]),
-        flags: Number(num(args[4]!, X.PERF_EVENT_OPEN_FLAGS)),
-      };
+      const req = perfEventOpenRequest(
+        {
+          type: Number(num(f.get("type")!, X.PERF_TYPE_ID)),
+          config: num(f.get("config")!),
+          sample_period: num(f.get("sample_period")!),
+          sample_type: num(f.get("sample_type")!, X.PERF_EVENT_SAMPLE_FORMAT),
+        },
+        Number(args[1]),
+        Number(args[2]),
+        Number(args[3]),
+        Number(num(args[4]!, X.PERF_EVENT_OPEN_FLAGS)),
+      );
+      req.fields.size = Number(num(f.get("size")!, X.PERF_ATTR_SIZE));
       return { req, result, opts: {} };
     }
     case "ioctl": {
@@ -348,7 +357,7 @@ describe("reference captures (strace 6.1 -s 120, no -v) print back identically",
 // ---- single rules ------------------------------------------------------------
 
 const fake = fakeAddresses();
-function bpfReq(cmd: BpfCmd, values: AttrValues, layout: AttrLayout = attrLayout(cmd)): BpfRequest {
+function bpfReq<C extends BpfCmd>(cmd: C, values: AttrOf<C>, layout: AttrLayout = attrLayout(cmd)): BpfRequest<C> {
   return { call: "bpf", cmd, layout, values, attr: encodeAttr(layout, values, fake) };
 }
 const ok = (ret: number | bigint = 0): SyscallResult => ({ ret, errno: 0 });
@@ -458,7 +467,12 @@ describe("bpf() lines", () => {
   });
 
   it("link_create prints the union member of its attach type, and non-zero bytes past it as extra_data", () => {
-    const perf = bpfReq(BpfCmd.LINK_CREATE, { prog_fd: 6, target_fd: -1, attach_type: BpfAttachType.PERF_EVENT, bpf_cookie: 0x1234n });
+    const perf = bpfReq(BpfCmd.LINK_CREATE, {
+      prog_fd: 6,
+      target_fd: -1,
+      attach_type: BpfAttachType.PERF_EVENT,
+      perf_event: { bpf_cookie: 0x1234n },
+    });
     expect(formatSyscall(perf, fail(9))).toBe(
       "bpf(BPF_LINK_CREATE, {link_create={prog_fd=6, target_fd=-1, attach_type=BPF_PERF_EVENT, flags=0, perf_event={bpf_cookie=0x1234}}}, 48) = -1 EBADF (Bad file descriptor)",
     );
@@ -467,7 +481,7 @@ describe("bpf() lines", () => {
       target_fd: 7,
       attach_type: BpfAttachType.CGROUP_INET_EGRESS,
       flags: 2,
-      bpf_cookie: 0x1234n,
+      perf_event: { bpf_cookie: 0x1234n },
     });
     expect(formatSyscall(other, ok(8))).toBe(
       'bpf(BPF_LINK_CREATE, {link_create={prog_fd=6, target_fd=7, attach_type=BPF_CGROUP_INET_EGRESS, flags=0x2}, extra_data="\\x34\\x12\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00" /* bytes 16..47 */}, 48) = 8',
@@ -478,15 +492,10 @@ describe("bpf() lines", () => {
   });
 
   it("fields past strace 6.1's struct are not printed (a layout bigger than strace knows)", () => {
-    const base = attrLayout(BpfCmd.PROG_LOAD);
-    const bigger: AttrLayout = {
-      ...base,
-      size: 136,
-      fields: [...base.fields, { name: "core_relo_cnt", offset: 132, size: 4, kind: "u32" }],
-    };
-    const req = bpfReq(BpfCmd.PROG_LOAD, { prog_type: 1, core_relo_cnt: 2 }, bigger);
+    const bigger: AttrLayout = { ...attrLayout(BpfCmd.PROG_LOAD), size: 136 };
+    const req = bpfReq(BpfCmd.PROG_LOAD, { prog_type: 1, core_relos: 0x2_0000_0000n }, bigger);
     const text = formatSyscall(req, ok(3));
-    expect(text).not.toContain("core_relo_cnt");
+    expect(text).not.toContain("core_relos");
     expect(text).toContain('fd_array=NULL, extra_data="\\x00\\x00\\x00\\x00\\x02\\x00\\x00\\x00" /* bytes 128..135 */}, 136) = 3');
   });
 
@@ -498,15 +507,7 @@ describe("bpf() lines", () => {
 
 describe("other calls", () => {
   it("perf_event_open: the whole attr with -v, up to precise_ip without", () => {
-    const req: SyscallRequest = {
-      call: "perf_event_open",
-      attr: encodePerfEventAttr({ type: 2, config: 365 }),
-      fields: { size: 128 },
-      pid: -1,
-      cpu: 0,
-      groupFd: -1,
-      flags: 8,
-    };
+    const req = perfEventOpenRequest({ type: 2, config: 365 }, -1, 0, -1, 8);
     expect(formatSyscall(req, ok(9), { verbose: false })).toBe(
       "perf_event_open({type=PERF_TYPE_TRACEPOINT, size=PERF_ATTR_SIZE_VER7, config=365, sample_period=0, sample_type=0, read_format=0, precise_ip=0 /* arbitrary skid */, ...}, -1, 0, -1, PERF_FLAG_FD_CLOEXEC) = 9",
     );

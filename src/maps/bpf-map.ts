@@ -3,15 +3,15 @@
  * bytes, and for mmapable arrays (global data) a live view of the value.
  */
 import { StateError, TsbpfError } from "../errors.js";
-import { bpf, closeFd, tryBpf } from "../syscall/bpf.js";
-import { readAttrU32 } from "../syscall/bpf-attr.js";
+import { bpf, closeFd, readAttrU32, tryBpf } from "../syscall/bpf.js";
 import { ENOENT } from "../syscall/errno.js";
 import { memoryView } from "../syscall/native.js";
 import { MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
 import { syscallAddress, trySyscall } from "../syscall/kernel.js";
 import { SyscallError } from "../syscall/syscall-error.js";
 import { BpfCmd, BpfMapType } from "../abi/uapi-enums.js";
-import { BPF_F_MMAPABLE, type MapSpec, isPerCpu } from "../spec/map-spec.js";
+import { BPF_F_MMAPABLE } from "../abi/uapi-flags.js";
+import { type MapSpec, isPerCpu } from "../spec/map-spec.js";
 import { possibleCpuCount } from "../syscall/cpus.js";
 
 export const BPF_ANY = 0;
@@ -215,7 +215,7 @@ export class BpfMap {
         count: batchSize,
         map_fd: this.fd,
       });
-      const count = readAttrU32(r.req.layout, r.req.attr, "count");
+      const count = readAttrU32(r.req, "count");
       for (let i = 0; i < count; i++) {
         out.push([
           keys.slice(i * this.spec.keySize, (i + 1) * this.spec.keySize),
@@ -236,7 +236,7 @@ export class BpfMap {
     const count = keys.byteLength / this.spec.keySize;
     const r = tryBpf(BpfCmd.MAP_DELETE_BATCH, { map_fd: this.fd, keys, count });
     if (r.ret === -1 && r.errno !== ENOENT) throw new SyscallError(r.req, r.errno, `map ${this.name}`);
-    return readAttrU32(r.req.layout, r.req.attr, "count");
+    return readAttrU32(r.req, "count");
   }
 
   /** BPF_MAP_FREEZE: user space can no longer write the map (the verifier may then trust .rodata). */

@@ -22,13 +22,11 @@ import { syscallAddress, trySyscall } from "../syscall/kernel.js";
 import { memoryView } from "../syscall/native.js";
 import { onlineCpus } from "../syscall/cpus.js";
 import { MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
-import { PERF_EVENT_IOC_ENABLE, PERF_TYPE_SOFTWARE, perfEventOpen, perfIoctl } from "../syscall/perf.js";
-import { BpfMapType } from "../abi/uapi-enums.js";
+import { PERF_EVENT_IOC_ENABLE, perfEventOpen, perfIoctl } from "../syscall/perf.js";
+import { BpfMapType, PerfSampleFormat, PerfSwId, PerfTypeId } from "../abi/uapi-enums.js";
 import type { BpfMap } from "./bpf-map.js";
 import type { RecordCallback, RecordSource } from "./ringbuf.js";
 
-const PERF_COUNT_SW_BPF_OUTPUT = 10;
-const PERF_SAMPLE_RAW = 1 << 10;
 const PERF_RECORD_LOST = 2;
 const PERF_RECORD_SAMPLE = 9;
 const DATA_HEAD = 1024;
@@ -156,7 +154,7 @@ export class PerfBuffer {
       for (const cpu of onlineCpus()) {
         if (cpu >= map.spec.maxEntries) break;
         const fd = perfEventOpen(
-          { type: PERF_TYPE_SOFTWARE, config: PERF_COUNT_SW_BPF_OUTPUT, samplePeriod: 1, sampleType: PERF_SAMPLE_RAW, wakeupEvents: 1 },
+          { type: PerfTypeId.SOFTWARE, config: PerfSwId.BPF_OUTPUT, sample_period: 1, sample_type: PerfSampleFormat.RAW, wakeup_events: 1 },
           -1,
           cpu,
         );

@@ -3,8 +3,7 @@
  * and BPF_PROG_TEST_RUN.
  */
 import { StateError } from "../errors.js";
-import { readAttrU32 } from "../syscall/bpf-attr.js";
-import { bpfRequest, closeFd } from "../syscall/bpf.js";
+import { bpfRequest, closeFd, readAttrU32 } from "../syscall/bpf.js";
 import { syscall } from "../syscall/kernel.js";
 import { BpfCmd, BpfProgType } from "../abi/uapi-enums.js";
 import type { ProgramSpec } from "../spec/object-spec.js";
@@ -103,11 +102,11 @@ export class BpfProgram {
       ctx_in: opts.ctx ?? null,
     });
     syscall(req);
-    const outSize = readAttrU32(req.layout, req.attr, "data_size_out");
+    const outSize = readAttrU32(req, "data_size_out");
     return {
-      retval: readAttrU32(req.layout, req.attr, "retval"),
+      retval: readAttrU32(req, "retval"),
       dataOut: dataOut.subarray(0, Math.min(outSize, dataOut.byteLength)),
-      durationNs: readAttrU32(req.layout, req.attr, "duration"),
+      durationNs: readAttrU32(req, "duration"),
     };
   }
 

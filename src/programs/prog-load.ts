@@ -24,7 +24,7 @@ const MAX_LOG_SIZE = 256 * 1024 * 1024;
  */
 const PROG_LOAD_ATTEMPTS = 5;
 
-function tryProgLoad(attr: ReturnType<typeof attrFor>): ReturnType<typeof tryBpf> {
+function tryProgLoad(attr: ProgLoadAttr): ReturnType<typeof tryBpf<BpfCmd.PROG_LOAD>> {
   let r = tryBpf(BpfCmd.PROG_LOAD, attr);
   if (r.ret !== -1 || r.errno !== EAGAIN) return r;
   const retry = () => {
@@ -83,7 +83,7 @@ export class VerifierError extends TsbpfError {
   }
 }
 
-function attrFor(req: ProgLoadRequest, log?: Uint8Array) {
+function attrFor(req: ProgLoadRequest, log?: Uint8Array): ProgLoadAttr {
   return {
     prog_type: req.type,
     insn_cnt: req.insns.byteLength / 8,

@@ -1,15 +1,19 @@
 /**
- * bpf(2) in strace 6.1's syntax (src/bpf.c at tag v6.1), printed from the
- * declarative bpf_attr layout (bpf-attr.ts): fields in layout order, nested
- * by `group`, formatted by `kind`, filtered by `printIf`. What is specific to
- * strace 6.1 lives here: which commands it decodes, the size of its own
- * struct for each (fields past it are not shown; non-zero bytes past it print
- * as `extra_data`), the link_create union rule, and its structures for
+ * bpf(2) in strace 6.1's syntax (src/bpf.c at tag v6.1): the fields of
+ * bpf-attr-fields.ts, at the offsets of the generated bpf_attr layouts,
+ * nested by `group`, formatted by `as`, filtered by `printIf`. What is
+ * specific to strace 6.1 lives here: which commands it decodes, where its own
+ * struct for each ends (fields past it are not shown; non-zero bytes past it
+ * print as `extra_data`), the link_create union rule, and its structures for
  * OBJ_GET_INFO_BY_FD.
  */
-import { type AttrField, type AttrLayout, type AttrValues, encodeAttr, isPointerKind } from "../syscall/bpf-attr.js";
+import { BPF_ATTR_LAYOUTS } from "../abi/bpf-attr.js";
+import { BPF_MAP_INFO, BPF_PROG_INFO } from "../abi/bpf-info.js";
+import { type AbiField, decodeStruct, endOf, fieldBytes, valueAt } from "../abi/layout.js";
+import { BpfCmd } from "../abi/uapi-enums.js";
+import { attrField, encodeAttr } from "../syscall/bpf-attr.js";
 import type { BpfRequest } from "../syscall/requests.js";
-import { BpfAttachType, BpfCmd } from "../abi/uapi-enums.js";
+import { type PrintedField, type Profile, printedFields, profileOf } from "./bpf-attr-fields.js";
 import type { Memory } from "./memory.js";
 import { QUOTE_0_TERMINATED, QUOTE_FORCE_HEX, printstrFetchSize, printstrFetched, quotedCString, quotedString } from "./quote.js";
 import * as X from "./xlat.js";
@@ -151,73 +155,6 @@ export function ebpfProg(ctx: PrintContext, a: bigint, count: number): string {
   return userArray(ctx, a, BigInt(count), 8, (b, i) => (i >= BPF_MAXINSNS ? false : ebpfInsn(b)));
 }
 
-/** strace 6.1's view of one bpf command: the size of its struct, or undecoded (printed as a pointer). */
-interface CmdProfile {
-  /** sizeof strace 6.1's struct for the command; fields past it are not shown. */
-  structSize: number;
-  /** Where decode_attr_extra_data starts, when the decoder moves it (LINK_CREATE's union). */
-  extraFrom?: (attr: Uint8Array) => number;
-  /** The decoder runs on exit too (fields with showUpdate, OBJ_GET_INFO_BY_FD's info). */
-  exit?: "inline" | "batch";
-}
-
-const P = (structSize: number, extra: Partial<CmdProfile> = {}): CmdProfile => ({ structSize, ...extra });
-
-/** The commands strace 6.1 decodes (bpf_cmd_decoders[] in src/bpf.c), with bpf_attr.h's struct sizes. */
-const STRACE61: ReadonlyMap<number, CmdProfile> = new Map([
-  [BpfCmd.MAP_CREATE, P(72)],
-  [BpfCmd.MAP_LOOKUP_ELEM, P(32)],
-  [BpfCmd.MAP_UPDATE_ELEM, P(32)],
-  [BpfCmd.MAP_DELETE_ELEM, P(16)],
-  [BpfCmd.MAP_GET_NEXT_KEY, P(24)],
-  [BpfCmd.PROG_LOAD, P(128)],
-  [BpfCmd.OBJ_PIN, P(16)],
-  [BpfCmd.OBJ_GET, P(16)],
-  [BpfCmd.PROG_ATTACH, P(20)],
-  [BpfCmd.PROG_DETACH, P(12)],
-  [BpfCmd.PROG_TEST_RUN, P(76)],
-  [BpfCmd.PROG_GET_NEXT_ID, P(12, { exit: "inline" })],
-  [BpfCmd.MAP_GET_NEXT_ID, P(12, { exit: "inline" })],
-  [BpfCmd.PROG_GET_FD_BY_ID, P(12)],
-  [BpfCmd.MAP_GET_FD_BY_ID, P(12)],
-  [BpfCmd.OBJ_GET_INFO_BY_FD, P(16, { exit: "inline" })],
-  [BpfCmd.PROG_QUERY, P(28)],
-  [BpfCmd.RAW_TRACEPOINT_OPEN, P(12)],
-  [BpfCmd.BTF_LOAD, P(28)],
-  [BpfCmd.BTF_GET_FD_BY_ID, P(4)],
-  [BpfCmd.TASK_FD_QUERY, P(48)],
-  [BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, P(32)],
-  [BpfCmd.MAP_FREEZE, P(4)],
-  [BpfCmd.BTF_GET_NEXT_ID, P(12, { exit: "inline" })],
-  [BpfCmd.MAP_LOOKUP_BATCH, P(56, { exit: "batch" })],
-  [BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH, P(56, { exit: "batch" })],
-  [BpfCmd.MAP_UPDATE_BATCH, P(56, { exit: "batch" })],
-  [BpfCmd.MAP_DELETE_BATCH, P(56, { exit: "batch" })],
-  [
-    BpfCmd.LINK_CREATE,
-    P(48, {
-      // The union member strace decodes decides where its struct ends.
-      extraFrom: (a) => {
-        switch (u32(a, 8)) {
-          case 0:
-            return 20; // target_btf_id
-          case BpfAttachType.TRACE_ITER:
-            return 28; // iter_info, iter_info_len
-          case BpfAttachType.PERF_EVENT:
-            return 24; // perf_event.bpf_cookie
-          case BpfAttachType.TRACE_KPROBE_MULTI:
-            return 48; // kprobe_multi
-          default:
-            return 16;
-        }
-      },
-    }),
-  ],
-  [BpfCmd.LINK_UPDATE, P(16)],
-  [BpfCmd.LINK_GET_FD_BY_ID, P(4)],
-  [BpfCmd.LINK_GET_NEXT_ID, P(12, { exit: "inline" })],
-]);
-
 /**
  * The attr as it was on entry: `values` encoded again, pointers taken from
  * the attr that was sent (the kernel writes results into `req.attr`, e.g.
@@ -225,9 +162,9 @@ const STRACE61: ReadonlyMap<number, CmdProfile> = new Map([
  */
 function entryAttr(req: BpfRequest): Uint8Array {
   const sent = new Map<Uint8Array, bigint>();
-  for (const field of req.layout.fields) {
-    const v = req.values[field.name];
-    if (isPointerKind(field.kind) && v instanceof Uint8Array) sent.set(v, u64(req.attr, field.offset));
+  for (const [path, field] of Object.entries(req.layout.struct.fields as Record<string, AbiField>)) {
+    const v = valueAt(req.values, path);
+    if (field.kind === "pointer" && v instanceof Uint8Array) sent.set(v, u64(req.attr, field.offset));
   }
   try {
     const image = encodeAttr(req.layout, req.values, (b) => sent.get(b) ?? 0n);
@@ -237,21 +174,18 @@ function entryAttr(req: BpfRequest): Uint8Array {
   }
 }
 
-function readField(attr: Uint8Array, field: AttrField): bigint {
+function readField(attr: Uint8Array, field: AbiField): bigint {
   return field.size === 8 ? u64(attr, field.offset) : BigInt(u32(attr, field.offset));
 }
 
-const fieldOf = (layout: AttrLayout, name: string) => layout.fields.find((x) => x.name === name);
-
-function lengthOf(layout: AttrLayout, attr: Uint8Array, field: AttrField): bigint {
-  const lf = field.lengthField ? fieldOf(layout, field.lengthField) : undefined;
-  return lf ? readField(attr, lf) : 0n;
+function lengthOf(attr: Uint8Array, f: PrintedField): bigint {
+  return f.lengthField ? readField(attr, f.lengthField) : 0n;
 }
 
-function formatField(ctx: PrintContext, req: BpfRequest, attr: Uint8Array, field: AttrField, len: number, exitAttr: Uint8Array): string {
-  const v = readField(attr, field);
+function formatField(ctx: PrintContext, attr: Uint8Array, f: PrintedField, len: number, exitAttr: Uint8Array): string {
+  const v = readField(attr, f.field);
   const n = Number(v & 0xffffffffn);
-  switch (field.kind) {
+  switch (f.as) {
     case "u32":
       return String(n);
     case "s32":
@@ -269,7 +203,7 @@ function formatField(ctx: PrintContext, req: BpfRequest, attr: Uint8Array, field
     case "ptr":
       return addr(v);
     case "str":
-      return userString(ctx, v, field.maxLen !== undefined ? BigInt(field.maxLen) : 0xffffffffffffffffn, QUOTE_0_TERMINATED);
+      return userString(ctx, v, f.maxLen !== undefined ? BigInt(f.maxLen) : 0xffffffffffffffffn, QUOTE_0_TERMINATED);
     case "path":
       return userPath(ctx, v);
     case "log_buf": {
@@ -277,23 +211,21 @@ function formatField(ctx: PrintContext, req: BpfRequest, attr: Uint8Array, field
       // log. tsbpf always passes a fresh zero-filled buffer, so on entry it
       // holds an empty string.
       if (v === 0n) return "NULL";
-      const size = printstrFetchSize(lengthOf(req.layout, attr, field), ctx.maxStrlen);
-      return printstrFetched(new Uint8Array(size), lengthOf(req.layout, attr, field), QUOTE_0_TERMINATED, ctx.maxStrlen);
+      const size = printstrFetchSize(lengthOf(attr, f), ctx.maxStrlen);
+      return printstrFetched(new Uint8Array(size), lengthOf(attr, f), QUOTE_0_TERMINATED, ctx.maxStrlen);
     }
     case "btf_blob":
-      return userString(ctx, v, lengthOf(req.layout, attr, field), 0);
+      return userString(ctx, v, lengthOf(attr, f), 0);
     case "insns":
-      return ebpfProg(ctx, v, Number(lengthOf(req.layout, attr, field)));
+      return ebpfProg(ctx, v, Number(lengthOf(attr, f)));
     case "iter_info":
       // strace 6.1 prints this array even without -v, and takes iter_info_len
       // (a byte count) as the number of 4-byte elements.
-      return userArray(ctx, v, lengthOf(req.layout, attr, field), 4, (b) => `{map={map_fd=${dv(b).getInt32(0, true)}}}`);
+      return userArray(ctx, v, lengthOf(attr, f), 4, (b) => `{map={map_fd=${dv(b).getInt32(0, true)}}}`);
     case "obj_info":
       return objInfo(ctx, exitAttr);
-    case "name": {
-      const bytes = attr.subarray(field.offset, field.offset + 16);
-      return quotedCString(bytes, Math.min(16, len - field.offset));
-    }
+    case "name":
+      return quotedCString(fieldBytes(attr, f.field), Math.min(f.field.size, len - f.field.offset));
     case "map_type":
       return X.printxval(X.BPF_MAP_TYPES, n, "BPF_MAP_TYPE_???");
     case "prog_type":
@@ -339,18 +271,17 @@ function render(g: Group): string {
 }
 
 /** The second argument of bpf(2) and, for the batch commands, what strace appends on exit. */
-function formatAttr(ctx: PrintContext, req: BpfRequest, profile: CmdProfile): string {
+function formatAttr(ctx: PrintContext, req: BpfRequest, profile: Profile): string {
   const size = req.layout.size;
   const entry = entryAttr(req);
   const exit = req.attr;
   const len = Math.min(size, profile.structSize);
   const root: Group = { name: "", items: [] };
-  const values: AttrValues = req.values;
-  for (const field of req.layout.fields) {
-    if (field.offset >= len) continue;
-    if (field.printIf && !field.printIf(values)) continue;
+  for (const f of printedFields(req.layout)) {
+    if (f.field.offset >= len) continue;
+    if (f.printIf && !f.printIf(req.values)) continue;
     let g = root;
-    for (const name of field.group ?? []) {
+    for (const name of f.group ?? []) {
       const last = g.items[g.items.length - 1];
       if (typeof last === "object" && last.name === name) g = last;
       else {
@@ -359,12 +290,12 @@ function formatAttr(ctx: PrintContext, req: BpfRequest, profile: CmdProfile): st
         g = child;
       }
     }
-    let text = formatField(ctx, req, entry, field, len, exit);
-    if (field.showUpdate && profile.exit === "inline") {
-      const after = readField(exit, field);
-      if (after !== readField(entry, field)) text += " => " + formatField(ctx, req, exit, field, len, exit);
+    let text = formatField(ctx, entry, f, len, exit);
+    if (f.showUpdate && profile.exit === "inline") {
+      const after = readField(exit, f.field);
+      if (after !== readField(entry, f.field)) text += " => " + formatField(ctx, exit, f, len, exit);
     }
-    g.items.push(`${field.name}=${text}`);
+    g.items.push(`${f.name}=${text}`);
   }
   const extra = extraData(
     ctx,
@@ -375,8 +306,8 @@ function formatAttr(ctx: PrintContext, req: BpfRequest, profile: CmdProfile): st
   if (extra) root.items.push(extra);
   let out = render(root);
   if (profile.exit === "batch") {
-    const count = fieldOf(req.layout, "count");
-    if (count && readField(exit, count) !== readField(entry, count)) out += ` => {batch={count=${readField(exit, count)}}}`;
+    const count = attrField(req.layout.struct, "count");
+    if (readField(exit, count) !== readField(entry, count)) out += ` => {batch={count=${readField(exit, count)}}}`;
   }
   return out;
 }
@@ -385,7 +316,7 @@ function formatAttr(ctx: PrintContext, req: BpfRequest, profile: CmdProfile): st
 export function formatBpfArgs(ctx: PrintContext, req: BpfRequest): string {
   const cmd = X.printxval(X.BPF_COMMANDS, req.cmd, "BPF_???");
   const size = req.layout.size;
-  const profile = STRACE61.get(req.cmd);
+  const profile = profileOf(req.layout);
   let attr: string;
   if (profile && size > 0 && size <= 4096) attr = formatAttr(ctx, req, profile);
   else {
@@ -397,13 +328,15 @@ export function formatBpfArgs(ctx: PrintContext, req: BpfRequest): string {
 
 // ---- OBJ_GET_INFO_BY_FD ------------------------------------------------------
 
+const infoAttr = BPF_ATTR_LAYOUTS[BpfCmd.OBJ_GET_INFO_BY_FD].fields;
+
 function objInfo(ctx: PrintContext, exit: Uint8Array): string {
-  const infoAddr = u64(exit, 8);
+  const infoAddr = u64(exit, infoAttr.info.offset);
   if (!ctx.verbose) return addr(infoAddr);
-  const fd = u32(exit, 0) | 0;
+  const fd = u32(exit, infoAttr.bpf_fd.offset) | 0;
   const path = ctx.fdPath(fd);
   const printer = path === "anon_inode:bpf-map" ? mapInfo : path === "anon_inode:bpf-prog" ? progInfo : undefined;
-  const size = u32(exit, 4);
+  const size = u32(exit, infoAttr.info_len.offset);
   if (!printer || size === 0 || size > 4096) return addr(infoAddr);
   const fetched = ctx.memory.read(infoAddr, size);
   if (!fetched) return addr(infoAddr);
@@ -419,32 +352,42 @@ export function makedev(dev: bigint): string {
   return `makedev(${X.hex(major)}, ${X.hex(minor)})`;
 }
 
+const M = BPF_MAP_INFO.fields;
+/** strace 6.1's struct bpf_map_info ends at map_extra; it prints through btf_value_type_id. */
+const STRACE_MAP_INFO_SIZE = endOf(M.map_extra);
+
+/** print_bpf_map_info: each group of fields only when the size covers it (strace's checks against older structs). */
 function mapInfo(ctx: PrintContext, b: Uint8Array, size: number): string {
-  const len = Math.min(size, 88);
+  const len = Math.min(size, STRACE_MAP_INFO_SIZE);
+  const i = decodeStruct(BPF_MAP_INFO, b);
   const f: string[] = [
-    `type=${X.printxval(X.BPF_MAP_TYPES, u32(b, 0), "BPF_MAP_TYPE_???")}`,
-    `id=${u32(b, 4)}`,
-    `key_size=${u32(b, 8)}`,
-    `value_size=${u32(b, 12)}`,
-    `max_entries=${u32(b, 16)}`,
-    `map_flags=${X.printflags(X.BPF_MAP_FLAGS, u32(b, 20), "BPF_F_???")}`,
+    `type=${X.printxval(X.BPF_MAP_TYPES, i.type, "BPF_MAP_TYPE_???")}`,
+    `id=${i.id}`,
+    `key_size=${i.key_size}`,
+    `value_size=${i.value_size}`,
+    `max_entries=${i.max_entries}`,
+    `map_flags=${X.printflags(X.BPF_MAP_FLAGS, i.map_flags, "BPF_F_???")}`,
   ];
   const done = () => `{${f.join(", ")}}`;
-  if (len <= 24) return done();
-  f.push(`name=${quotedCString(b.subarray(24, 40), 16)}`);
-  if (len <= 40) return done();
+  if (len <= M.name.offset) return done();
+  f.push(`name=${quotedCString(fieldBytes(b, M.name), M.name.size)}`);
+  if (len <= M.ifindex.offset) return done();
   f.push(
-    `ifindex=${ifindex(ctx, u32(b, 40))}`,
-    `btf_vmlinux_value_type_id=${u32(b, 44)}`,
-    `netns_dev=${makedev(u64(b, 48))}`,
-    `netns_ino=${u64(b, 56)}`,
+    `ifindex=${ifindex(ctx, i.ifindex)}`,
+    `btf_vmlinux_value_type_id=${i.btf_vmlinux_value_type_id}`,
+    `netns_dev=${makedev(i.netns_dev)}`,
+    `netns_ino=${i.netns_ino}`,
   );
-  if (len <= 64) return done();
-  f.push(`btf_id=${u32(b, 64)}`, `btf_key_type_id=${u32(b, 68)}`, `btf_value_type_id=${u32(b, 72)}`);
-  const extra = extraData(ctx, b, size, 88);
+  if (len <= M.btf_id.offset) return done();
+  f.push(`btf_id=${i.btf_id}`, `btf_key_type_id=${i.btf_key_type_id}`, `btf_value_type_id=${i.btf_value_type_id}`);
+  const extra = extraData(ctx, b, size, STRACE_MAP_INFO_SIZE);
   if (extra) f.push(extra);
   return done();
 }
+
+const P = BPF_PROG_INFO.fields;
+/** strace 6.1's struct bpf_prog_info ends at verified_insns. */
+const STRACE_PROG_INFO_SIZE = endOf(P.verified_insns);
 
 /**
  * print_bpf_prog_info. strace shows `entry => exit` for the counts the
@@ -453,57 +396,68 @@ function mapInfo(ctx: PrintContext, b: Uint8Array, size: number): string {
  * asked for) and as unchanged otherwise (the caller asked for that many).
  */
 function progInfo(ctx: PrintContext, b: Uint8Array, size: number): string {
-  const len = Math.min(size, 220);
+  const len = Math.min(size, STRACE_PROG_INFO_SIZE);
+  const i = decodeStruct(BPF_PROG_INFO, b);
   const f: string[] = [];
-  const changed = (off: number, ptrOff: number): string => {
-    const now = u32(b, off);
-    const before = u64(b, ptrOff) === 0n ? 0 : now;
+  const changed = (now: number, ptr: bigint): string => {
+    const before = ptr === 0n ? 0 : now;
     return before !== now ? `${before} => ${now}` : String(now);
   };
-  const saved = (off: number, ptrOff: number) => (u64(b, ptrOff) === 0n ? 0 : u32(b, off));
-  f.push(`type=${X.printxval(X.BPF_PROG_TYPES, u32(b, 0), "BPF_PROG_TYPE_???")}`, `id=${u32(b, 4)}`);
-  f.push(`tag=${quotedString(b.subarray(8, 16), 8, QUOTE_FORCE_HEX)}`);
-  f.push(`jited_prog_len=${changed(16, 24)}`);
-  f.push(`jited_prog_insns=${userString(ctx, u64(b, 24), BigInt(u32(b, 16)), QUOTE_FORCE_HEX)}`);
-  f.push(`xlated_prog_len=${changed(20, 32)}`);
-  f.push(`xlated_prog_insns=${ebpfProg(ctx, u64(b, 32), Math.floor(Math.min(saved(20, 32), u32(b, 20)) / 8))}`);
+  const saved = (count: number, ptr: bigint) => (ptr === 0n ? 0 : count);
+  f.push(`type=${X.printxval(X.BPF_PROG_TYPES, i.type, "BPF_PROG_TYPE_???")}`, `id=${i.id}`);
+  f.push(`tag=${quotedString(i.tag, i.tag.byteLength, QUOTE_FORCE_HEX)}`);
+  f.push(`jited_prog_len=${changed(i.jited_prog_len, i.jited_prog_insns)}`);
+  f.push(`jited_prog_insns=${userString(ctx, i.jited_prog_insns, BigInt(i.jited_prog_len), QUOTE_FORCE_HEX)}`);
+  f.push(`xlated_prog_len=${changed(i.xlated_prog_len, i.xlated_prog_insns)}`);
+  const xlatedLen = Math.min(saved(i.xlated_prog_len, i.xlated_prog_insns), i.xlated_prog_len);
+  f.push(`xlated_prog_insns=${ebpfProg(ctx, i.xlated_prog_insns, Math.floor(xlatedLen / 8))}`);
   const done = () => `{${f.join(", ")}}`;
-  if (len <= 40) return done();
-  const loadTime = u64(b, 40);
-  const comment = ctx.bootTimeComment(loadTime);
-  f.push(`load_time=${loadTime}${comment ? ` /* ${comment} */` : ""}`);
-  const uid = u32(b, 48);
-  f.push(`created_by_uid=${uid === 0xffffffff ? -1 : uid}`);
-  f.push(`nr_map_ids=${changed(52, 56)}`);
-  f.push(`map_ids=${userArray(ctx, u64(b, 56), BigInt(Math.min(saved(52, 56), u32(b, 52))), 4, (e) => String(dv(e).getUint32(0, true)))}`);
-  f.push(`name=${quotedCString(b.subarray(64, 80), 16)}`);
-  if (len <= 80) return done();
+  if (len <= P.load_time.offset) return done();
+  const comment = ctx.bootTimeComment(i.load_time);
+  f.push(`load_time=${i.load_time}${comment ? ` /* ${comment} */` : ""}`);
+  f.push(`created_by_uid=${i.created_by_uid === 0xffffffff ? -1 : i.created_by_uid}`);
+  f.push(`nr_map_ids=${changed(i.nr_map_ids, i.map_ids)}`);
+  const mapIds = Math.min(saved(i.nr_map_ids, i.map_ids), i.nr_map_ids);
+  f.push(`map_ids=${userArray(ctx, i.map_ids, BigInt(mapIds), 4, (e) => String(dv(e).getUint32(0, true)))}`);
+  f.push(`name=${quotedCString(fieldBytes(b, P.name), P.name.size)}`);
+  if (len <= P.ifindex.offset) return done();
   f.push(
-    `ifindex=${ifindex(ctx, u32(b, 80))}`,
-    `gpl_compatible=${u32(b, 84) & 1}`,
-    `netns_dev=${makedev(u64(b, 88))}`,
-    `netns_ino=${u64(b, 96)}`,
+    `ifindex=${ifindex(ctx, i.ifindex)}`,
+    `gpl_compatible=${i.gpl_compatible}`,
+    `netns_dev=${makedev(i.netns_dev)}`,
+    `netns_ino=${i.netns_ino}`,
   );
-  if (len <= 104) return done();
-  f.push(`nr_jited_ksyms=${changed(104, 112)}`, `nr_jited_func_lens=${changed(108, 120)}`);
-  f.push(`jited_ksyms=${addr(u64(b, 112))}`, `jited_func_lens=${addr(u64(b, 120))}`);
-  if (len <= 128) return done();
-  f.push(`btf_id=${u32(b, 128)}`);
-  f.push(`func_info_rec_size=${changed(132, 136)}`, `func_info=${addr(u64(b, 136))}`, `nr_func_info=${changed(144, 136)}`);
-  f.push(`nr_line_info=${changed(148, 152)}`, `line_info=${addr(u64(b, 152))}`, `jited_line_info=${addr(u64(b, 160))}`);
+  if (len <= P.nr_jited_ksyms.offset) return done();
   f.push(
-    `nr_jited_line_info=${changed(168, 160)}`,
-    `line_info_rec_size=${changed(172, 152)}`,
-    `jited_line_info_rec_size=${changed(176, 160)}`,
+    `nr_jited_ksyms=${changed(i.nr_jited_ksyms, i.jited_ksyms)}`,
+    `nr_jited_func_lens=${changed(i.nr_jited_func_lens, i.jited_func_lens)}`,
   );
-  f.push(`nr_prog_tags=${changed(180, 184)}`, `prog_tags=${addr(u64(b, 184))}`);
-  if (len <= 192) return done();
-  f.push(`run_time_ns=${u64(b, 192)}`, `run_cnt=${u64(b, 200)}`);
-  if (len <= 208) return done();
-  f.push(`recursion_misses=${u64max(u64(b, 208))}`);
-  if (len <= 216) return done();
-  f.push(`verified_insns=${u32(b, 216)}`);
-  const extra = extraData(ctx, b, size, 220);
+  f.push(`jited_ksyms=${addr(i.jited_ksyms)}`, `jited_func_lens=${addr(i.jited_func_lens)}`);
+  if (len <= P.btf_id.offset) return done();
+  f.push(`btf_id=${i.btf_id}`);
+  f.push(
+    `func_info_rec_size=${changed(i.func_info_rec_size, i.func_info)}`,
+    `func_info=${addr(i.func_info)}`,
+    `nr_func_info=${changed(i.nr_func_info, i.func_info)}`,
+  );
+  f.push(
+    `nr_line_info=${changed(i.nr_line_info, i.line_info)}`,
+    `line_info=${addr(i.line_info)}`,
+    `jited_line_info=${addr(i.jited_line_info)}`,
+  );
+  f.push(
+    `nr_jited_line_info=${changed(i.nr_jited_line_info, i.jited_line_info)}`,
+    `line_info_rec_size=${changed(i.line_info_rec_size, i.line_info)}`,
+    `jited_line_info_rec_size=${changed(i.jited_line_info_rec_size, i.jited_line_info)}`,
+  );
+  f.push(`nr_prog_tags=${changed(i.nr_prog_tags, i.prog_tags)}`, `prog_tags=${addr(i.prog_tags)}`);
+  if (len <= P.run_time_ns.offset) return done();
+  f.push(`run_time_ns=${i.run_time_ns}`, `run_cnt=${i.run_cnt}`);
+  if (len <= P.recursion_misses.offset) return done();
+  f.push(`recursion_misses=${u64max(i.recursion_misses)}`);
+  if (len <= P.verified_insns.offset) return done();
+  f.push(`verified_insns=${i.verified_insns}`);
+  const extra = extraData(ctx, b, size, STRACE_PROG_INFO_SIZE);
   if (extra) f.push(extra);
   return done();
 }

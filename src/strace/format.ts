@@ -20,7 +20,7 @@
  * quote.ts.
  */
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
-import { isPointerKind } from "../syscall/bpf-attr.js";
+import { type AbiField, valueAt } from "../abi/layout.js";
 import { errnoMessage, errnoName } from "../syscall/errno.js";
 import { clockNs, addressOf as libcAddressOf } from "../syscall/native.js";
 import type { BpfRequest, SyscallRequest, SyscallResult } from "../syscall/requests.js";
@@ -130,9 +130,9 @@ function requestMemory(req: SyscallRequest, ctxAddressOf: (b: Uint8Array) => big
   const mem = new KnownMemory(fallback);
   if (req.call === "bpf") {
     const view = new DataView(req.attr.buffer, req.attr.byteOffset, req.attr.byteLength);
-    for (const field of req.layout.fields) {
-      const v = req.values[field.name];
-      if (isPointerKind(field.kind) && v instanceof Uint8Array && field.offset + 8 <= req.attr.byteLength) {
+    for (const [path, field] of Object.entries(req.layout.struct.fields as Record<string, AbiField>)) {
+      const v = valueAt(req.values, path);
+      if (field.kind === "pointer" && v instanceof Uint8Array && field.offset + 8 <= req.attr.byteLength) {
         mem.add(view.getBigUint64(field.offset, true), v);
       }
     }
@@ -352,16 +352,15 @@ export function annotateSyscall(req: SyscallRequest, result: SyscallResult, opts
   const out: string[] = [];
   const max = opts.logLines ?? 10;
   const failed = BigInt(result.ret) === -1n;
-  if (req.call === "bpf") {
-    const v = (req as BpfRequest).values;
-    if (req.cmd === BpfCmd.PROG_LOAD) {
-      const name = typeof v.prog_name === "string" ? v.prog_name : "";
-      out.push(`program ${name ? `"${name}"` : "(no name)"}: ${Number(v.insn_cnt ?? 0)} instructions`);
-      if (failed) for (const l of logLines(v.log_buf, max)) out.push(`verifier: ${l}`);
-    } else if (req.cmd === BpfCmd.BTF_LOAD) {
-      out.push(`btf: ${Number(v.btf_size ?? 0)} bytes`);
-      if (failed) for (const l of logLines(v.btf_log_buf, max)) out.push(`btf log: ${l}`);
-    }
+  if (isBpfCmd(req, BpfCmd.PROG_LOAD)) {
+    const v = req.values;
+    const name = typeof v.prog_name === "string" ? v.prog_name : "";
+    out.push(`program ${name ? `"${name}"` : "(no name)"}: ${Number(v.insn_cnt ?? 0)} instructions`);
+    if (failed) for (const l of logLines(v.log_buf, max)) out.push(`verifier: ${l}`);
+  } else if (isBpfCmd(req, BpfCmd.BTF_LOAD)) {
+    const v = req.values;
+    out.push(`btf: ${Number(v.btf_size ?? 0)} bytes`);
+    if (failed) for (const l of logLines(v.btf_log_buf, max)) out.push(`btf log: ${l}`);
   }
   if (failed && result.errno) {
     const hint = new SyscallError(req, result.errno).hint;

@@ -2,10 +2,15 @@
  * perf_event_open(2) in strace 6.1's syntax (src/perf.c): the whole struct
  * perf_event_attr with -v, up to precise_ip and then `...` without.
  */
+import { endOf, decodeStruct } from "../abi/layout.js";
+import { PERF_EVENT_ATTR, type PerfEventAttrField } from "../abi/perf-event-attr.js";
+import { PerfSampleFormat, PerfTypeId } from "../abi/uapi-enums.js";
+import { E2BIG } from "../syscall/errno.js";
 import type { PerfEventOpenRequest, SyscallResult } from "../syscall/requests.js";
 import { type PrintContext, addr } from "./bpf-args.js";
 import * as X from "./xlat.js";
 
+/** The 1-bit flags strace 6.1 prints, in its order: up to watermark, then after precise_ip. */
 const FLAG_BITS = [
   "disabled",
   "inherit",
@@ -22,8 +27,7 @@ const FLAG_BITS = [
   "enable_on_exec",
   "task",
   "watermark",
-];
-/** Bits after the 2-bit precise_ip (bits 15-16). */
+] as const satisfies readonly PerfEventAttrField[];
 const FLAG_BITS_2 = [
   "mmap_data",
   "sample_id_all",
@@ -46,65 +50,58 @@ const FLAG_BITS_2 = [
   "inherit_thread",
   "remove_on_exec",
   "sigtrap",
-];
+] as const satisfies readonly PerfEventAttrField[];
 const PRECISE_IP = ["arbitrary skid", "constant skid", "requested to have 0 skid", "must have 0 skid"];
 
-const PERF_TYPE_HARDWARE = 0;
-const PERF_TYPE_SOFTWARE = 1;
-const PERF_TYPE_TRACEPOINT = 2;
-const PERF_TYPE_HW_CACHE = 3;
-const PERF_TYPE_BREAKPOINT = 5;
-const PERF_SAMPLE_BRANCH_STACK = 1n << 11n;
-const PERF_SAMPLE_STACK_USER = 1n << 13n;
-const E2BIG = 7;
-/** sizeof(struct perf_event_attr) in strace 6.1 (PERF_ATTR_SIZE_VER7). */
-const STRACE_ATTR_SIZE = 128;
-const PERF_ATTR_SIZE_VER0 = 64;
+const F = PERF_EVENT_ATTR.fields;
+/** sizeof(struct perf_event_attr) in strace 6.1 (PERF_ATTR_SIZE_VER7: through sig_data). */
+const STRACE_ATTR_SIZE = endOf(F.sig_data);
+/** PERF_ATTR_SIZE_VER0: the first published struct, through config1. */
+const PERF_ATTR_SIZE_VER0 = endOf(F.config1);
+/** strace 6.1 names bits 38..63 of the flag word __reserved_1; later kernels use none of them yet. */
+const RESERVED_1_BIT = 38;
+
+/** " /* bytes 110..111: 0x5 *\/" for a non-zero reserved field. */
+const reservedBytes = (field: typeof F.__reserved_2, v: number) =>
+  v ? ` /* bytes ${field.offset}..${endOf(field) - 1}: ${X.hex(v)} */` : "";
 
 function attrText(ctx: PrintContext, req: PerfEventOpenRequest, result: SyscallResult): string {
   const sent = req.attr;
   const dvs = new DataView(sent.buffer, sent.byteOffset, sent.byteLength);
-  const entrySize = req.fields.size !== undefined ? Number(req.fields.size) : sent.byteLength >= 8 ? dvs.getUint32(4, true) : 0;
+  const entrySize = req.fields.size;
   let size = Math.min(entrySize, STRACE_ATTR_SIZE);
   if (!size) size = PERF_ATTR_SIZE_VER0;
   if (size < PERF_ATTR_SIZE_VER0) {
     const a = ctx.addressOf(req.attr);
     return a === undefined ? "0x?" : addr(a);
   }
-  if (!ctx.verbose) size = 48; // offsetof(struct perf_event_attr, wakeup_events)
+  if (!ctx.verbose) size = F.wakeup_events.offset;
 
-  const a = new Uint8Array(STRACE_ATTR_SIZE);
-  a.set(sent.subarray(0, Math.min(size, sent.byteLength)));
-  const v = new DataView(a.buffer);
-  v.setUint32(4, entrySize, true);
-  const u32 = (o: number) => v.getUint32(o, true);
-  const u64 = (o: number) => v.getBigUint64(o, true);
-  const type = u32(0);
-  const config = u64(8);
-  const sampleType = u64(24);
-  const flags = u64(40);
-  const bit = (n: number) => Number((flags >> BigInt(n)) & 1n);
+  const bytes = new Uint8Array(STRACE_ATTR_SIZE);
+  bytes.set(sent.subarray(0, Math.min(size, sent.byteLength)));
+  const a = decodeStruct(PERF_EVENT_ATTR, bytes);
+  const { type, config, sample_type: sampleType } = a;
 
   const out: string[] = [];
   let size_ = `size=${X.printxval(X.PERF_ATTR_SIZE, entrySize, "PERF_ATTR_SIZE_???")}`;
-  if (result.ret === -1 && result.errno === E2BIG && sent.byteLength >= 8) {
-    size_ += ` => ${X.printxval(X.PERF_ATTR_SIZE, dvs.getUint32(4, true), "PERF_ATTR_SIZE_???")}`;
+  if (result.ret === -1 && result.errno === E2BIG && sent.byteLength >= endOf(F.size)) {
+    size_ += ` => ${X.printxval(X.PERF_ATTR_SIZE, dvs.getUint32(F.size.offset, true), "PERF_ATTR_SIZE_???")}`;
   }
   out.push(`type=${X.printxval(X.PERF_TYPE_ID, type, "PERF_TYPE_???")}`, size_);
 
   switch (type) {
-    case PERF_TYPE_HARDWARE:
+    case PerfTypeId.HARDWARE:
       out.push(
         `config=${config >> 32n ? `${X.hex(config >> 32n)}<<32|` : ""}${X.printxval(X.PERF_HW_ID, config & 0xffffffffn, "PERF_COUNT_HW_???")}`,
       );
       break;
-    case PERF_TYPE_SOFTWARE:
+    case PerfTypeId.SOFTWARE:
       out.push(`config=${X.printxval(X.PERF_SW_IDS, config, "PERF_COUNT_SW_???")}`);
       break;
-    case PERF_TYPE_TRACEPOINT:
+    case PerfTypeId.TRACEPOINT:
       out.push(`config=${config}`);
       break;
-    case PERF_TYPE_HW_CACHE: {
+    case PerfTypeId.HW_CACHE: {
       let s = "config=";
       if (config >> 32n) s += `${X.hex(config >> 32n)}<<32|`;
       if ((config & 0xffffffffn) >> 24n) s += `${X.hex((config & 0xffffffffn) >> 24n)}<<24|`;
@@ -117,22 +114,18 @@ function attrText(ctx: PrintContext, req: PerfEventOpenRequest, result: SyscallR
     default:
       out.push(`config=${X.hex(config)}`);
   }
-  out.push(bit(10) ? `sample_freq=${u64(16)}` : `sample_period=${u64(16)}`);
+  out.push(a.freq ? `sample_freq=${a.sample_freq}` : `sample_period=${a.sample_period}`);
   out.push(`sample_type=${X.printflags(X.PERF_EVENT_SAMPLE_FORMAT, sampleType, "PERF_SAMPLE_???")}`);
-  out.push(`read_format=${X.printflags(X.PERF_EVENT_READ_FORMAT, u64(32), "PERF_FORMAT_???")}`);
-  const flag = (name: string, n: number) => {
-    if (ctx.verbose || bit(n)) out.push(`${name}=${bit(n)}`);
+  out.push(`read_format=${X.printflags(X.PERF_EVENT_READ_FORMAT, a.read_format, "PERF_FORMAT_???")}`);
+  const flag = (name: (typeof FLAG_BITS)[number] | (typeof FLAG_BITS_2)[number]) => {
+    if (ctx.verbose || a[name]) out.push(`${name}=${a[name]}`);
   };
-  FLAG_BITS.forEach((name, i) => {
-    flag(name, i);
-  });
-  const precise = Number((flags >> 15n) & 3n);
-  out.push(`precise_ip=${precise} /* ${PRECISE_IP[precise]} */`);
-  FLAG_BITS_2.forEach((name, i) => {
-    flag(name, 17 + i);
-  });
-  const reserved1 = flags >> 38n;
-  if (reserved1) out.push(`__reserved_1=${X.hex(reserved1)} /* Bits 63..38 */`);
+  for (const name of FLAG_BITS) flag(name);
+  out.push(`precise_ip=${a.precise_ip} /* ${PRECISE_IP[a.precise_ip]} */`);
+  for (const name of FLAG_BITS_2) flag(name);
+  const flagWord = new DataView(bytes.buffer).getBigUint64(F.disabled.offset, true);
+  const reserved1 = flagWord >> BigInt(RESERVED_1_BIT);
+  if (reserved1) out.push(`__reserved_1=${X.hex(reserved1)} /* Bits 63..${RESERVED_1_BIT} */`);
 
   const finish = () => {
     const raw = entrySize;
@@ -141,46 +134,45 @@ function attrText(ctx: PrintContext, req: PerfEventOpenRequest, result: SyscallR
   };
   if (!ctx.verbose) return finish();
 
-  out.push(bit(14) ? `wakeup_watermark=${u32(48)}` : `wakeup_events=${u32(48)}`);
-  if (type === PERF_TYPE_BREAKPOINT) {
-    const bp = u32(52);
+  out.push(a.watermark ? `wakeup_watermark=${a.wakeup_watermark}` : `wakeup_events=${a.wakeup_events}`);
+  if (type === PerfTypeId.BREAKPOINT) {
+    const bp = a.bp_type;
     out.push(`bp_type=${X.printxval(X.HW_BREAKPOINT_TYPE, bp, bp <= (4 | 3) ? "HW_BREAKPOINT_INVALID" : "HW_BREAKPOINT_???")}`);
-    out.push(`bp_addr=${X.hex(u64(56))}`);
+    out.push(`bp_addr=${X.hex(a.bp_addr)}`);
   } else {
-    out.push(`config1=${X.hex(u64(56))}`);
+    out.push(`config1=${X.hex(a.config1)}`);
   }
   // Fields past config1 exist only if the size covers them.
-  const has = (offset: number) => offset < size;
-  if (!has(64)) return finish();
-  out.push(type === PERF_TYPE_BREAKPOINT ? `bp_len=${u64(64)}` : `config2=${X.hex(u64(64))}`);
-  if (!has(72)) return finish();
-  if (sampleType & PERF_SAMPLE_BRANCH_STACK) {
-    out.push(`branch_sample_type=${X.printflags(X.PERF_BRANCH_SAMPLE_TYPE, u64(72), "PERF_SAMPLE_BRANCH_???")}`);
+  const has = (field: { offset: number }) => field.offset < size;
+  if (!has(F.config2)) return finish();
+  out.push(type === PerfTypeId.BREAKPOINT ? `bp_len=${a.bp_len}` : `config2=${X.hex(a.config2)}`);
+  if (!has(F.branch_sample_type)) return finish();
+  if (sampleType & BigInt(PerfSampleFormat.BRANCH_STACK)) {
+    out.push(`branch_sample_type=${X.printflags(X.PERF_BRANCH_SAMPLE_TYPE, a.branch_sample_type, "PERF_SAMPLE_BRANCH_???")}`);
   }
-  if (!has(80)) return finish();
-  out.push(`sample_regs_user=${X.hex(u64(80))}`);
-  if (!has(88)) return finish();
-  if (sampleType & PERF_SAMPLE_STACK_USER) out.push(`sample_stack_user=${X.hex(u32(88))}`);
-  if (bit(25)) {
-    if (!has(92)) return finish();
-    out.push(`clockid=${X.printxval(X.CLOCK_NAMES, v.getInt32(92, true), "CLOCK_???")}`);
+  if (!has(F.sample_regs_user)) return finish();
+  out.push(`sample_regs_user=${X.hex(a.sample_regs_user)}`);
+  if (!has(F.sample_stack_user)) return finish();
+  if (sampleType & BigInt(PerfSampleFormat.STACK_USER)) out.push(`sample_stack_user=${X.hex(a.sample_stack_user)}`);
+  if (a.use_clockid) {
+    if (!has(F.clockid)) return finish();
+    out.push(`clockid=${X.printxval(X.CLOCK_NAMES, a.clockid, "CLOCK_???")}`);
   }
-  if (!has(96)) return finish();
-  out.push(`sample_regs_intr=${X.hex(u64(96))}`);
-  if (!has(104)) return finish();
-  out.push(`aux_watermark=${u32(104)}`);
-  if (!has(108)) return finish();
-  out.push(`sample_max_stack=${v.getUint16(108, true)}`);
-  if (!has(110)) return finish();
-  const reserved2 = v.getUint16(110, true);
-  if (reserved2) out[out.length - 1] += ` /* bytes 110..111: ${X.hex(reserved2)} */`;
-  if (!has(112)) return finish();
-  out.push(`aux_sample_size=${u32(112)}`);
-  if (!has(116)) return finish();
-  const reserved3 = u32(116);
-  if (reserved3) out[out.length - 1] += ` /* bytes 116..119: ${X.hex(reserved3)} */`;
-  if (!has(120)) return finish();
-  out.push(`sig_data=${X.hex(u64(120))}`);
+  if (!has(F.sample_regs_intr)) return finish();
+  out.push(`sample_regs_intr=${X.hex(a.sample_regs_intr)}`);
+  if (!has(F.aux_watermark)) return finish();
+  out.push(`aux_watermark=${a.aux_watermark}`);
+  if (!has(F.sample_max_stack)) return finish();
+  out.push(`sample_max_stack=${a.sample_max_stack}`);
+  if (!has(F.__reserved_2)) return finish();
+  out[out.length - 1] += reservedBytes(F.__reserved_2, a.__reserved_2);
+  if (!has(F.aux_sample_size)) return finish();
+  out.push(`aux_sample_size=${a.aux_sample_size}`);
+  // strace 6.1 knows the word after aux_sample_size as __reserved_3 (now aux_action).
+  if (!has(F.aux_action)) return finish();
+  out[out.length - 1] += reservedBytes(F.aux_action, a.aux_action);
+  if (!has(F.sig_data)) return finish();
+  out.push(`sig_data=${X.hex(a.sig_data)}`);
   return finish();
 }
 

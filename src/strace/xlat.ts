@@ -11,6 +11,8 @@
  * keeps the order of its .in file. Values are those of x86-64 and arm64.
  */
 
+import { MAP_FLAG_NAMES, PROG_FLAG_NAMES } from "../abi/uapi-flags.js";
+
 export type Xlat = ReadonlyArray<readonly [bigint, string]>;
 
 const seq = (names: string[]): Xlat => names.map((n, i) => [BigInt(i), n] as const);
@@ -173,29 +175,18 @@ export const BPF_ATTACH_TYPES = seq([
   "BPF_LSM_CGROUP",
 ]);
 
-export const BPF_MAP_FLAGS = bits([
-  [0, "BPF_F_NO_PREALLOC"],
-  [1, "BPF_F_NO_COMMON_LRU"],
-  [2, "BPF_F_NUMA_NODE"],
-  [3, "BPF_F_RDONLY"],
-  [4, "BPF_F_WRONLY"],
-  [5, "BPF_F_STACK_BUILD_ID"],
-  [6, "BPF_F_ZERO_SEED"],
-  [7, "BPF_F_RDONLY_PROG"],
-  [8, "BPF_F_WRONLY_PROG"],
-  [9, "BPF_F_CLONE"],
-  [10, "BPF_F_MMAPABLE"],
-  [11, "BPF_F_PRESERVE_ELEMS"],
-  [12, "BPF_F_INNER_MAP"],
-]);
+/** A kernel flag list up to `last` (strace 6.1 knows the older flags, not the newest). */
+const firstFlags = (names: ReadonlyArray<readonly [number, string]>, last: string): Xlat => {
+  const end = names.findIndex(([, n]) => n === last);
+  if (end < 0) throw new Error(`no flag ${last}`);
+  return names.slice(0, end + 1).map(([v, n]) => [BigInt(v), n] as const);
+};
 
-export const BPF_PROG_FLAGS = bits([
-  [0, "BPF_F_STRICT_ALIGNMENT"],
-  [1, "BPF_F_ANY_ALIGNMENT"],
-  [2, "BPF_F_TEST_RND_HI32"],
-  [3, "BPF_F_TEST_STATE_FREQ"],
-  [4, "BPF_F_SLEEPABLE"],
-]);
+/** strace 6.1 names the map flags up to BPF_F_INNER_MAP. */
+export const BPF_MAP_FLAGS = firstFlags(MAP_FLAG_NAMES, "BPF_F_INNER_MAP");
+
+/** strace 6.1 names the program flags up to BPF_F_SLEEPABLE. */
+export const BPF_PROG_FLAGS = firstFlags(PROG_FLAG_NAMES, "BPF_F_SLEEPABLE");
 
 export const BPF_MAP_UPDATE_ELEM_FLAGS = vals([
   [0, "BPF_ANY"],

@@ -180,17 +180,22 @@ export function errnoNumber(name: string): number {
   return n;
 }
 
-export const EPERM = 1;
-export const ENOENT = 2;
-export const EINTR = 4;
-export const E2BIG = 7;
-export const EBADF = 9;
-export const EAGAIN = 11;
-export const ENOMEM = 12;
-export const EACCES = 13;
-export const EFAULT = 14;
-export const EEXIST = 17;
-export const EINVAL = 22;
-export const ENOSPC = 28;
-export const EOPNOTSUPP = 95;
-export const ENOTSUPP = 524;
+// The errnos tsbpf tests for, from the table above (one number per name, written once).
+export const EPERM = errnoNumber("EPERM");
+export const ENOENT = errnoNumber("ENOENT");
+export const ESRCH = errnoNumber("ESRCH");
+export const EINTR = errnoNumber("EINTR");
+export const E2BIG = errnoNumber("E2BIG");
+export const EBADF = errnoNumber("EBADF");
+export const EAGAIN = errnoNumber("EAGAIN");
+export const ENOMEM = errnoNumber("ENOMEM");
+export const EACCES = errnoNumber("EACCES");
+export const EFAULT = errnoNumber("EFAULT");
+export const EEXIST = errnoNumber("EEXIST");
+export const ENODEV = errnoNumber("ENODEV");
+export const EINVAL = errnoNumber("EINVAL");
+export const ENOSPC = errnoNumber("ENOSPC");
+export const ENOSYS = errnoNumber("ENOSYS");
+export const EILSEQ = errnoNumber("EILSEQ");
+export const EOPNOTSUPP = errnoNumber("EOPNOTSUPP");
+export const ENOTSUPP = errnoNumber("ENOTSUPP");

@@ -4,8 +4,7 @@
  * introspection verbs and by tests that prove nothing was leaked.
  */
 import { ENOENT } from "./errno.js";
-import { readAttrU32 } from "./bpf-attr.js";
-import { tryBpf } from "./bpf.js";
+import { readAttrU32, tryBpf } from "./bpf.js";
 import { SyscallError } from "./syscall-error.js";
 import { BpfCmd } from "../abi/uapi-enums.js";
 
@@ -28,7 +27,7 @@ export function listObjectIds(kind: BpfObjectKind): number[] {
       if (r.errno === ENOENT) return ids;
       throw new SyscallError(r.req, r.errno, `listing ${kind} ids`);
     }
-    start = readAttrU32(r.req.layout, r.req.attr, "next_id");
+    start = readAttrU32(r.req, "next_id");
     ids.push(start);
   }
 }

@@ -2,12 +2,11 @@
  * perf_event_open(2) and the perf ioctls, for attaching BPF programs to
  * tracepoints, kprobes, uprobes and perf events.
  */
+import { endOf, decodeStruct, encodeStruct } from "../abi/layout.js";
+import { PERF_EVENT_ATTR, type PerfEventAttrInput } from "../abi/perf-event-attr.js";
 import { syscall } from "./kernel.js";
+import { addressOf } from "./libc.js";
 import type { PerfEventOpenRequest } from "./requests.js";
-
-export const PERF_TYPE_HARDWARE = 0;
-export const PERF_TYPE_SOFTWARE = 1;
-export const PERF_TYPE_TRACEPOINT = 2;
 
 export const PERF_FLAG_FD_CLOEXEC = 1 << 3;
 
@@ -23,56 +22,29 @@ export const PERF_IOCTL_NAMES: Record<number, string> = {
   [PERF_EVENT_IOC_SET_BPF]: "PERF_EVENT_IOC_SET_BPF",
 };
 
-/** sizeof(struct perf_event_attr) as of PERF_ATTR_SIZE_VER7, what libbpf sends. */
-export const PERF_ATTR_SIZE = 128;
+/**
+ * The size tsbpf sends: PERF_ATTR_SIZE_VER7 (through sig_data), what libbpf
+ * sends; the kernel zero-extends a smaller struct, so newer fields read as 0.
+ */
+export const PERF_ATTR_SIZE = endOf(PERF_EVENT_ATTR.fields.sig_data);
 
-export interface PerfEventAttr {
-  type: number;
-  config: bigint | number;
-  samplePeriod?: bigint | number;
-  sampleType?: bigint | number;
-  /** The bitfield word at offset 40 (disabled, inherit, ..., freq bits). */
-  flagBits?: bigint | number;
-  wakeupEvents?: number;
-  config1?: bigint | number;
-  config2?: bigint | number;
+export function encodePerfEventAttr(a: PerfEventAttrInput): Uint8Array {
+  return encodeStruct(PERF_EVENT_ATTR, { ...a, size: PERF_ATTR_SIZE }, addressOf, PERF_ATTR_SIZE);
 }
 
-export function encodePerfEventAttr(a: PerfEventAttr): Uint8Array {
-  const buf = new Uint8Array(PERF_ATTR_SIZE);
-  const v = new DataView(buf.buffer);
-  v.setUint32(0, a.type, true);
-  v.setUint32(4, PERF_ATTR_SIZE, true);
-  v.setBigUint64(8, BigInt(a.config), true);
-  v.setBigUint64(16, BigInt(a.samplePeriod ?? 0), true);
-  v.setBigUint64(24, BigInt(a.sampleType ?? 0), true);
-  v.setBigUint64(40, BigInt(a.flagBits ?? 0), true);
-  v.setUint32(48, a.wakeupEvents ?? 0, true);
-  v.setBigUint64(56, BigInt(a.config1 ?? 0), true);
-  v.setBigUint64(64, BigInt(a.config2 ?? 0), true);
-  return buf;
+export function perfEventOpenRequest(
+  attr: PerfEventAttrInput,
+  pid: number,
+  cpu: number,
+  groupFd = -1,
+  flags = PERF_FLAG_FD_CLOEXEC,
+): PerfEventOpenRequest {
+  const encoded = encodePerfEventAttr(attr);
+  return { call: "perf_event_open", attr: encoded, fields: decodeStruct(PERF_EVENT_ATTR, encoded), pid, cpu, groupFd, flags };
 }
 
-export function perfEventOpen(attr: PerfEventAttr, pid: number, cpu: number, groupFd = -1, flags = PERF_FLAG_FD_CLOEXEC): number {
-  const req: PerfEventOpenRequest = {
-    call: "perf_event_open",
-    attr: encodePerfEventAttr(attr),
-    fields: {
-      type: attr.type,
-      size: PERF_ATTR_SIZE,
-      config: BigInt(attr.config),
-      sample_period: BigInt(attr.samplePeriod ?? 0),
-      sample_type: BigInt(attr.sampleType ?? 0),
-      flag_bits: BigInt(attr.flagBits ?? 0),
-      config1: BigInt(attr.config1 ?? 0),
-      config2: BigInt(attr.config2 ?? 0),
-    },
-    pid,
-    cpu,
-    groupFd,
-    flags,
-  };
-  return syscall(req);
+export function perfEventOpen(attr: PerfEventAttrInput, pid: number, cpu: number, groupFd = -1, flags = PERF_FLAG_FD_CLOEXEC): number {
+  return syscall(perfEventOpenRequest(attr, pid, cpu, groupFd, flags));
 }
 
 export function perfIoctl(fd: number, request: number, arg = 0): number {

@@ -4,25 +4,32 @@
  * tracer can print it, the fake kernel can answer it, and fault injection can
  * fail it — without any of them knowing about the code that made it.
  */
-import type { AttrLayout, AttrValues } from "./bpf-attr.js";
+import type { AttrOf } from "../abi/bpf-attr.js";
+import type { PerfEventAttr } from "../abi/perf-event-attr.js";
 import type { BpfCmd } from "../abi/uapi-enums.js";
+import type { AttrLayout } from "./bpf-attr.js";
 
-export interface BpfRequest {
+export interface BpfRequest<C extends BpfCmd = BpfCmd> {
   call: "bpf";
-  cmd: BpfCmd;
+  cmd: C;
   layout: AttrLayout;
   /** The field values that were encoded, for printing and for the fake kernel. */
-  values: AttrValues;
+  values: AttrOf<C>;
   /** The encoded `union bpf_attr` (kernel may write results back into it). */
   attr: Uint8Array;
+}
+
+/** Whether `req` is a bpf() request of command `cmd` (narrowing its values to that command's attributes). */
+export function isBpfCmd<C extends BpfCmd>(req: SyscallRequest, cmd: C): req is BpfRequest<C> {
+  return req.call === "bpf" && req.cmd === cmd;
 }
 
 export interface PerfEventOpenRequest {
   call: "perf_event_open";
   /** Encoded `struct perf_event_attr`. */
   attr: Uint8Array;
-  /** Decoded fields of interest for printing: type, config, ... */
-  fields: Record<string, number | bigint>;
+  /** `attr` decoded as it was sent (the kernel writes into `attr`: its own size, on E2BIG). */
+  fields: PerfEventAttr;
   pid: number;
   cpu: number;
   groupFd: number;

@@ -12,25 +12,14 @@
  * hardware PMU, where PERF_TYPE_HARDWARE events fail with ENOENT.
  */
 import { UnsupportedError } from "../../errors.js";
-import { ENOENT, EOPNOTSUPP } from "../../syscall/errno.js";
-import { PERF_TYPE_HARDWARE, PERF_TYPE_SOFTWARE, perfEventOpen } from "../../syscall/perf.js";
+import { PerfSwId, PerfTypeId } from "../../abi/uapi-enums.js";
+import { ENODEV, ENOENT, ENOSYS, EOPNOTSUPP } from "../../syscall/errno.js";
+import { perfEventOpen } from "../../syscall/perf.js";
 import { SyscallError } from "../../syscall/syscall-error.js";
 import { Link } from "../link.js";
 import type { AttachOptions, AttachTarget } from "./options.js";
 import { onlineCpus } from "./pmu.js";
 import { attachToPerfEvent } from "./tracepoint.js";
-
-/** PERF_COUNT_SW_* (include/uapi/linux/perf_event.h). */
-export const PERF_COUNT_SW_CPU_CLOCK = 0;
-export const PERF_COUNT_SW_TASK_CLOCK = 1;
-export const PERF_COUNT_SW_PAGE_FAULTS = 2;
-export const PERF_COUNT_SW_CONTEXT_SWITCHES = 3;
-/** PERF_COUNT_HW_CPU_CYCLES */
-export const PERF_COUNT_HW_CPU_CYCLES = 0;
-
-/** Bits of the perf_event_attr flag word at offset 40. */
-export const PERF_ATTR_FLAG_DISABLED = 1n << 0n;
-export const PERF_ATTR_FLAG_FREQ = 1n << 10n;
 
 /** The default sampling frequency (Hz) when neither samplePeriod nor sampleFreq is given. */
 export const DEFAULT_SAMPLE_FREQ = 99;
@@ -39,19 +28,16 @@ export type PerfEventOptions = NonNullable<AttachOptions["perfEvent"]>;
 
 /** The default event: software cpu-clock at 99 Hz on every online CPU. */
 export const DEFAULT_PERF_EVENT: PerfEventOptions = {
-  type: PERF_TYPE_SOFTWARE,
-  config: PERF_COUNT_SW_CPU_CLOCK,
+  type: PerfTypeId.SOFTWARE,
+  config: PerfSwId.CPU_CLOCK,
   sampleFreq: DEFAULT_SAMPLE_FREQ,
 };
 
-const ENODEV = 19;
-const ENOSYS = 38;
-
 function describeEvent(ev: PerfEventOptions): string {
   const name =
-    ev.type === PERF_TYPE_SOFTWARE
+    ev.type === PerfTypeId.SOFTWARE
       ? ({ 0: "cpu-clock", 1: "task-clock", 2: "page-faults", 3: "context-switches" } as Record<string, string>)[String(ev.config)]
-      : ev.type === PERF_TYPE_HARDWARE
+      : ev.type === PerfTypeId.HARDWARE
         ? ({ 0: "cycles", 1: "instructions" } as Record<string, string>)[String(ev.config)]
         : undefined;
   const rate = ev.sampleFreq !== undefined ? `@${ev.sampleFreq}Hz` : ev.samplePeriod !== undefined ? `/${ev.samplePeriod}` : "";
@@ -93,9 +79,11 @@ export function attachPerfEventProgram(t: AttachTarget, opts: AttachOptions): Li
       const attr = {
         type: ev.type,
         config: ev.config,
-        samplePeriod: sample,
+        // sample_freq when `freq` is set; the two share the word.
+        sample_period: sample,
         // Opened disabled: attaching enables it, so no samples are taken before the program is there.
-        flagBits: PERF_ATTR_FLAG_DISABLED | (freq ? PERF_ATTR_FLAG_FREQ : 0n),
+        disabled: true,
+        freq,
       };
       let perfFd: number;
       try {
@@ -138,7 +126,7 @@ function formatCpus(cpus: number[]): string {
 
 function explainOpenFailure(e: unknown, ev: PerfEventOptions, program: string, target: string): unknown {
   if (!(e instanceof SyscallError) || e.request.call !== "perf_event_open") return e;
-  if (ev.type === PERF_TYPE_HARDWARE && (e.errno === ENOENT || e.errno === EOPNOTSUPP || e.errno === ENODEV)) {
+  if (ev.type === PerfTypeId.HARDWARE && (e.errno === ENOENT || e.errno === EOPNOTSUPP || e.errno === ENODEV)) {
     return new UnsupportedError(
       `${program}: hardware perf event ${target} is not available here (${e.code}: no hardware PMU, as in most VMs, or the CPU lacks that event); ` +
         `use a software event such as { type: PERF_TYPE_SOFTWARE (1), config: PERF_COUNT_SW_CPU_CLOCK (0) }`,

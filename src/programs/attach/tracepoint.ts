@@ -7,9 +7,9 @@
 import { bpfRequest, closeFd } from "../../syscall/bpf.js";
 import { EINVAL, ENOTSUPP, EOPNOTSUPP } from "../../syscall/errno.js";
 import { trySyscall } from "../../syscall/kernel.js";
-import { PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_SET_BPF, PERF_TYPE_TRACEPOINT, perfEventOpen, perfIoctl } from "../../syscall/perf.js";
+import { PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_SET_BPF, perfEventOpen, perfIoctl } from "../../syscall/perf.js";
 import { SyscallError } from "../../syscall/syscall-error.js";
-import { BpfAttachType, BpfCmd } from "../../abi/uapi-enums.js";
+import { BpfAttachType, BpfCmd, PerfTypeId } from "../../abi/uapi-enums.js";
 import { Link } from "../link.js";
 import { splitTracepoint, tracepointId } from "../tracefs.js";
 
@@ -26,7 +26,7 @@ export function attachToPerfEvent(progFd: number, perfFd: number, kind: string, 
       target_fd: perfFd,
       attach_type: BpfAttachType.PERF_EVENT,
       flags: 0,
-      bpf_cookie: cookie,
+      perf_event: { bpf_cookie: cookie },
     });
     const r = trySyscall(req);
     if (r.ret !== -1) {
@@ -63,6 +63,6 @@ export function attachTracepoint(progFd: number, program: string, target: string
   const { category, name } = splitTracepoint(target);
   const id = tracepointId(category, name);
   // pid -1, cpu 0: the program hangs off the tracepoint itself and runs on every CPU.
-  const perfFd = perfEventOpen({ type: PERF_TYPE_TRACEPOINT, config: id }, -1, 0);
+  const perfFd = perfEventOpen({ type: PerfTypeId.TRACEPOINT, config: id }, -1, 0);
   return attachToPerfEvent(progFd, perfFd, "tracepoint", program, `${category}/${name}`);
 }

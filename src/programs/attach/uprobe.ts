@@ -19,8 +19,6 @@ import type { AttachOptions, AttachTarget } from "./options.js";
 import { attachToPerfEvent } from "./tracepoint.js";
 import { openProbeEvent } from "./pmu.js";
 
-const ESRCH = 3;
-
 export interface UprobeSpec {
   /** As written: a path, or a bare program / library name. */
   binary: string;

@@ -19,7 +19,7 @@
 import { UnsupportedError } from "../../errors.js";
 import { BpfAttachType, BpfCmd } from "../../abi/uapi-enums.js";
 import { bpfRequest } from "../../syscall/bpf.js";
-import { LINK_CREATE_UPROBE_MULTI } from "../../syscall/bpf-attr.js";
+import { linkCreateUprobeMultiLayout } from "../../syscall/bpf-attr.js";
 import { cString } from "../../syscall/c-string.js";
 import { trySyscall } from "../../syscall/kernel.js";
 import { SyscallError } from "../../syscall/syscall-error.js";
@@ -176,15 +176,17 @@ function attachMulti(t: AttachTarget, path: string, targets: UsdtTarget[], ids: 
       prog_fd: t.progFd,
       target_fd: 0,
       attach_type: BpfAttachType.TRACE_UPROBE_MULTI,
-      path: cString(path),
-      offsets: array(targets.map((x) => x.fileOffset)),
-      ref_ctr_offsets: refCtrs.some((x) => x !== 0) ? array(refCtrs) : null,
-      cookies: array(ids),
-      cnt: targets.length,
-      flags: 0,
-      pid: pid === -1 ? 0 : pid,
+      uprobe_multi: {
+        path: cString(path),
+        offsets: array(targets.map((x) => x.fileOffset)),
+        ref_ctr_offsets: refCtrs.some((x) => x !== 0) ? array(refCtrs) : null,
+        cookies: array(ids),
+        cnt: targets.length,
+        flags: 0,
+        pid: pid === -1 ? 0 : pid,
+      },
     },
-    LINK_CREATE_UPROBE_MULTI,
+    linkCreateUprobeMultiLayout(),
   );
   const r = trySyscall(req);
   if (r.ret === -1) throw new SyscallError(req, r.errno, `attaching ${t.program} to USDT ${description} (uprobe_multi link)`);
