@@ -16,7 +16,8 @@ import {
   SHT_PROGBITS,
 } from "../elf/elf-file.js";
 import { BpfMapType } from "../abi/uapi-enums.js";
-import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, type DataSectionKind, InitialData, type MapSpec } from "./map-spec.js";
+import { type DataSectionKind, InitialData, type MapSpec } from "./map-spec.js";
+import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG } from "../abi/uapi-flags.js";
 
 const BPF_OBJ_NAME_LEN = 16;
 

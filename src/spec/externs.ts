@@ -14,7 +14,8 @@ import { BtfKind, BtfLinkage } from "../btf/types.js";
 import { type ElfFile, SHN_UNDEF, STB_WEAK, STT_SECTION } from "../elf/elf-file.js";
 import { ObjectFormatError } from "../errors.js";
 import { internalMapName } from "./data-sections.js";
-import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, InitialData, type MapSpec } from "./map-spec.js";
+import { InitialData, type MapSpec } from "./map-spec.js";
+import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG } from "../abi/uapi-flags.js";
 import { BpfMapType } from "../abi/uapi-enums.js";
 
 /** Largest .kconfig map laid out (256 MiB; no kernel accepts a map value this large anyway). */

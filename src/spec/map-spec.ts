@@ -6,15 +6,6 @@
 import { BpfMapType } from "../abi/uapi-enums.js";
 import type { StructOpsSpec } from "./struct-ops.js";
 
-export const BPF_F_NO_PREALLOC = 1 << 0;
-export const BPF_F_NUMA_NODE = 1 << 2;
-export const BPF_F_RDONLY = 1 << 3;
-export const BPF_F_WRONLY = 1 << 4;
-export const BPF_F_RDONLY_PROG = 1 << 7;
-export const BPF_F_WRONLY_PROG = 1 << 8;
-export const BPF_F_MMAPABLE = 1 << 10;
-export const BPF_F_INNER_MAP = 1 << 12;
-
 /** LIBBPF_PIN_* values of a BTF map's `pinning` attribute. */
 export enum PinningType {
   None = 0,
