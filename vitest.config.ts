@@ -6,7 +6,8 @@ import { defineConfig } from "vitest/config";
  * anywhere with `npm run test:unit`; everything else needs root and a kernel.
  */
 export const UNIT_TESTS = [
-  "test/bpf-attr.test.ts",
+  "test/abi-layouts.test.ts",
+  "test/abi-types.test.ts",
   "test/btf-encode.test.ts",
   "test/btf-ext.test.ts",
   "test/btf-malformed.test.ts",

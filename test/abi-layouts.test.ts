@@ -2,10 +2,14 @@
  * The generated ABI (src/abi, from tsbpf's own BTF parser) against an
  * independent reading of the same BTF: the text of `bpftool btf dump file
  * /sys/kernel/btf/vmlinux`. Every field of every generated struct must sit
- * where bpftool says, with bpftool's size; a few offsets are also spelled
- * out. Then the sizes tsbpf passes to bpf(2), which traces show.
+ * where bpftool says, with bpftool's size (on the kernel the files were
+ * generated from: elsewhere `npm run gen:check` reports the drift). A few
+ * offsets are also spelled out, and the sizes tsbpf passes to bpf(2), which
+ * traces show.
  */
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { release } from "node:os";
 import { describe, expect, it } from "vitest";
 import { BPF_ATTR_LAYOUTS } from "../src/abi/bpf-attr.js";
 import { BPF_BTF_INFO, BPF_LINK_INFO, BPF_MAP_INFO, BPF_PROG_INFO } from "../src/abi/bpf-info.js";
@@ -47,9 +51,13 @@ function parseBpftool(text: string): Map<number, OracleType> {
   return types;
 }
 
-const types = parseBpftool(
-  execFileSync("bpftool", ["btf", "dump", "file", "/sys/kernel/btf/vmlinux"], { encoding: "utf8", maxBuffer: 256 << 20 }),
-);
+/** The kernel release the generated files name in their header; bpftool is the oracle on that kernel only. */
+const generatedFor = readFileSync(new URL("../src/abi/bpf-attr.ts", import.meta.url), "utf8").match(/kernel BTF \(([^)]+)\)/)?.[1];
+const sameKernel = generatedFor === release();
+
+const types = sameKernel
+  ? parseBpftool(execFileSync("bpftool", ["btf", "dump", "file", "/sys/kernel/btf/vmlinux"], { encoding: "utf8", maxBuffer: 256 << 20 }))
+  : new Map<number, OracleType>();
 
 function resolved(id: number): OracleType {
   let t = types.get(id)!;
@@ -89,7 +97,7 @@ function generatedFields(s: AbiStruct) {
   );
 }
 
-describe("generated struct layouts vs bpftool's dump of the kernel's BTF", () => {
+describe.skipIf(!sameKernel)(`generated struct layouts vs bpftool's dump of the kernel's BTF (${generatedFor})`, () => {
   const structs: Array<[string, AbiStruct]> = [
     ["bpf_prog_info", BPF_PROG_INFO],
     ["bpf_map_info", BPF_MAP_INFO],
@@ -114,8 +122,10 @@ describe("generated struct layouts vs bpftool's dump of the kernel's BTF", () =>
       expect(matching.length, `${BpfCmdNames[Number(cmd)]}: members of union bpf_attr with its layout`).toBe(1);
     }
   });
+});
 
-  it("known offsets and sizes on this kernel", () => {
+describe("the generated layouts", () => {
+  it("known offsets and sizes", () => {
     expect(BPF_PROG_INFO.fields.xlated_prog_len).toEqual({ offset: 20, size: 4, kind: "u32" });
     expect(BPF_PROG_INFO.fields.name).toEqual({ offset: 64, size: 16, kind: "chars" });
     expect(BPF_PROG_INFO.fields.gpl_compatible).toEqual({ offset: 84, size: 4, kind: "bits", bit: 0, bits: 1 });
