@@ -5,6 +5,7 @@
  * what the kernel refused and that CAP_BPF is there. Without CAP_BPF
  * (setpriv), the same load names the missing capability.
  */
+import { isBpfCmd } from "../src/syscall/requests.js";
 import { execFileSync, spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -42,10 +43,7 @@ const hasSetpriv = (() => {
 describe("EPERM with the capabilities present", () => {
   it("an arena map refused with EPERM (fake kernel): says what was refused, blames no capability", () => {
     setKernelBackend(
-      new FakeKernel(realKernel).failWhen(
-        (r) => r.call === "bpf" && r.cmd === BpfCmd.MAP_CREATE && r.values.map_type === BpfMapType.ARENA,
-        EPERM,
-      ),
+      new FakeKernel(realKernel).failWhen((r) => isBpfCmd(r, BpfCmd.MAP_CREATE) && r.values.map_type === BpfMapType.ARENA, EPERM),
     );
     try {
       expectRefusalExplained(thrownBy(() => BpfObject.open(OBJ).load()));

@@ -27,7 +27,7 @@ import { FakeKernel } from "../src/syscall/fake-kernel.js";
 import { observeSyscalls, setKernelBackend } from "../src/syscall/kernel.js";
 import koffi from "koffi";
 import { realKernel } from "../src/syscall/libc.js";
-import type { PerfEventOpenRequest, SyscallRequest } from "../src/syscall/requests.js";
+import { type PerfEventOpenRequest, type SyscallRequest, isBpfCmd } from "../src/syscall/requests.js";
 import type { PerfEventAttr } from "../src/abi/perf-event-attr.js";
 import { SyscallError } from "../src/syscall/syscall-error.js";
 import { BpfCmd } from "../src/abi/uapi-enums.js";

@@ -169,7 +169,7 @@ describe("BTF sanitisation for older kernels (probes answered by the fake kernel
     const btf = Btf.parse(objectBtf.values.btf as Uint8Array);
     expect(btf.idsByName("_rodata").length).toBe(1);
     // The object's programs (feature probes load unnamed programs without BTF).
-    const progLoads = fake.calls.filter((c) => isBpfCmd(c, BpfCmd.PROG_LOAD) && c.values.prog_name);
+    const progLoads = fake.calls.filter((c) => isBpfCmd(c, BpfCmd.PROG_LOAD)).filter((c) => c.values.prog_name);
     expect(progLoads.map((p) => p.values.prog_name).sort()).toEqual(["handle_exec", "handle_exit"]);
     expect(progLoads.every((p) => Number(p.values.prog_btf_fd) > 0)).toBe(true);
   });

@@ -6,6 +6,7 @@
  * bpf/metadata.bpf.o: count_calls never reads .rodata, read_version does.
  * Oracle: `bpftool prog show` of the same object loaded by libbpf.
  */
+import { isBpfCmd } from "../src/syscall/requests.js";
 import { describe, expect, it } from "vitest";
 import { BpfCmd } from "../src/abi/uapi-enums.js";
 import { BpfObject } from "../src/object/bpf-object.js";
@@ -34,7 +35,7 @@ describe("BPF_PROG_BIND_MAP of .rodata", () => {
   it("binds .rodata to every program, one PROG_BIND_MAP per program", () => {
     const binds: number[] = [];
     const stop = observeSyscalls((req, res) => {
-      if (req.call === "bpf" && req.cmd === BpfCmd.PROG_BIND_MAP && res.ret !== -1) binds.push(Number(req.values.prog_fd));
+      if (isBpfCmd(req, BpfCmd.PROG_BIND_MAP) && res.ret !== -1) binds.push(Number(req.values.prog_fd));
     });
     using obj = BpfObject.open(OBJ);
     try {

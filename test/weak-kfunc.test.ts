@@ -12,7 +12,7 @@ import { BpfObject } from "../src/object/bpf-object.js";
 import { VerifierError } from "../src/programs/prog-load.js";
 import { BpfCmd } from "../src/abi/uapi-enums.js";
 import { observeSyscalls } from "../src/syscall/kernel.js";
-import type { BpfRequest } from "../src/syscall/requests.js";
+import { type BpfRequest, isBpfCmd } from "../src/syscall/requests.js";
 import { BPF_PSEUDO_BTF_ID, BPF_PSEUDO_KFUNC_CALL, CALL, LD_IMM64, decodeInstructions } from "../src/insn/insn.js";
 import { HAVE_BPFTOOL, boundMapNames, bpftoolLoadAll, normalisedXlated } from "./helpers/oracle.js";
 import { kernelHasSymbol, skipBecause } from "./helpers/kernel-facts.js";
@@ -30,9 +30,9 @@ describe("__weak kfuncs", () => {
   it("loads and runs: the real one called, the missing one's address 0 and its call gone", (ctx) => {
     if (!kernelHasSymbol("bpf_rcu_read_lock"))
       skipBecause(ctx, "this kernel has no kfunc bpf_rcu_read_lock (6.2+): no __weak kfunc it has to call");
-    const loads: BpfRequest[] = [];
+    const loads: BpfRequest<BpfCmd.PROG_LOAD>[] = [];
     const stop = observeSyscalls((req) => {
-      if (req.call === "bpf" && req.cmd === BpfCmd.PROG_LOAD) loads.push(req);
+      if (isBpfCmd(req, BpfCmd.PROG_LOAD)) loads.push(req);
     });
     using obj = BpfObject.open(OBJ);
     try {

@@ -10,16 +10,11 @@
 import { BtfBuilder } from "../btf/encode.js";
 import { BtfKind } from "../btf/types.js";
 import { closeFd, tryBpf } from "../syscall/bpf.js";
-import { EINVAL } from "../syscall/errno.js";
+import { EINVAL, ENOTSUPP } from "../syscall/errno.js";
+import { BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_SLEEPABLE } from "../abi/uapi-flags.js";
 import { runningKernelVersion } from "../syscall/kernel-version.js";
 import { PAGE_SIZE } from "../syscall/mman.js";
 import { BpfAttachType, BpfCmd, BpfMapType, BpfProgType } from "../abi/uapi-enums.js";
-
-/** The kernel's internal "not supported" errno, which bpf() lets out. */
-const ENOTSUPP = 524;
-const BPF_F_NO_PREALLOC = 1;
-const BPF_F_MMAPABLE = 1 << 10;
-const BPF_F_SLEEPABLE = 1 << 4;
 
 const MOV_R0_0 = [0xb7, 0, 0, 0, 0, 0, 0, 0];
 const EXIT = [0x95, 0, 0, 0, 0, 0, 0, 0];

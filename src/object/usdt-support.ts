@@ -13,7 +13,7 @@ import { UsdtManager } from "../programs/attach/usdt-manager.js";
 import type { SectionDef } from "../spec/section-types.js";
 import type { ObjectSpec } from "../spec/object-spec.js";
 import { bpfRequest, closeFd, tryBpf } from "../syscall/bpf.js";
-import { LINK_CREATE_UPROBE_MULTI } from "../syscall/bpf-attr.js";
+import { linkCreateUprobeMultiLayout } from "../syscall/bpf-attr.js";
 import { cString } from "../syscall/c-string.js";
 import { EBADF, EINVAL } from "../syscall/errno.js";
 import { trySyscall } from "../syscall/kernel.js";
@@ -45,8 +45,8 @@ export function hasUprobeMulti(): boolean {
       const offsets = new Uint8Array(8);
       const req = bpfRequest(
         BpfCmd.LINK_CREATE,
-        { prog_fd: progFd, attach_type: BpfAttachType.TRACE_UPROBE_MULTI, path: cString("/"), offsets, cnt: 1, pid },
-        LINK_CREATE_UPROBE_MULTI,
+        { prog_fd: progFd, attach_type: BpfAttachType.TRACE_UPROBE_MULTI, uprobe_multi: { path: cString("/"), offsets, cnt: 1, pid } },
+        linkCreateUprobeMultiLayout(),
       );
       const r = trySyscall(req);
       if (r.ret !== -1) closeFd(Number(r.ret));

@@ -5,6 +5,7 @@
  * the error.
  */
 import { TsbpfError } from "../errors.js";
+import type { ProgLoadAttr } from "../abi/bpf-attr.js";
 import { tryBpf } from "../syscall/bpf.js";
 import { cString } from "../syscall/c-string.js";
 import { EAGAIN, ENOSPC, EPERM } from "../syscall/errno.js";

@@ -23,7 +23,7 @@ import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { type AbiField, valueAt } from "../abi/layout.js";
 import { errnoMessage, errnoName } from "../syscall/errno.js";
 import { clockNs, addressOf as libcAddressOf } from "../syscall/native.js";
-import type { BpfRequest, SyscallRequest, SyscallResult } from "../syscall/requests.js";
+import { type SyscallRequest, type SyscallResult, isBpfCmd } from "../syscall/requests.js";
 import { SyscallError } from "../syscall/syscall-error.js";
 import { BpfCmd } from "../abi/uapi-enums.js";
 import { type PrintContext, addr, formatBpfArgs, userString } from "./bpf-args.js";

@@ -7,7 +7,7 @@ import { dirname } from "node:path";
 import { TsbpfError } from "../errors.js";
 import { type Cap, lackedCapabilities } from "./capabilities.js";
 import { errnoMessage, errnoName, E2BIG, EACCES, EEXIST, ENOMEM, ENOSPC, EPERM, ENOENT, EINVAL } from "./errno.js";
-import type { BpfRequest, SyscallRequest } from "./requests.js";
+import { type BpfRequest, type SyscallRequest, isBpfCmd } from "./requests.js";
 import { pathStat } from "./host-files.js";
 import { S_IFDIR, S_IFMT } from "./stat.js";
 import { BPF_FS_MAGIC, filesystemMagic } from "./statfs.js";
@@ -79,11 +79,14 @@ function lacking(missing: Cap[]): string {
 
 /** What the kernel refused, in words: "the kernel refused to create a BPF_MAP_TYPE_ARENA map". */
 function refused(req: BpfRequest): string {
-  const v = req.values;
-  if (req.cmd === BpfCmd.MAP_CREATE)
-    return `the kernel refused to create a ${BpfMapTypeNames[Number(v.map_type)] ?? `type ${v.map_type}`} map`;
-  if (req.cmd === BpfCmd.PROG_LOAD)
-    return `the kernel refused to load a ${BpfProgTypeNames[Number(v.prog_type)] ?? `type ${v.prog_type}`} program`;
+  if (isBpfCmd(req, BpfCmd.MAP_CREATE)) {
+    const type = req.values.map_type;
+    return `the kernel refused to create a ${BpfMapTypeNames[Number(type)] ?? `type ${type}`} map`;
+  }
+  if (isBpfCmd(req, BpfCmd.PROG_LOAD)) {
+    const type = req.values.prog_type;
+    return `the kernel refused to load a ${BpfProgTypeNames[Number(type)] ?? `type ${type}`} program`;
+  }
   return `the kernel refused ${BpfCmdNames[req.cmd] ?? `command ${req.cmd}`}`;
 }
 
@@ -92,14 +95,14 @@ const VALID_OBJ_NAME = /^[A-Za-z0-9_.]*$/;
 
 /** A map or program name in the request that the kernel refuses, if any. */
 function invalidName(req: SyscallRequest): string | undefined {
-  if (req.call !== "bpf") return undefined;
-  const name = req.values.map_name ?? req.values.prog_name;
+  const name = isBpfCmd(req, BpfCmd.MAP_CREATE) ? req.values.map_name : isBpfCmd(req, BpfCmd.PROG_LOAD) ? req.values.prog_name : undefined;
   return typeof name === "string" && !VALID_OBJ_NAME.test(name) ? name : undefined;
 }
 
 function pathOf(req: SyscallRequest): string | undefined {
-  if (req.call !== "bpf" || !(req.values.pathname instanceof Uint8Array)) return undefined;
-  const bytes = req.values.pathname;
+  const pinOrGet = isBpfCmd(req, BpfCmd.OBJ_PIN) || isBpfCmd(req, BpfCmd.OBJ_GET) ? (req as BpfRequest<BpfCmd.OBJ_PIN>) : undefined;
+  const bytes = pinOrGet?.values.pathname;
+  if (!(bytes instanceof Uint8Array)) return undefined;
   const end = bytes.indexOf(0);
   return new TextDecoder().decode(end >= 0 ? bytes.subarray(0, end) : bytes);
 }
@@ -128,7 +131,7 @@ function pinPathHint(cmd: BpfCmd, path: string): string {
   return isDir ? `${path} is a directory, not a pinned BPF object` : `${path} is not a pinned BPF object`;
 }
 
-function mapSizeText(req: BpfRequest): string {
+function mapSizeText(req: BpfRequest<BpfCmd.MAP_CREATE>): string {
   const v = req.values;
   return `max_entries ${Number(v.max_entries ?? 0)}, key ${Number(v.key_size ?? 0)} B, value ${Number(v.value_size ?? 0)} B`;
 }
@@ -142,7 +145,7 @@ function permissionHint(req: SyscallRequest, errno: number): string | undefined 
   if (req.call !== "bpf") return undefined;
   if (req.cmd === BpfCmd.PROG_LOAD && errno === EACCES) return "the verifier refused the program; see its log";
   const needed: Cap[] = ["CAP_BPF"];
-  if (req.cmd === BpfCmd.PROG_LOAD) {
+  if (isBpfCmd(req, BpfCmd.PROG_LOAD)) {
     const type = Number(req.values.prog_type ?? 0);
     if (PERFMON_PROG_TYPES.has(type)) needed.push("CAP_PERFMON");
     if (NET_ADMIN_PROG_TYPES.has(type)) needed.push("CAP_NET_ADMIN");
@@ -165,17 +168,17 @@ function hintFor(req: SyscallRequest, errno: number): string | undefined {
     return "the verifier log did not fit in the log buffer";
   }
   if (errno === E2BIG) {
-    if (req.cmd === BpfCmd.MAP_CREATE) return `the map is larger than the kernel allows for its type (${mapSizeText(req)})`;
+    if (isBpfCmd(req, BpfCmd.MAP_CREATE)) return `the map is larger than the kernel allows for its type (${mapSizeText(req)})`;
     if (req.cmd === BpfCmd.PROG_LOAD) return "the program has more instructions than the kernel accepts";
     return "the kernel does not know a non-zero attribute field (kernel too old for this feature)";
   }
-  if (errno === ENOMEM && req.cmd === BpfCmd.MAP_CREATE) return `the kernel could not allocate the map (${mapSizeText(req)})`;
+  if (errno === ENOMEM && isBpfCmd(req, BpfCmd.MAP_CREATE)) return `the kernel could not allocate the map (${mapSizeText(req)})`;
   if (errno === EEXIST && req.cmd === BpfCmd.OBJ_PIN) {
     const path = pathOf(req);
     return `something is already pinned at ${path} (or it is a directory); unpin it (rm ${path}) first`;
   }
   if (errno === ENOENT && req.cmd === BpfCmd.MAP_LOOKUP_ELEM) return "no such key";
-  if (errno === EINVAL && req.cmd === BpfCmd.MAP_CREATE) {
+  if (errno === EINVAL && isBpfCmd(req, BpfCmd.MAP_CREATE)) {
     // BPF_F_LINK (1 << 13) on a struct_ops map: registration through a bpf_link arrived in 6.4.
     if (Number(req.values.map_type) === BpfMapType.STRUCT_OPS && Number(req.values.map_flags ?? 0) & (1 << 13)) {
       if (runningKernelVersion() < kernelVersionCode(6, 4, 0)) {

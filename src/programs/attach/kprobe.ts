@@ -14,15 +14,13 @@
  * wrappers (4.17+), __se_sys_NAME before (see syscall-wrapper.ts).
  */
 import { NotFoundError, UnsupportedError } from "../../errors.js";
-import { EINVAL, ENOENT } from "../../syscall/errno.js";
+import { EILSEQ, EINVAL, ENOENT } from "../../syscall/errno.js";
 import { SyscallError } from "../../syscall/syscall-error.js";
 import type { Link } from "../link.js";
 import type { AttachOptions, AttachTarget } from "./options.js";
 import { attachToPerfEvent } from "./tracepoint.js";
 import { openProbeEvent, probePmuType } from "./pmu.js";
 import { ksyscallFunction } from "./syscall-wrapper.js";
-
-const EILSEQ = 84;
 
 /** Parses "FUNC" or "FUNC+OFFSET" (what follows kprobe/ in a section name). */
 export function parseKprobeTarget(target: string): { func: string; offset: number } {

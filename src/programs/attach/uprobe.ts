@@ -12,7 +12,7 @@
  */
 import { UnsupportedError } from "../../errors.js";
 import { HostBinary, resolveBinaryPath } from "./host-binary.js";
-import { EINVAL, ENOENT } from "../../syscall/errno.js";
+import { EINVAL, ENOENT, ESRCH } from "../../syscall/errno.js";
 import { SyscallError } from "../../syscall/syscall-error.js";
 import type { Link } from "../link.js";
 import type { AttachOptions, AttachTarget } from "./options.js";
