@@ -33,6 +33,7 @@ import { formatCapgetArgs, formatStatfsArgs } from "./fs-cap-args.js";
 import { formatPerfEventOpenArgs } from "./perf-args.js";
 import { formatFileCallArgs, jsString, pointer } from "./file-args.js";
 import { localIso } from "./time.js";
+import { formatBindArgs, formatMsgArgs, formatSocketArgs } from "./socket-args.js";
 import * as X from "./xlat.js";
 
 export interface StraceFormatOptions {
@@ -68,8 +69,9 @@ function procFdPath(fd: number): string | undefined {
 }
 
 let ifNames: Map<number, string> | undefined;
+/** Interface names from /sys/class/net, read again when an index is unknown (interfaces come and go). */
 function sysIfName(index: number): string | undefined {
-  if (!ifNames) {
+  if (!ifNames?.has(index)) {
     ifNames = new Map();
     try {
       for (const name of readdirSync("/sys/class/net")) {
@@ -293,7 +295,12 @@ function formatArgs(ctx: PrintContext, req: SyscallRequest, result: SyscallResul
       return formatCapgetArgs(req, result, pointer(ctx, req.data));
     case "setsockopt": {
       const level = X.printxval(X.SOCKET_LAYERS, req.level, "SOL_??");
-      const name = req.level === 1 ? X.printxval(X.SOL_SOCKET_OPTIONS, req.optname, "SO_???") : X.hex(req.optname);
+      const name =
+        req.level === 1
+          ? X.printxval(X.SOL_SOCKET_OPTIONS, req.optname, "SO_???")
+          : req.level === 270
+            ? X.printxval(X.SOL_NETLINK_OPTIONS, req.optname, "NETLINK_???")
+            : X.hex(req.optname);
       const len = req.value.byteLength;
       let value: string;
       if (len === 4) value = `[${new DataView(req.value.buffer, req.value.byteOffset, 4).getInt32(0, true)}]`;
@@ -303,6 +310,15 @@ function formatArgs(ctx: PrintContext, req: SyscallRequest, result: SyscallResul
       }
       return `${req.fd | 0}, ${level}, ${name}, ${value}, ${len}`;
     }
+    case "socket":
+      return formatSocketArgs(req);
+    case "bind":
+      return formatBindArgs(ctx, req);
+    case "sendmsg":
+    case "recvmsg":
+      return formatMsgArgs(ctx, req, result);
+    case "unlink":
+      return jsString(ctx, req.path, true);
     default:
       return "...";
   }

@@ -123,6 +123,12 @@ export class FakeKernel implements KernelBackend {
         return { ret: 0, errno: 0 };
       case "write":
         return { ret: req.buf.byteLength, errno: 0 };
+      case "bind":
+      case "unlink":
+      case "recvmsg":
+        return { ret: 0, errno: 0 };
+      case "sendmsg":
+        return { ret: req.iov.reduce((n, b) => n + b.byteLength, 0), errno: 0 };
       default:
         return { ret: this.nextFd++, errno: 0 };
     }

@@ -53,6 +53,11 @@ interface Libc {
   statfs: Fn;
   capget: Fn;
   setsockopt: Fn;
+  socket: Fn;
+  bind: Fn;
+  sendmsg: Fn;
+  recvmsg: Fn;
+  unlink: Fn;
   sigmask: Fn;
   clockGettime: Fn;
 }
@@ -106,6 +111,11 @@ function load(): Libc {
     epollWait: sys("int epoll_wait(int epfd, void *events, int maxevents, int timeout)"),
     eventfd: sys("int eventfd(unsigned int initval, int flags)"),
     setsockopt: sys("int setsockopt(int fd, int level, int optname, const void *optval, unsigned int optlen)"),
+    socket: sys("int socket(int domain, int type, int protocol)"),
+    bind: sys("int bind(int fd, const void *addr, unsigned int len)"),
+    sendmsg: sys("long sendmsg(int fd, const void *msg, int flags)"),
+    recvmsg: sys("long recvmsg(int fd, void *msg, int flags)"),
+    unlink: sys("int unlink(const char *path)"),
     mount: sys("int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)"),
     sigmask: sys("int pthread_sigmask(int how, const void *set, void *oldset)"),
     clockGettime: sys("int clock_gettime(int clock, void *ts)"),
@@ -258,6 +268,16 @@ function run(l: Libc, req: SyscallRequest): number | bigint {
       return l.statfs(req.path, req.buf);
     case "capget":
       return l.capget(req.header, req.data);
+    case "socket":
+      return l.socket(req.domain, req.type, req.protocol);
+    case "bind":
+      return l.bind(req.fd, req.addr, req.addr.byteLength);
+    case "sendmsg":
+      return Number(l.sendmsg(req.fd, req.msghdr, req.flags));
+    case "recvmsg":
+      return Number(l.recvmsg(req.fd, req.msghdr, req.flags));
+    case "unlink":
+      return l.unlink(req.path);
   }
 }
 

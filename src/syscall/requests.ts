@@ -176,6 +176,45 @@ export interface SetsockoptRequest {
   value: Uint8Array;
 }
 
+/** socket(2): tsbpf opens netlink sockets (tc filters). */
+export interface SocketRequest {
+  call: "socket";
+  domain: number;
+  type: number;
+  protocol: number;
+}
+
+/** bind(2); `addr` is the encoded struct sockaddr. */
+export interface BindRequest {
+  call: "bind";
+  fd: number;
+  addr: Uint8Array;
+}
+
+/**
+ * sendmsg(2) / recvmsg(2) with one struct msghdr: an address (`name`) and
+ * the buffers of its iovec array. `msghdr` is the encoded struct (the kernel
+ * writes msg_namelen and msg_flags back into it on recvmsg), `iovecs` the
+ * encoded iovec array it points to (kept alive with the request).
+ */
+export interface MsgRequest {
+  call: "sendmsg" | "recvmsg";
+  fd: number;
+  name: Uint8Array;
+  iov: Uint8Array[];
+  flags: number;
+  msghdr: Uint8Array;
+  iovecs: Uint8Array;
+  /** What the payload is, for the printer (strace learns it from the socket): rtnetlink messages. */
+  payload?: "netlink_route";
+}
+
+/** unlink(2): removing a pin from the BPF filesystem. */
+export interface UnlinkRequest {
+  call: "unlink";
+  path: string;
+}
+
 export type SyscallRequest =
   | BpfRequest
   | PerfEventOpenRequest
@@ -196,7 +235,11 @@ export type SyscallRequest =
   | MountRequest
   | StatfsRequest
   | CapgetRequest
-  | SetsockoptRequest;
+  | SetsockoptRequest
+  | SocketRequest
+  | BindRequest
+  | MsgRequest
+  | UnlinkRequest;
 
 /** What a call returned: `ret` (-1 on failure, or an address for mmap) and errno when it failed. */
 export interface SyscallResult {

@@ -14,6 +14,7 @@ import type { AttachOptions, AttachTarget } from "./options.js";
 import { attachPerfEventProgram } from "./perf-event.js";
 import { attachRawTracepoint, attachTracing } from "./raw-tracepoint.js";
 import { attachSocketFilter } from "./socket.js";
+import { attachTc } from "./tc.js";
 import { attachTracepoint } from "./tracepoint.js";
 import { attachUprobe } from "./uprobe.js";
 import { attachUsdt } from "./usdt.js";
@@ -34,6 +35,7 @@ const ATTACH: Partial<Record<AttachKind, AttachFn>> = {
   usdt: attachUsdt,
   xdp: attachNetdev,
   tcx: attachNetdev,
+  tc: attachTc,
   cgroup: attachCgroup,
   socket: attachSocketFilter,
   perf_event: attachPerfEventProgram,

@@ -6,8 +6,13 @@
 import type { UsdtManager } from "./usdt-manager.js";
 
 export interface AttachOptions {
-  /** XDP / tcx: network interface index or name ("lo"). */
+  /** XDP / tcx / tc: network interface index or name ("lo"). */
   interface?: number | string;
+  /** tc (cls_bpf) filters: the hook of the interface's clsact qdisc. Default "ingress". */
+  direction?: "ingress" | "egress";
+  /** tc filters: priority (1..65535) and handle; 0 or absent lets the kernel choose (see TcLink for its choice). */
+  priority?: number;
+  handle?: number;
   /** XDP: XDP_FLAGS_* (e.g. SKB mode). */
   xdpFlags?: number;
   /** cgroup programs: path of a cgroup v2 directory (default: the root cgroup). */
