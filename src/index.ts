@@ -14,6 +14,7 @@
 // Errors
 export { TsbpfError, ObjectFormatError, RelocationError, UnsupportedError, NotFoundError, StateError } from "./errors.js";
 export { SyscallError } from "./syscall/syscall-error.js";
+export { NetlinkError } from "./syscall/netlink.js";
 export { VerifierError, ProgramRefusedError } from "./programs/prog-load.js";
 export { BtfLoadError } from "./object/btf-load.js";
 
@@ -53,24 +54,37 @@ export type { StapsdtNote, UsdtArg, UsdtArgLocation } from "./elf/stapsdt.js";
 export { BpfObject } from "./object/bpf-object.js";
 export type { OpenOptions, LoadOptions, ObjectState } from "./object/bpf-object.js";
 export type { LoadStep, LoadStepKind, StepListener } from "./object/load-steps.js";
-export { BpfProgram } from "./programs/bpf-program.js";
-export type { TestRunResult } from "./programs/bpf-program.js";
-export { BpfMap, BPF_ANY, BPF_NOEXIST, BPF_EXIST } from "./maps/bpf-map.js";
+export { BpfProgram, BPF_F_TEST_RUN_ON_CPU, BPF_F_TEST_XDP_LIVE_FRAMES } from "./programs/bpf-program.js";
+export type { TestRunResult, TestRunOptions, OpenProgramOptions } from "./programs/bpf-program.js";
+export { BpfMap, BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK } from "./maps/bpf-map.js";
+export type { MapMapping } from "./maps/bpf-map.js";
+export { BPF_F_RDONLY, BPF_F_WRONLY } from "./syscall/pin.js";
+export type { OpenFlags } from "./syscall/pin.js";
 export { TypedMap } from "./maps/typed-map.js";
 export { makeDecoder } from "./btf/value-decoder.js";
 export type { Decoder, DecoderOptions } from "./btf/value-decoder.js";
 export { makeEncoder } from "./btf/value-encoder.js";
 export { RingBuffer } from "./maps/ringbuf.js";
+export type { RecordCallback, RawRecordCallback, RecordSource, RecordSourceGroup } from "./maps/ringbuf.js";
 export { RingBufferPoller } from "./maps/ring-poller.js";
+export type { PollerOptions, RingRecord, RecordTransform, RecordsOptions, WaitMode } from "./maps/ring-poller.js";
+export { PerfBuffer, PerfRing } from "./maps/perf-buffer.js";
+export type { PerfBufferOptions, LostCallback } from "./maps/perf-buffer.js";
 export { generateSkeleton } from "./object/skeleton-gen.js";
 export type { SkeletonOptions } from "./object/skeleton-gen.js";
 export { Link } from "./programs/link.js";
+export type { LinkFds } from "./programs/link.js";
 export { IterLink } from "./programs/attach/iter.js";
+export { TcLink } from "./programs/attach/tc.js";
+export type { TcDirection } from "./programs/attach/tc.js";
 export type { AttachOptions } from "./programs/attach/options.js";
 export { TracePipeReader, parseTraceLine } from "./programs/trace-pipe.js";
 export type { TraceLine } from "./programs/trace-pipe.js";
 export { listObjectIds } from "./syscall/object-ids.js";
-export { progInfo, mapInfo, fdById } from "./syscall/obj-info.js";
+export { progInfo, mapInfo, fdById, enableStats } from "./syscall/obj-info.js";
+export type { ProgInfo, ProgInfoOptions, ProgFuncInfo, ProgLineInfo, MapInfo, StatsHandle } from "./syscall/obj-info.js";
+export { linkInfo } from "./syscall/link-info.js";
+export type { LinkInfo, PerfEventLinkType } from "./syscall/link-info.js";
 export { btfFeatures } from "./object/kernel-features.js";
 
 // The syscall choke point: observers (tracing) and a fake kernel (tests)

@@ -110,7 +110,8 @@ export function makeDecoder<T = Record<string, unknown>>(btf: Btf, type: number 
 }
 
 /** Resolves "struct event", "event", a typedef name... to a type id. */
-function findType(btf: Btf, name: string): number {
+/** The type a decoder or encoder is made for: "struct event", "u64", "pid_t". */
+export function findType(btf: Btf, name: string): number {
   const m = /^(struct|union|enum)\s+(.+)$/.exec(name.trim());
   const bare = m ? m[2]! : name.trim();
   const want = m

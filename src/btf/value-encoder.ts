@@ -9,10 +9,13 @@
 import type { Btf } from "./btf.js";
 import { BTF_INT_SIGNED, BtfKind } from "./types.js";
 import { TsbpfError } from "../errors.js";
+import { findType } from "./value-decoder.js";
 
 export type Encoder = (value: unknown) => Uint8Array;
 
-export function makeEncoder(btf: Btf, typeId: number): Encoder {
+/** An encoder for a BTF type, by id or by name ("struct __sk_buff", as makeDecoder takes it). */
+export function makeEncoder(btf: Btf, type: number | string): Encoder {
+  const typeId = typeof type === "number" ? type : findType(btf, type);
   const size = btf.resolveSize(typeId);
   return (value) => {
     const out = new Uint8Array(size);

@@ -1,4 +1,4 @@
-/** CO-RE: relocate a program's field, type and enum accesses to a target BTF (libbpf's relo_core.c semantics). */
+/** `tsbpf/core`, kernel-free. CO-RE: relocate a program's field, type and enum accesses to a target BTF (libbpf's relo_core.c semantics). */
 export { applyCoreRelocations, explainPoison, resolveCoreRelocation } from "./relocate.js";
 export type { CoreRelocationOptions, CoreRelocationReport, CoreResolution } from "./relocate.js";
 export { CoreCache, findCandidates } from "./candidates.js";
@@ -13,3 +13,4 @@ export { CORE_POISON_IMM, isPoisonedInstruction, patchInstruction, poisonInstruc
 export type { PatchOutcome } from "./patch.js";
 export { CORE_SPEC_MAX_LEN, formatSpec, parseAccessString, parseCoreSpec, specPath } from "./access-spec.js";
 export type { CoreAccessor, CoreReloRecord, CoreSpec } from "./access-spec.js";
+export { RelocationError, TsbpfError } from "../errors.js";

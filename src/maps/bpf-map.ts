@@ -9,14 +9,21 @@ import { memoryView } from "../syscall/native.js";
 import { MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
 import { syscallAddress, trySyscall } from "../syscall/kernel.js";
 import { SyscallError } from "../syscall/syscall-error.js";
-import { BpfCmd, BpfMapType } from "../abi/uapi-enums.js";
+import { BpfCmd, BpfMapType, BpfMapTypeNames } from "../abi/uapi-enums.js";
 import { BPF_F_MMAPABLE } from "../abi/uapi-flags.js";
+import { type MapInfo, fdById, mapInfo } from "../syscall/obj-info.js";
+import { type OpenFlags, fileFlags, openPinnedObject, pinObject, unlinkPin } from "../syscall/pin.js";
 import { type MapSpec, isPerCpu } from "../spec/map-spec.js";
 import { possibleCpuCount } from "../syscall/cpus.js";
 
 export const BPF_ANY = 0;
 export const BPF_NOEXIST = 1;
 export const BPF_EXIST = 2;
+/** Update/lookup flag: copy the value with its bpf_spin_lock held (maps whose value has one). */
+export const BPF_F_LOCK = 4;
+
+/** Map types without keys: values are pushed and popped (or, for a bloom filter, added and tested). */
+const VALUE_ONLY_MAP_TYPES: ReadonlySet<BpfMapType> = new Set([BpfMapType.QUEUE, BpfMapType.STACK, BpfMapType.BLOOM_FILTER]);
 
 export { PAGE_SIZE } from "../syscall/mman.js";
 
@@ -64,6 +71,7 @@ export class BpfMap {
    * becomes unreachable is released by its own finalizer instead.
    */
   private readonly readers = new Set<WeakRef<MapReader>>();
+  private pinnedAt: string | undefined;
 
   private constructor(
     readonly spec: MapSpec,
@@ -111,6 +119,78 @@ export class BpfMap {
     return new BpfMap(spec, fd);
   }
 
+  /**
+   * Wraps a map fd whose spec is not known: type, sizes, flags, name and
+   * BTF type ids come from the kernel (BPF_OBJ_GET_INFO_BY_FD). Takes
+   * ownership of `fd`, and closes it if the info cannot be read.
+   */
+  static fromKernelFd(fd: number): BpfMap {
+    try {
+      const info = mapInfo(fd);
+      return new BpfMap(
+        {
+          name: info.name,
+          type: info.type,
+          keySize: info.keySize,
+          valueSize: info.valueSize,
+          maxEntries: info.maxEntries,
+          flags: info.flags,
+          mapExtra: info.mapExtra,
+          freeze: false,
+          btfKeyTypeId: info.btfKeyTypeId,
+          btfValueTypeId: info.btfValueTypeId,
+        },
+        fd,
+      );
+    } catch (e) {
+      closeFd(fd);
+      throw e;
+    }
+  }
+
+  /** Opens the map pinned at `path` (BPF_OBJ_GET); `readOnly` / `writeOnly` restrict the fd (file_flags). */
+  static fromPinned(path: string, opts: OpenFlags = {}): BpfMap {
+    const map = BpfMap.fromKernelFd(openPinnedObject(path, fileFlags(opts), "map"));
+    map.pinnedAt = path;
+    return map;
+  }
+
+  /** Opens a map by id (BPF_MAP_GET_FD_BY_ID); `readOnly` / `writeOnly` restrict the fd. */
+  static fromId(id: number, opts: OpenFlags = {}): BpfMap {
+    return BpfMap.fromKernelFd(fdById("map", id, fileFlags(opts)));
+  }
+
+  /** The map's id in the kernel. */
+  get id(): number {
+    this.check();
+    return mapInfo(this.fd).id;
+  }
+
+  /** What the kernel reports of the map (BPF_OBJ_GET_INFO_BY_FD). */
+  info(): MapInfo {
+    this.check();
+    return mapInfo(this.fd);
+  }
+
+  /** Where this map was pinned by pin() or opened from by fromPinned(). */
+  get pinnedPath(): string | undefined {
+    return this.pinnedAt;
+  }
+
+  /** Pins the map at `path` in a BPF filesystem: it outlives this process until unpinned. */
+  pin(path: string): void {
+    this.check();
+    pinObject(this.fd, path, `map ${this.name}`);
+    this.pinnedAt = path;
+  }
+
+  /** Removes the pin at `path` (default: where this map was pinned or opened from). */
+  unpin(path = this.pinnedAt): void {
+    if (path === undefined) throw new StateError(`map ${this.name} is not pinned`);
+    unlinkPin(path);
+    if (path === this.pinnedAt) this.pinnedAt = undefined;
+  }
+
   private check(): void {
     if (this.closed) throw new StateError(`map ${this.name} is closed`);
   }
@@ -126,12 +206,23 @@ export class BpfMap {
     }
   }
 
-  /** The value for `key`, or undefined when there is none. */
-  lookup(key: Uint8Array): Uint8Array | undefined {
-    this.check();
-    this.checkSize("key", key, this.spec.keySize);
-    const value = new Uint8Array(this.valueBytes);
-    const r = tryBpf(BpfCmd.MAP_LOOKUP_ELEM, { map_fd: this.fd, key, value });
+  private checkKeyed(what: string): void {
+    if (VALUE_ONLY_MAP_TYPES.has(this.spec.type)) {
+      throw new StateError(`map ${this.name} has no keys (${BpfMapTypeNames[this.spec.type]}); ${what}`);
+    }
+  }
+
+  private checkValueOnly(op: string, types: BpfMapType[]): void {
+    if (!types.includes(this.spec.type)) {
+      throw new StateError(
+        `${op}() needs a ${types.map((t) => BpfMapTypeNames[t]).join(" or ")} map; ${this.name} is ${BpfMapTypeNames[this.spec.type]}`,
+      );
+    }
+  }
+
+  /** An element command that may answer ENOENT: the value buffer on success, undefined on ENOENT. */
+  private elementOrNone(cmd: BpfCmd, key: Uint8Array | null, value: Uint8Array, flags: number): Uint8Array | undefined {
+    const r = tryBpf(cmd, { map_fd: this.fd, key, value, flags });
     if (r.ret === -1) {
       if (r.errno === ENOENT) return undefined;
       throw new SyscallError(r.req, r.errno, `map ${this.name}`);
@@ -139,8 +230,78 @@ export class BpfMap {
     return value;
   }
 
+  /**
+   * The value for `key`, or undefined when there is none. `flags`
+   * BPF_F_LOCK copies it with the value's bpf_spin_lock held (and the lock
+   * itself reads as zero).
+   */
+  lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {
+    this.check();
+    this.checkKeyed("use peek() or contains()");
+    this.checkSize("key", key, this.spec.keySize);
+    return this.elementOrNone(BpfCmd.MAP_LOOKUP_ELEM, key, new Uint8Array(this.valueBytes), flags);
+  }
+
+  /** Removes `key` and returns the value it had (BPF_MAP_LOOKUP_AND_DELETE_ELEM), or undefined when there was none. */
+  lookupAndDelete(key: Uint8Array, flags = 0): Uint8Array | undefined {
+    this.check();
+    this.checkKeyed("use pop()");
+    this.checkSize("key", key, this.spec.keySize);
+    return this.elementOrNone(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, key, new Uint8Array(this.valueBytes), flags);
+  }
+
+  /**
+   * QUEUE, STACK, BLOOM_FILTER: adds a value (an update with no key). On a
+   * full queue or stack, BPF_EXIST makes room by dropping the oldest value;
+   * BPF_ANY fails with E2BIG.
+   */
+  push(value: Uint8Array, flags = BPF_ANY): void {
+    this.check();
+    this.checkValueOnly("push", [BpfMapType.QUEUE, BpfMapType.STACK, BpfMapType.BLOOM_FILTER]);
+    this.checkSize("value", value, this.valueBytes);
+    bpf(BpfCmd.MAP_UPDATE_ELEM, { map_fd: this.fd, key: null, value, flags }, `map ${this.name}`);
+  }
+
+  /** QUEUE, STACK: the value pop() would return, left in place; undefined when empty. */
+  peek(): Uint8Array | undefined {
+    this.check();
+    this.checkValueOnly("peek", [BpfMapType.QUEUE, BpfMapType.STACK]);
+    return this.elementOrNone(BpfCmd.MAP_LOOKUP_ELEM, null, new Uint8Array(this.valueBytes), 0);
+  }
+
+  /** QUEUE (oldest first), STACK (newest first): removes and returns a value; undefined when empty. */
+  pop(): Uint8Array | undefined {
+    this.check();
+    this.checkValueOnly("pop", [BpfMapType.QUEUE, BpfMapType.STACK]);
+    return this.elementOrNone(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, null, new Uint8Array(this.valueBytes), 0);
+  }
+
+  /** BLOOM_FILTER: false when `value` was certainly never pushed; true when it may have been. */
+  contains(value: Uint8Array): boolean {
+    this.check();
+    this.checkValueOnly("contains", [BpfMapType.BLOOM_FILTER]);
+    this.checkSize("value", value, this.valueBytes);
+    return this.elementOrNone(BpfCmd.MAP_LOOKUP_ELEM, null, value, 0) !== undefined;
+  }
+
+  /** The key after `key` (the first key without one), or undefined at the end (BPF_MAP_GET_NEXT_KEY). */
+  getNextKey(key?: Uint8Array): Uint8Array | undefined {
+    this.check();
+    this.checkKeyed("it cannot be iterated");
+    if (key) this.checkSize("key", key, this.spec.keySize);
+    const next = new Uint8Array(this.spec.keySize);
+    const r = tryBpf(BpfCmd.MAP_GET_NEXT_KEY, { map_fd: this.fd, key: key ?? null, next_key: next });
+    if (r.ret === -1) {
+      if (r.errno === ENOENT) return undefined;
+      throw new SyscallError(r.req, r.errno, `map ${this.name}`);
+    }
+    return next;
+  }
+
+  /** Sets `key` to `value`; `flags` BPF_ANY, BPF_NOEXIST, BPF_EXIST, optionally | BPF_F_LOCK. */
   update(key: Uint8Array, value: Uint8Array, flags = BPF_ANY): void {
     this.check();
+    this.checkKeyed("use push()");
     this.checkSize("key", key, this.spec.keySize);
     this.checkSize("value", value, this.valueBytes);
     bpf(BpfCmd.MAP_UPDATE_ELEM, { map_fd: this.fd, key, value, flags }, `map ${this.name}`);
@@ -149,6 +310,7 @@ export class BpfMap {
   /** Deletes `key`; returns false if it was not there. */
   delete(key: Uint8Array): boolean {
     this.check();
+    this.checkKeyed("use pop()");
     this.checkSize("key", key, this.spec.keySize);
     const r = tryBpf(BpfCmd.MAP_DELETE_ELEM, { map_fd: this.fd, key });
     if (r.ret === -1) {
@@ -160,17 +322,11 @@ export class BpfMap {
 
   /** Iterates keys with MAP_GET_NEXT_KEY (starting from no key). */
   *keys(): Generator<Uint8Array> {
-    this.check();
-    let key: Uint8Array | null = null;
+    let key: Uint8Array | undefined;
     for (;;) {
-      const next = new Uint8Array(this.spec.keySize);
-      const r = tryBpf(BpfCmd.MAP_GET_NEXT_KEY, { map_fd: this.fd, key, next_key: next });
-      if (r.ret === -1) {
-        if (r.errno === ENOENT) return;
-        throw new SyscallError(r.req, r.errno, `map ${this.name}`);
-      }
-      yield next;
-      key = next;
+      key = this.getNextKey(key);
+      if (!key) return;
+      yield key;
     }
   }
 

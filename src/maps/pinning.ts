@@ -16,6 +16,7 @@ import { BPF_FS_MAGIC, filesystemMagic } from "../syscall/statfs.js";
 import { SyscallError } from "../syscall/syscall-error.js";
 import { BpfCmd } from "../abi/uapi-enums.js";
 import { cString } from "../syscall/c-string.js";
+import { pinObject } from "../syscall/pin.js";
 import type { MapSpec } from "../spec/map-spec.js";
 
 export const DEFAULT_PIN_ROOT = "/sys/fs/bpf";
@@ -93,7 +94,7 @@ export function checkPinnedCompatible(fd: number, spec: MapSpec, path: string): 
 }
 
 export function pinMap(fd: number, path: string): void {
-  bpf(BpfCmd.OBJ_PIN, { pathname: cString(path), bpf_fd: fd, file_flags: 0 }, `pinning map at ${path}`);
+  pinObject(fd, path, "map");
 }
 
 /**

@@ -26,7 +26,7 @@ import { canWatchFds } from "../syscall/native.js";
 import { EpollSet, type PollEntry, type ReadyWaiter } from "./epoll-set.js";
 import { LoopWaiter } from "./loop-waiter.js";
 import { type BatchStream, batchesOf, recordsOf } from "./record-iterator.js";
-import type { RecordCallback, RecordSource } from "./ringbuf.js";
+import type { RecordCallback, RecordSource, RecordSourceGroup } from "./ringbuf.js";
 import { ThreadpoolWaiter } from "./threadpool-waiter.js";
 
 export type WaitMode = "loop" | "threadpool";
@@ -104,7 +104,11 @@ export class RingBufferPoller implements AsyncIterable<RingRecord> {
    * without a callback can only be read with the async iterator.
    * The ring stays owned by the caller (close it after the poller).
    */
-  add(ring: RecordSource, cb?: RecordCallback): this {
+  add(ring: RecordSource | RecordSourceGroup, cb?: RecordCallback): this {
+    if ("sources" in ring) {
+      for (const source of ring.sources) this.add(source, cb);
+      return this;
+    }
     this.check();
     if (ring.fd < 0) throw new TsbpfError(`ring ${ring.name} has no fd to wait on (it was built from memory)`);
     if (ring.isClosed) throw new StateError(`ring buffer ${ring.name} is closed`);
@@ -113,8 +117,9 @@ export class RingBufferPoller implements AsyncIterable<RingRecord> {
     return this;
   }
 
-  /** Stops polling `ring`; returns false if it was not in the poller. */
-  remove(ring: RecordSource): boolean {
+  /** Stops polling `ring` (or every source of a group); returns false if it was not in the poller. */
+  remove(ring: RecordSource | RecordSourceGroup): boolean {
+    if ("sources" in ring) return ring.sources.map((s) => this.remove(s)).some(Boolean);
     return this.set.remove(ring);
   }
 

@@ -127,6 +127,12 @@ export interface RecordSource {
   pending?(): boolean;
 }
 
+/** Several sources added to a poller at once, with one callback (a perf buffer's per-CPU rings). */
+export interface RecordSourceGroup {
+  readonly name: string;
+  readonly sources: readonly RecordSource[];
+}
+
 /**
  * A ring's memory as the reader sees it. `RingBuffer` makes one by mmapping
  * a map; tests (and other mappings) can pass their own.

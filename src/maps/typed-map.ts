@@ -56,9 +56,49 @@ export class TypedMap<K = unknown, V = unknown> {
     return this.raw.name;
   }
 
-  lookup(key: K): V | undefined {
-    const v = this.raw.lookup(this.encodeKey(key));
+  /** The value for `key`; `flags` BPF_F_LOCK reads it with its spin lock held. */
+  lookup(key: K, flags = 0): V | undefined {
+    const v = this.raw.lookup(this.encodeKey(key), flags);
     return v === undefined ? undefined : this.decodeValue(v);
+  }
+
+  /** Removes `key` and returns its value (undefined when there was none). */
+  lookupAndDelete(key: K, flags = 0): V | undefined {
+    const v = this.raw.lookupAndDelete(this.encodeKey(key), flags);
+    return v === undefined ? undefined : this.decodeValue(v);
+  }
+
+  /** QUEUE, STACK, BLOOM_FILTER: adds a value (BPF_EXIST on a full queue or stack drops the oldest). */
+  push(value: V, flags = BPF_ANY): void {
+    this.raw.push(this.encodeValue(value), flags);
+  }
+
+  /** QUEUE, STACK: the next value, left in place. */
+  peek(): V | undefined {
+    const v = this.raw.peek();
+    return v === undefined ? undefined : this.decodeValue(v);
+  }
+
+  /** QUEUE, STACK: removes and returns the next value. */
+  pop(): V | undefined {
+    const v = this.raw.pop();
+    return v === undefined ? undefined : this.decodeValue(v);
+  }
+
+  /** BLOOM_FILTER: false when `value` was certainly never pushed. */
+  contains(value: V): boolean {
+    return this.raw.contains(this.encodeValue(value));
+  }
+
+  /** The key after `key` (the first without one), undefined at the end. */
+  getNextKey(key?: K): K | undefined {
+    const k = this.raw.getNextKey(key === undefined ? undefined : this.encodeKey(key));
+    return k === undefined ? undefined : this.decodeKey(k);
+  }
+
+  /** BPF_MAP_FREEZE: user space can no longer write the map. */
+  freeze(): void {
+    this.raw.freeze();
   }
 
   update(key: K, value: V, flags = BPF_ANY): void {

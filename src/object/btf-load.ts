@@ -14,7 +14,9 @@ export class BtfLoadError extends TsbpfError {
     override readonly cause: SyscallError,
     readonly log: string,
   ) {
-    super(`the kernel refused the object's BTF (${cause.code})${log ? `:\n${log.trimEnd().split("\n").slice(-10).join("\n")}` : ""}`);
+    super(`the kernel refused the object's BTF (${cause.code})${log ? `:\n${log.trimEnd().split("\n").slice(-10).join("\n")}` : ""}`, {
+      cause,
+    });
   }
 }
 

@@ -3,8 +3,12 @@
  * a bpf_link fd; perf-event based ones (tracepoints, kprobes, uprobes) also
  * hold the perf event fd, which must outlive the link.
  */
+import { StateError, UnsupportedError } from "../errors.js";
 import { closeFd } from "../syscall/bpf.js";
 import { isRealKernel, trySyscall, trySyscallAsync } from "../syscall/kernel.js";
+import { type LinkInfo, linkInfo } from "../syscall/link-info.js";
+import { fdById, progInfo } from "../syscall/obj-info.js";
+import { openPinnedObject, pinObject, unlinkPin } from "../syscall/pin.js";
 import { PERF_EVENT_IOC_DISABLE, PERF_IOCTL_NAMES } from "../syscall/perf.js";
 
 export interface LinkFds {
@@ -16,8 +20,29 @@ export interface LinkFds {
   cleanup?: () => void;
 }
 
+/** A readable description of what an opened link is attached to. */
+function linkTarget(info: LinkInfo): string {
+  switch (info.kind) {
+    case "raw_tracepoint":
+      return info.tpName;
+    case "iter":
+      return info.targetName;
+    case "perf_event":
+      return info.name ?? info.eventType;
+    case "xdp":
+    case "tcx":
+    case "netkit":
+      return `ifindex ${info.ifindex}`;
+    case "cgroup":
+      return `cgroup id ${info.cgroupId}`;
+    default:
+      return `link id ${info.id}`;
+  }
+}
+
 export class Link {
   private destroyed = false;
+  private pinnedAt: string | undefined;
 
   constructor(
     /** "tracepoint", "raw_tracepoint", "xdp", ... */
@@ -30,6 +55,80 @@ export class Link {
 
   get fd(): number | undefined {
     return this.fds.linkFd;
+  }
+
+  /**
+   * Wraps a bpf_link fd opened elsewhere (it is owned from now on). `kind`
+   * is the link type's name ("xdp", "perf_event", "raw_tracepoint", …),
+   * `program` the name of the program it holds.
+   */
+  static fromKernelFd(linkFd: number): Link {
+    try {
+      const info = linkInfo(linkFd);
+      let program = `prog id ${info.progId}`;
+      try {
+        const progFd = fdById("prog", info.progId);
+        try {
+          program = progInfo(progFd).name;
+        } finally {
+          closeFd(progFd);
+        }
+      } catch {
+        // The program may be gone already; its id names it.
+      }
+      return new Link(info.kind, program, linkTarget(info), { linkFd });
+    } catch (e) {
+      closeFd(linkFd);
+      throw e;
+    }
+  }
+
+  /** Opens the link pinned at `path` (BPF_OBJ_GET). destroy() then only closes this fd: the pin keeps the link. */
+  static fromPinned(path: string): Link {
+    const link = Link.fromKernelFd(openPinnedObject(path, 0, "link"));
+    link.pinnedAt = path;
+    return link;
+  }
+
+  /** Opens a link by id (BPF_LINK_GET_FD_BY_ID). */
+  static fromId(id: number): Link {
+    return Link.fromKernelFd(fdById("link", id));
+  }
+
+  private linkFd(what: string): number {
+    if (this.fds.linkFd === undefined) {
+      throw new UnsupportedError(`the ${this.kind} attachment of ${this.program} is not a BPF link, so it cannot be ${what}`);
+    }
+    if (this.destroyed) throw new StateError(`the link of ${this.program} is destroyed`);
+    return this.fds.linkFd;
+  }
+
+  /** What the kernel reports of the link (struct bpf_link_info, by link type). */
+  info(): LinkInfo {
+    return linkInfo(this.linkFd("queried"));
+  }
+
+  /** Where this link was pinned by pin() or opened from by fromPinned(). */
+  get pinnedPath(): string | undefined {
+    return this.pinnedAt;
+  }
+
+  /**
+   * Pins the link at `path` in a BPF filesystem: the attachment then
+   * outlives this object and this process, until unpinned. Only BPF links
+   * can be pinned (not tc filters, socket filters, or perf events attached
+   * by ioctl on kernels without perf links).
+   */
+  pin(path: string): void {
+    pinObject(this.linkFd("pinned"), path, `link of ${this.program}`);
+    this.pinnedAt = path;
+  }
+
+  /** Removes the pin at `path` (default: where this link was pinned or opened from); the link goes with its last fd. */
+  unpin(path = this.pinnedAt): void {
+    if (path === undefined) throw new StateError(`the link of ${this.program} is not pinned`);
+    unlinkPin(path);
+    if (path === this.pinnedAt) this.pinnedAt = undefined;
   }
 
   get isDestroyed(): boolean {
@@ -85,7 +184,8 @@ export class Link {
   }
 
   private disable(): void {
-    if (this.fds.perfFd !== undefined) {
+    // A pinned link lives on: its perf event must stay enabled.
+    if (this.fds.perfFd !== undefined && this.pinnedAt === undefined) {
       trySyscall({
         call: "ioctl",
         fd: this.fds.perfFd,

@@ -80,6 +80,7 @@ export class VerifierError extends TsbpfError {
         (log
           ? `\nverifier log (last ${Math.min(20, lines.length)} of ${lines.length} lines):\n${tail}`
           : "\n(the kernel gave no verifier log)"),
+      { cause },
     );
   }
 }
@@ -123,7 +124,7 @@ export class ProgramRefusedError extends TsbpfError {
     override readonly cause: SyscallError,
     reason: string,
   ) {
-    super(`program ${program} was refused (${cause.code}): ${reason}`);
+    super(`program ${program} was refused (${cause.code}): ${reason}`, { cause });
   }
 }
 

@@ -33,7 +33,7 @@ export function tracefsDir(): string {
   try {
     syscall({ call: "mount", source: "nodev", target, fstype: "tracefs", flags: 0 });
   } catch (e) {
-    throw new TsbpfError(`tracefs is not mounted and mounting it at ${target} failed: ${(e as Error).message}`);
+    throw new TsbpfError(`tracefs is not mounted and mounting it at ${target} failed: ${(e as Error).message}`, { cause: e });
   }
   return (cached = target);
 }

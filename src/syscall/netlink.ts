@@ -37,15 +37,16 @@ import { MSG_TRUNC, msgRequest, msghdrOut } from "./socket.js";
 /** The kernel refused a netlink request: errno, and the kernel's own explanation (extended ACK) when it gave one. */
 export class NetlinkError extends TsbpfError {
   override name = "NetlinkError";
-  readonly code: string;
   constructor(
-    readonly errno: number,
+    errno: number,
     /** The kernel's NLMSGERR_ATTR_MSG text, e.g. "Filter already exists". */
     readonly extack: string | undefined,
     context: string,
   ) {
-    super(`${context}: ${errnoName(errno)} (${errnoMessage(errno)})${extack ? ` — the kernel says: ${JSON.stringify(extack)}` : ""}`);
-    this.code = errnoName(errno);
+    super(`${context}: ${errnoName(errno)} (${errnoMessage(errno)})${extack ? ` — the kernel says: ${JSON.stringify(extack)}` : ""}`, {
+      errno,
+      code: errnoName(errno),
+    });
   }
 }
 

@@ -63,6 +63,16 @@ const NET_ADMIN_PROG_TYPES = new Set<number>([
   BpfProgType.NETFILTER,
 ]);
 
+/** Map commands that write, and that read, the map: EPERM with every capability means the map or fd forbids it. */
+const MAP_WRITES = new Set<number>([BpfCmd.MAP_UPDATE_ELEM, BpfCmd.MAP_DELETE_ELEM, BpfCmd.MAP_UPDATE_BATCH, BpfCmd.MAP_DELETE_BATCH]);
+const MAP_READS = new Set<number>([
+  BpfCmd.MAP_LOOKUP_ELEM,
+  BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM,
+  BpfCmd.MAP_GET_NEXT_KEY,
+  BpfCmd.MAP_LOOKUP_BATCH,
+  BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH,
+]);
+
 /**
  * Which of `needed` this process lacks (CAP_SYS_ADMIN stands in for each, as
  * in the kernel); [] when it has them all or the set cannot be read (then
@@ -154,6 +164,8 @@ function permissionHint(req: SyscallRequest, errno: number): string | undefined 
   if (missing.length) return lacking(missing);
   const path = pathOf(req);
   if (path !== undefined && (req.cmd === BpfCmd.OBJ_GET || req.cmd === BpfCmd.OBJ_PIN)) return pinPathHint(req.cmd, path);
+  if (MAP_WRITES.has(req.cmd)) return "the map is frozen or read-only to user space (BPF_F_RDONLY), or this fd to it is read-only";
+  if (MAP_READS.has(req.cmd)) return "the map is write-only to user space (BPF_F_WRONLY), or this fd to it is write-only";
   return `${refused(req)}, and this process has ${needed.join(" and ")}: the refusal comes from elsewhere (a lockdown, a security module (LSM), a seccomp filter, or this kernel's own restrictions)`;
 }
 
@@ -205,21 +217,21 @@ export function errnoMeaning(errno: number): string {
 
 export class SyscallError extends TsbpfError {
   override name = "SyscallError";
-  /** "EPERM", "EINVAL", ... */
-  readonly code: string;
   readonly call: string;
   readonly hint: string | undefined;
 
   constructor(
     readonly request: SyscallRequest,
-    readonly errno: number,
+    errno: number,
     context?: string,
   ) {
     const call = describeCall(request);
     const hint = hintFor(request, errno);
-    super(`${context ? context + ": " : ""}${call} failed: ${errnoName(errno)} (${errnoMeaning(errno)})` + (hint ? ` — ${hint}` : ""));
+    super(`${context ? context + ": " : ""}${call} failed: ${errnoName(errno)} (${errnoMeaning(errno)})` + (hint ? ` — ${hint}` : ""), {
+      errno,
+      code: errnoName(errno),
+    });
     this.call = call;
-    this.code = errnoName(errno);
     this.hint = hint;
   }
 }

@@ -29,7 +29,7 @@ export function attachCgroup(t: AttachTarget, opts: AttachOptions): Link {
   try {
     dirFd = openFile(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   } catch (e) {
-    throw new TsbpfError(`program ${t.program}: cannot open cgroup ${path}: ${(e as Error).message}`);
+    throw new TsbpfError(`program ${t.program}: cannot open cgroup ${path}: ${(e as Error).message}`, { cause: e });
   }
   try {
     const fd = bpf(

@@ -53,7 +53,7 @@ export function attachKprobe(t: AttachTarget, opts: AttachOptions): Link {
       try {
         ({ func, offset } = parseKprobeTarget(t.target));
       } catch (e) {
-        throw new UnsupportedError(`${t.program} (section ${t.sectionName}): ${(e as Error).message}`);
+        throw new UnsupportedError(`${t.program} (section ${t.sectionName}): ${(e as Error).message}`, { cause: e });
       }
     }
   }
@@ -67,7 +67,7 @@ export function attachKprobe(t: AttachTarget, opts: AttachOptions): Link {
   try {
     probePmuType("kprobe");
   } catch (e) {
-    if (e instanceof UnsupportedError) throw new UnsupportedError(`${t.program} (section ${t.sectionName}): ${e.message}`);
+    if (e instanceof UnsupportedError) throw new UnsupportedError(`${t.program} (section ${t.sectionName}): ${e.message}`, { cause: e });
     throw e;
   }
 
@@ -82,11 +82,13 @@ export function attachKprobe(t: AttachTarget, opts: AttachOptions): Link {
       throw new NotFoundError(
         `${t.program}: cannot ${kind} ${target}: ${e.code} — ${syscall ? `no syscall entry point ${symbol} (is ${func} a syscall on this architecture?)` : `no kernel function ${symbol} that can be probed`} ` +
           `(not in /proc/kallsyms, inlined, or on the kprobe blacklist)`,
+        { cause: e },
       );
     }
     if (e.errno === EILSEQ) {
       throw new UnsupportedError(
         `${t.program}: cannot ${kind} ${target}: offset 0x${offset.toString(16)} is not on an instruction boundary`,
+        { cause: e },
       );
     }
     throw new SyscallError(e.request, e.errno, `creating ${kind} ${target} for ${t.program}`);

@@ -22,8 +22,8 @@ export function interfaceIndex(iface: number | string): number {
   if (typeof iface === "number") return iface;
   try {
     return Number(readHostValue(`/sys/class/net/${iface}/ifindex`).trim());
-  } catch {
-    throw new UnsupportedError(`no network interface named ${iface} (see /sys/class/net)`);
+  } catch (e) {
+    throw new UnsupportedError(`no network interface named ${iface} (see /sys/class/net)`, { cause: e });
   }
 }
 

@@ -130,8 +130,10 @@ function explainOpenFailure(e: unknown, ev: PerfEventOptions, program: string, t
     return new UnsupportedError(
       `${program}: hardware perf event ${target} is not available here (${e.code}: no hardware PMU, as in most VMs, or the CPU lacks that event); ` +
         `use a software event such as { type: PERF_TYPE_SOFTWARE (1), config: PERF_COUNT_SW_CPU_CLOCK (0) }`,
+      { cause: e },
     );
   }
-  if (e.errno === ENOSYS) return new UnsupportedError(`${program}: this kernel has no perf events (CONFIG_PERF_EVENTS is off)`);
+  if (e.errno === ENOSYS)
+    return new UnsupportedError(`${program}: this kernel has no perf events (CONFIG_PERF_EVENTS is off)`, { cause: e });
   return new SyscallError(e.request, e.errno, `opening perf event ${target} for ${program}`);
 }

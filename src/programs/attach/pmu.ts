@@ -57,7 +57,7 @@ function readSysfs(path: string): string {
   try {
     return readHostValue(path);
   } catch (e) {
-    throw new UnsupportedError(`cannot read ${path}: ${(e as Error).message}`);
+    throw new UnsupportedError(`cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -82,7 +82,7 @@ function uprobeSpec(t: AttachTarget, opts: AttachOptions): { spec: UprobeSpec; f
   try {
     return { spec: parseUprobeTarget(t.target), fromSection: true };
   } catch (e) {
-    if (e instanceof UnsupportedError) throw new UnsupportedError(`${t.program} (section ${t.sectionName}): ${e.message}`);
+    if (e instanceof UnsupportedError) throw new UnsupportedError(`${t.program} (section ${t.sectionName}): ${e.message}`, { cause: e });
     throw e;
   }
 }
