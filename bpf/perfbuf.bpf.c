@@ -5,6 +5,7 @@
 // on_exec sends the pid and command of every exec.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -57,7 +58,7 @@ int on_exec(void *ctx)
 	struct task_struct *task = (void *)bpf_get_current_task();
 
 	e.pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_probe_read_kernel(&e.ppid, sizeof(e.ppid), &task->real_parent->tgid);
+	e.ppid = BPF_CORE_READ(task, real_parent, tgid);
 	bpf_get_current_comm(&e.comm, sizeof(e.comm));
 	bpf_perf_event_output(ctx, &execs, BPF_F_CURRENT_CPU, &e, sizeof(e));
 	last_exec = e;
