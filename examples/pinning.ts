@@ -41,7 +41,9 @@ if (verb === "pin") {
   const count = BpfMap.fromPinned(`${dir}/count`, { readOnly: true });
   const value = count.lookup(key)!;
   const prog = BpfProgram.fromPinned(`${dir}/prog`);
-  console.log(`link ${info.id} (${info.kind}) holds program ${prog.name} (id ${info.progId}); execs counted: ${new DataView(value.buffer).getBigUint64(0, true)}`);
+  console.log(
+    `link ${info.id} (${info.kind}) holds program ${prog.name} (id ${info.progId}); execs counted: ${new DataView(value.buffer).getBigUint64(0, true)}`,
+  );
   link.destroy();
   count.close();
   prog.close();

@@ -25,10 +25,7 @@ try {
   const egress = obj.program("tc_egress").attach({ interface: iface, direction: "egress" }) as TcLink;
   for (const l of [ingress, egress]) console.log(`attached ${l.program} to ${l.target} (priority ${l.priority}, handle ${l.handle})`);
 
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await untilInterrupted();
   const count = (name: string) => obj.readVariable(name) as bigint;
   console.log(
     `ingress: ${count("ingress_seen")} packets, ${count("ingress_dropped")} dropped, ${count("ingress_rewritten")} rewritten; ` +
@@ -36,4 +33,17 @@ try {
   );
 } finally {
   obj.destroy(); // deletes the filters (and the qdisc if it was created here)
+}
+
+/** Resolves on Ctrl-C or SIGTERM. The timer keeps Node running meanwhile (a signal handler alone does not). */
+function untilInterrupted(): Promise<void> {
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearInterval(keepAlive);
+      resolve();
+    };
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+  });
 }

@@ -21,10 +21,7 @@ try {
   obj.load();
   obj.program("count_packets").attach({ interface: iface });
   console.log(`counting packets on ${iface}`);
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await untilInterrupted();
   // A per-CPU map gives one value per possible CPU: add them up.
   const packets = obj.typedMap<number, bigint[]>("packets");
   for (const [proto, perCpu] of packets) {
@@ -33,4 +30,17 @@ try {
   }
 } finally {
   obj.destroy();
+}
+
+/** Resolves on Ctrl-C or SIGTERM. The timer keeps Node running meanwhile (a signal handler alone does not). */
+function untilInterrupted(): Promise<void> {
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearInterval(keepAlive);
+      resolve();
+    };
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+  });
 }

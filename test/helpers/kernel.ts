@@ -6,7 +6,8 @@ import { BpfCmd } from "../../src/abi/uapi-enums.js";
 import { cString } from "../../src/syscall/c-string.js";
 import { observeSyscalls } from "../../src/syscall/kernel.js";
 import { listObjectIds } from "../../src/syscall/object-ids.js";
-import { fdById, linkProgId, mapInfo, progInfo } from "../../src/syscall/obj-info.js";
+import { fdById, mapInfo, progInfo } from "../../src/syscall/obj-info.js";
+import { linkProgId } from "../../src/syscall/link-info.js";
 import { closeFd, tryBpf } from "../../src/syscall/bpf.js";
 
 export const PIN_ROOT = "/sys/fs/bpf";
