@@ -14,6 +14,8 @@ import { errnoNumber } from "../src/syscall/errno.js";
 import { FakeKernel } from "../src/syscall/fake-kernel.js";
 import { trySyscall, trySyscallAsync, withKernelBackend } from "../src/syscall/kernel.js";
 import { perfEventOpenRequest } from "../src/syscall/perf.js";
+import { encodeMessage } from "../src/syscall/netlink.js";
+import { msgRequest } from "../src/syscall/socket.js";
 import type { BpfRequest, SyscallRequest, SyscallResult } from "../src/syscall/requests.js";
 import { annotateSyscall, formatSyscall, type StraceFormatOptions } from "../src/strace/format.js";
 import { localIso } from "../src/strace/time.js";
@@ -610,6 +612,69 @@ describe("other calls", () => {
       'access("/x", R_OK|X_OK) = -1 ENOENT (No such file or directory)',
     );
     expect(formatSyscall({ call: "dup", fd: 27 }, ok(31))).toBe("dup(27) = 31");
+  });
+
+  it("socket, bind, setsockopt(SOL_NETLINK), unlink, and netlink messages in sendmsg/recvmsg (texts from strace 6.1)", () => {
+    const ifName = (i: number) => (i === 7 ? "va" : undefined);
+    expect(formatSyscall({ call: "socket", domain: 16, type: 3 | 0o2000000, protocol: 0 }, ok(23))).toBe(
+      "socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE) = 23",
+    );
+    const nl = (pid: number, groups = 0) => {
+      const b = new Uint8Array(12);
+      const v = new DataView(b.buffer);
+      v.setUint16(0, 16, true);
+      v.setUint32(4, pid, true);
+      v.setUint32(8, groups, true);
+      return b;
+    };
+    expect(formatSyscall({ call: "bind", fd: 23, addr: nl(0) }, ok())).toBe(
+      "bind(23, {sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}, 12) = 0",
+    );
+    expect(
+      formatSyscall(
+        { call: "setsockopt", fd: 23, level: 270, optname: 11, optionName: "NETLINK_EXT_ACK", value: Uint8Array.from([1, 0, 0, 0]) },
+        ok(),
+      ),
+    ).toBe("setsockopt(23, SOL_NETLINK, NETLINK_EXT_ACK, [1], 4) = 0");
+    expect(formatSyscall({ call: "unlink", path: "/sys/fs/bpf/tsbpf/link" }, fail(2))).toBe(
+      'unlink("/sys/fs/bpf/tsbpf/link") = -1 ENOENT (No such file or directory)',
+    );
+
+    const tcmsg = new Uint8Array(20);
+    const t = new DataView(tcmsg.buffer);
+    t.setInt32(4, 7, true);
+    t.setUint32(8, 0xffff0000, true);
+    t.setUint32(12, 0xfffffff1, true);
+    const request = encodeMessage(36, 0x1 | 0x4 | 0x200 | 0x400, 1796428348, tcmsg, [{ type: 1, value: "clsact" }]);
+    const qdisc =
+      "[{nlmsg_len=48, nlmsg_type=RTM_NEWQDISC, nlmsg_flags=NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE, nlmsg_seq=1796428348, nlmsg_pid=0}, " +
+      '{tcm_family=AF_UNSPEC, tcm_ifindex=if_nametoindex("va"), tcm_handle=4294901760, tcm_parent=4294967281, tcm_info=0}, [{nla_len=11, nla_type=TCA_KIND}, "clsact"]]';
+    expect(formatSyscall(msgRequest("sendmsg", 3, nl(0), [request], 0, "netlink_route"), ok(48), { ifName })).toBe(
+      `sendmsg(3, {msg_name={sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}, msg_namelen=12, msg_iov=[{iov_base=${qdisc}, iov_len=48}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 48`,
+    );
+
+    // The refusal: NLMSG_ERROR with the whole request echoed and the kernel's message (cut at -s 32).
+    const text = new TextEncoder().encode("Exclusivity flag on, cannot modify\0");
+    const reply = new Uint8Array(108);
+    const r = new DataView(reply.buffer);
+    r.setUint32(0, 108, true);
+    r.setUint16(4, 2, true);
+    r.setUint16(6, 0x200, true);
+    r.setUint32(8, 1796428348, true);
+    r.setUint32(12, 21236, true);
+    r.setInt32(16, -17, true);
+    reply.set(request, 20);
+    r.setUint16(68, 4 + text.byteLength, true);
+    r.setUint16(70, 1, true);
+    reply.set(text, 72);
+    const buffer = new Uint8Array(32768);
+    buffer.set(reply);
+    const recv = msgRequest("recvmsg", 3, nl(0, 0), [buffer], 0, "netlink_route");
+    new DataView(recv.msghdr.buffer).setUint32(8, 12, true);
+    expect(formatSyscall(recv, ok(108), { ifName })).toBe(
+      "recvmsg(3, {msg_name={sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}, msg_namelen=12, msg_iov=[{iov_base=[{nlmsg_len=108, nlmsg_type=NLMSG_ERROR, nlmsg_flags=NLM_F_ACK_TLVS, nlmsg_seq=1796428348, nlmsg_pid=21236}, " +
+        `[{error=-EEXIST, msg=${qdisc}}, [{nla_len=39, nla_type=NLMSGERR_ATTR_MSG}, "Exclusivity flag on, cannot modi"...]]], iov_len=32768}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 108`,
+    );
   });
 
   it("pads to column 40 like strace when asked", () => {
