@@ -89,7 +89,9 @@ export class PerfRing implements RecordSource {
 
   /**
    * Hands each sample's raw bytes to `cb` as a view (valid only during the
-   * call; a sample that wraps the ring's end is a copy). Returns the samples
+   * call; a sample that wraps the ring's end is a copy). The kernel pads a
+   * raw sample so that its record stays 8-aligned: a 64-byte output comes
+   * as 68 bytes, the last 4 zero. Returns the samples
    * handed over; `limit` bounds them, `false` from `cb` stops after that one.
    */
   consume(cb: RecordCallback, limit = Infinity): number {
