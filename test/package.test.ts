@@ -21,6 +21,7 @@ const app = join(work, "app");
 /** Examples that use only the public API (the others show internals on purpose). */
 const EXAMPLES = ["tc", "xdp", "uprobe", "iterator", "perf-buffer", "pinning"];
 let compileOutput = "";
+let readmeBlocks: string[] = [];
 
 beforeAll(() => {
   execFileSync("npm", ["pack", "--pack-destination", work], { stdio: "ignore" });
@@ -35,6 +36,11 @@ beforeAll(() => {
     if (/from "\.\.?\//.test(source)) throw new Error(`examples/${name}.ts imports something other than the package`);
     writeFileSync(join(app, "examples", `${name}.ts`), source);
   }
+  // The README's code blocks that import the package, compiled with the rest (not run).
+  mkdirSync(join(app, "readme"));
+  const blocks = [...readFileSync(join(ROOT, "README.md"), "utf8").matchAll(/```ts\n(.*?)```/gs)].map((m) => m[1]!);
+  readmeBlocks = blocks.filter((b) => b.includes('from "tsbpf"'));
+  for (const [i, b] of readmeBlocks.entries()) writeFileSync(join(app, "readme", `block${i + 1}.ts`), `${b}\nexport {};\n`);
   writeFileSync(
     join(app, "tsconfig.json"),
     JSON.stringify({
@@ -51,7 +57,7 @@ beforeAll(() => {
         outDir: "out",
         rootDir: ".",
       },
-      include: ["consumers/*.ts", "examples/*.ts"],
+      include: ["consumers/*.ts", "examples/*.ts", "readme/*.ts"],
     }),
   );
   const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", app], { encoding: "utf8" });
@@ -163,7 +169,8 @@ console.log(lines.find((l) => l.pid === process.pid)?.message ?? "no line");
     expect(cli.stdout).toContain("handle_tp  (section tp/syscalls/sys_enter_write)");
   }, 180_000);
 
-  it("the consumer scripts and the examples compile with strict against the installed package's types", () => {
+  it("the consumer scripts, the examples and the README's code blocks compile with strict against the installed package's types", () => {
+    expect(readmeBlocks.length).toBeGreaterThanOrEqual(2);
     expect(compileOutput).toBe("");
   });
 });
