@@ -7,7 +7,7 @@
  */
 import { join, resolve } from "node:path";
 import { TsbpfError } from "../errors.js";
-import { bpf, closeFd, tryBpf } from "../syscall/bpf.js";
+import { closeFd, tryBpf } from "../syscall/bpf.js";
 import { EEXIST, ENOENT } from "../syscall/errno.js";
 import { syscall } from "../syscall/kernel.js";
 import { bpfFdKind, describeFdKind } from "../syscall/fd-kind.js";

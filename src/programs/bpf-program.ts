@@ -7,7 +7,7 @@ import { bpfRequest, closeFd, readAttrU32 } from "../syscall/bpf.js";
 import { syscall } from "../syscall/kernel.js";
 import { BpfCmd, BpfProgType } from "../abi/uapi-enums.js";
 import type { ProgramSpec } from "../spec/object-spec.js";
-import { SECTION_DEFS, type SectionMatch, findSectionDef, sectionDefOrThrow } from "../spec/section-types.js";
+import { SECTION_DEFS, type SectionMatch, findSectionDef, unknownSectionError } from "../spec/section-types.js";
 import { type ProgInfo, type ProgInfoOptions, fdById, kernelBuffer, progInfo } from "../syscall/obj-info.js";
 import { openPinnedObject, pinObject, unlinkPin } from "../syscall/pin.js";
 import { type AttachOptions, attachProgram, isAutoAttachable } from "./attach/index.js";
@@ -61,7 +61,11 @@ export interface TestRunResult {
 
 /** An opened program's section: the one given, or the usual one for its type (tc programs attach through netlink). */
 function sectionForType(type: BpfProgType, name: string, section?: string): SectionMatch {
-  if (section !== undefined) return sectionDefOrThrow(section, name);
+  if (section !== undefined) {
+    const match = findSectionDef(section);
+    if (!match) throw unknownSectionError(section, name);
+    return match;
+  }
   if (type === BpfProgType.SCHED_CLS) return findSectionDef("tc")!;
   const def = SECTION_DEFS.find((d) => d.progType === type && d.attach !== "none") ?? SECTION_DEFS.find((d) => d.progType === type);
   return { def: def ?? { pattern: "", progType: type, expectedAttachType: 0, attach: "none" }, target: "" };
@@ -111,6 +115,9 @@ export class BpfProgram {
         section,
         insns: [],
         license: info.gplCompatible ? "GPL" : "",
+        flags: 0,
+        autoload: true,
+        logLevel: 0,
       };
       return new BpfProgram(spec, fd, new Uint8Array(0));
     } catch (e) {

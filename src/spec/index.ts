@@ -9,7 +9,7 @@ export { relocateProgram, hasCoreRelocations } from "./relocate.js";
 export type { RelocatedProgram } from "./relocate.js";
 export { inspectObject } from "./inspect.js";
 export type { InspectReport } from "./inspect.js";
-export { SECTION_DEFS, findSectionDef, sectionDefOrThrow } from "./section-types.js";
+export { SECTION_DEFS, findSectionDef, classifySection } from "./section-types.js";
 export type { SectionDef, SectionMatch, AttachKind } from "./section-types.js";
 export { isPerCpu, PinningType } from "./map-spec.js";
 export type { MapSpec, DataSectionKind } from "./map-spec.js";

@@ -5,76 +5,15 @@
  * uprobe_multi path) and arrays (kprobe_multi addresses, uprobe_multi
  * offsets) come from a second call with buffers sized by the first.
  */
+import { BPF_LINK_INFO, type BpfLinkInfoField } from "../abi/bpf-info.js";
+import type { AbiField } from "../abi/layout.js";
 import { BpfLinkType, BpfLinkTypeNames } from "../abi/uapi-enums.js";
 import { cName, getInfo, kernelBuffer, setArray } from "./obj-info.js";
 
-/** Byte offsets in struct bpf_link_info, by member path (checked against kernel BTF by a test). */
-export const LINK_INFO_LAYOUT = {
-  type: 0,
-  id: 4,
-  prog_id: 8,
-  "raw_tracepoint.tp_name": 16,
-  "raw_tracepoint.tp_name_len": 24,
-  "raw_tracepoint.cookie": 32,
-  "tracing.attach_type": 16,
-  "tracing.target_obj_id": 20,
-  "tracing.target_btf_id": 24,
-  "tracing.cookie": 32,
-  "cgroup.cgroup_id": 16,
-  "cgroup.attach_type": 24,
-  "iter.target_name": 16,
-  "iter.target_name_len": 24,
-  "iter.map.map_id": 28,
-  "iter.cgroup.cgroup_id": 32,
-  "iter.cgroup.order": 40,
-  "iter.task.tid": 32,
-  "iter.task.pid": 36,
-  "netns.netns_ino": 16,
-  "netns.attach_type": 20,
-  "xdp.ifindex": 16,
-  "struct_ops.map_id": 16,
-  "netfilter.pf": 16,
-  "netfilter.hooknum": 20,
-  "netfilter.priority": 24,
-  "netfilter.flags": 28,
-  "kprobe_multi.addrs": 16,
-  "kprobe_multi.count": 24,
-  "kprobe_multi.flags": 28,
-  "kprobe_multi.missed": 32,
-  "kprobe_multi.cookies": 40,
-  "uprobe_multi.path": 16,
-  "uprobe_multi.offsets": 24,
-  "uprobe_multi.ref_ctr_offsets": 32,
-  "uprobe_multi.cookies": 40,
-  "uprobe_multi.path_size": 48,
-  "uprobe_multi.count": 52,
-  "uprobe_multi.flags": 56,
-  "uprobe_multi.pid": 60,
-  "perf_event.type": 16,
-  "perf_event.uprobe.file_name": 24,
-  "perf_event.uprobe.name_len": 32,
-  "perf_event.uprobe.offset": 36,
-  "perf_event.uprobe.cookie": 40,
-  "perf_event.uprobe.ref_ctr_offset": 48,
-  "perf_event.kprobe.func_name": 24,
-  "perf_event.kprobe.name_len": 32,
-  "perf_event.kprobe.offset": 36,
-  "perf_event.kprobe.addr": 40,
-  "perf_event.kprobe.missed": 48,
-  "perf_event.kprobe.cookie": 56,
-  "perf_event.tracepoint.tp_name": 24,
-  "perf_event.tracepoint.name_len": 32,
-  "perf_event.tracepoint.cookie": 40,
-  "perf_event.event.config": 24,
-  "perf_event.event.type": 32,
-  "perf_event.event.cookie": 40,
-  "tcx.ifindex": 16,
-  "tcx.attach_type": 20,
-  "netkit.ifindex": 16,
-  "netkit.attach_type": 20,
-  "sockmap.map_id": 16,
-  "sockmap.attach_type": 20,
-} as const;
+/** Byte offsets in struct bpf_link_info by member path, from the generated ABI (abi/bpf-info.ts). */
+export const LINK_INFO_LAYOUT = Object.fromEntries(
+  Object.entries(BPF_LINK_INFO.fields).map(([path, field]) => [path, (field as AbiField).offset]),
+) as Record<BpfLinkInfoField, number>;
 
 const L = LINK_INFO_LAYOUT;
 const LINK_INFO_SIZE = 64;
