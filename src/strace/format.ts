@@ -41,8 +41,8 @@ export interface StraceFormatOptions {
   stringLimit?: number;
   /** strace's `-v` (no abbreviation). Default true. */
   verbose?: boolean;
-  /** Pad before " = " to column 40 as strace does. Default false (one space). */
-  align?: boolean;
+  /** Pad before " = " to column 40 as strace does (or to the column given, strace's -a N). Default false (one space). */
+  align?: boolean | number;
   /** Characters already on the line before the call (a prefix), for `align`. */
   column?: number;
   /** Memory beyond the buffers a request carries (e.g. a ProcSelfMemory), for nested pointers. */
@@ -341,7 +341,8 @@ function formatResult(req: SyscallRequest, result: SyscallResult): string {
 export function formatSyscall(req: SyscallRequest, result: SyscallResult, opts: StraceFormatOptions = {}): string {
   const ctx = context(req, opts);
   const call = `${req.call}(${formatArgs(ctx, req, result)}) `;
-  const pad = opts.align ? Math.max(0, STRACE_RESULT_COLUMN - (opts.column ?? 0) - call.length) : 0;
+  const column = opts.align === true ? STRACE_RESULT_COLUMN : opts.align || 0;
+  const pad = Math.max(0, column - (opts.column ?? 0) - call.length);
   return `${call}${" ".repeat(pad)}= ${formatResult(req, result)}`;
 }
 

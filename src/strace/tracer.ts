@@ -30,6 +30,8 @@ export interface TracerOptions extends StraceFormatOptions {
   pid?: boolean | "stderr" | "file";
   /** strace -T: append the time spent in the call, ` <0.000012>`. Default false. */
   timing?: boolean;
+  /** strace -t, -tt, -ttt: the wall-clock time the call started, before it. Default none. */
+  timestamps?: TimestampStyle | undefined;
   /**
    * Add continuation lines (starting with "    # ") with what strace shows
    * only as a pointer: instruction counts, the start of a verifier log.
@@ -43,6 +45,24 @@ export interface TracerOptions extends StraceFormatOptions {
 }
 
 export { ANNOTATION_PREFIX };
+
+export type TimestampStyle = "t" | "tt" | "ttt";
+
+/** Now, in ns since the epoch, to the microsecond strace prints (Date.now() has only ms). */
+function wallClockNs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+}
+
+/** strace's -t (`HH:MM:SS`), -tt (`HH:MM:SS.uuuuuu`), -ttt (`SECONDS.uuuuuu`), local time as strace prints it. */
+export function formatTimestamp(style: TimestampStyle, ns: bigint): string {
+  const sec = ns / 1_000_000_000n;
+  const micros = String((ns % 1_000_000_000n) / 1000n).padStart(6, "0");
+  if (style === "ttt") return `${sec}.${micros}`;
+  const d = new Date(Number(sec) * 1000);
+  const p = (n: number) => String(n).padStart(2, "0");
+  const hms = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  return style === "tt" ? `${hms}.${micros}` : hms;
+}
 
 function pidPrefix(style: TracerOptions["pid"], libuv: boolean): string {
   if (!style) return "";
@@ -65,7 +85,8 @@ export function startTracer(out: (line: string) => void, opts: TracerOptions = {
     let libuv = false;
     try {
       libuv = result.offThread === true;
-      const prefix = pidPrefix(opts.pid, libuv);
+      const prefix =
+        pidPrefix(opts.pid, libuv) + (opts.timestamps ? `${formatTimestamp(opts.timestamps, wallClockNs() - elapsedNs)} ` : "");
       line = prefix + formatSyscall(req, result, { ...formatOpts, column: prefix.length });
       if (opts.timing) line += ` <${(Number(elapsedNs) / 1e9).toFixed(6)}>`;
     } catch (e) {
