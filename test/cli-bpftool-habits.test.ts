@@ -126,8 +126,8 @@ describe.skipIf(!root)("selectors, show, -j and --pretty on objects of this proc
       const mapLine = `${map.id}: array  name ${map.name}  key 4B  value ${map.valueSize}B  max_entries 1  flags 0x${map.flags.toString(16)}\n`;
       expect(tsbpf("map", "show", "id", String(map.id)).stdout).toBe(mapLine);
       expect(tsbpf("map", "show", "pinned", mapPin).stdout).toBe(mapLine);
-      const dump = tsbpf("map", "dump", "pinned", mapPin);
-      expect(dump.stdout).toBe(tsbpf("map", "dump", "id", String(map.id)).stdout);
+      const dump = tsbpf("map", "dump", "pinned", mapPin, "--hex");
+      expect(dump.stdout).toBe(tsbpf("map", "dump", "id", String(map.id), "--hex").stdout);
       expect(dump.stdout).toBe("key: 00 00 00 00  value: 2a 00 00 00\nFound 1 element\n");
 
       // A pinned program where a map is expected: said so, not read as map info.

@@ -5,7 +5,12 @@
  * described by OBJ_GET_INFO_BY_FD. Names come from whoever loaded the
  * objects and are escaped.
  */
+import { Btf } from "../btf/btf.js";
+import { dumpBtfType } from "../btf/btf-dumper.js";
 import { BpfMap } from "../maps/bpf-map.js";
+import { btfBytesById } from "../syscall/btf-by-id.js";
+import { possibleCpuCount } from "../syscall/cpus.js";
+import { JsonWriter } from "../text/jsonw.js";
 import { isPerCpu } from "../spec/map-spec.js";
 import { type MapInfo, type ProgInfo, mapInfo, progInfo } from "../syscall/obj-info.js";
 import { BpfMapTypeNames, BpfProgTypeNames } from "../abi/uapi-enums.js";
@@ -40,16 +45,20 @@ export const MAP_HELP = `usage: tsbpf map { show | list } [MAP] [options]
 
 show/list: BPF maps in the kernel (all, or those MAP selects): id, type,
 name, key/value sizes, entries, flags.
-dump: every key and value of the selected map(s), as hex bytes. A bare id
-or name also works: tsbpf map dump 12, tsbpf map dump rb.
+dump: every key and value of the selected map(s). With BTF, decoded by their
+C types as \`bpftool map dump\` prints them; without (or with --hex), as hex
+bytes. -j prints what \`bpftool -j map dump\` prints: the bytes, and the
+decoded entry as "formatted". A bare id or name also works:
+tsbpf map dump 12, tsbpf map dump rb.
 
 options:
 ${OUTPUT_HELP}
+  --hex              dump: keys and values as hex bytes even when BTF describes them
 
 ${EXIT_HELP}
 `;
 
-const OPTIONS = { json: { short: "-j" }, pretty: { short: "-p" }, ...TRACE_OPTION };
+const OPTIONS = { json: { short: "-j" }, pretty: { short: "-p" }, hex: {}, ...TRACE_OPTION };
 
 const shortName = (full: string | undefined, prefix: string) => (full ?? "unknown").replace(prefix, "").toLowerCase();
 
@@ -125,7 +134,7 @@ export async function mapCommand(argv: string[]): Promise<number> {
     return traced(args, () => {
       // A name may select several maps (names are not unique): then each gets a header line.
       const ids = withSelected("map", selector, (_fd, id) => id);
-      for (const id of ids) withSelected("map", { by: "id", id }, (fd) => dumpMap(fd, out, ids.length > 1));
+      for (const id of ids) withSelected("map", { by: "id", id }, (fd) => dumpMap(fd, out, ids.length > 1, args.flags.has("hex")));
       return 0;
     });
   }
@@ -143,7 +152,7 @@ export async function mapCommand(argv: string[]): Promise<number> {
 }
 
 /** Prints every entry of the map behind `fd` (which the caller closes); with `label`, a header line naming the map. */
-function dumpMap(fd: number, out: Output, label: boolean): void {
+function dumpMap(fd: number, out: Output, label: boolean, hexOnly: boolean): void {
   const info = mapInfo(fd);
   const map = BpfMap.fromFd(
     {
@@ -161,12 +170,95 @@ function dumpMap(fd: number, out: Output, label: boolean): void {
   );
   // The fd stays the caller's (withSelected closes it): the map is never closed here.
   if (label && !out.json) print(`map ${describeMap(info)}\n`);
+  const btf = hexOnly ? undefined : mapBtf(info);
+  if (out.json || btf) return dumpLikeBpftool(map, info, btf, out);
   let n = 0;
   for (const [k, v] of map.entries()) {
     if (outputClosed()) return;
     n++;
-    if (out.json) printJson({ key: hex(k), value: hex(v) }, out.pretty);
-    else print(`key: ${hex(k)}  value${isPerCpu(info.type) ? " (per CPU)" : ""}: ${hex(v)}\n`);
+    print(`key: ${hex(k)}  value${isPerCpu(info.type) ? " (per CPU)" : ""}: ${hex(v)}\n`);
   }
-  if (!out.json) print(`Found ${n} element${n === 1 ? "" : "s"}\n`);
+  print(`Found ${n} element${n === 1 ? "" : "s"}\n`);
+}
+
+/** The map's BTF, when it has key or value types described there. */
+function mapBtf(info: MapInfo): Btf | undefined {
+  if (!info.btfId || (!info.btfKeyTypeId && !info.btfValueTypeId)) return undefined;
+  return Btf.parse(btfBytesById(info.btfId));
+}
+
+/**
+ * What `bpftool map dump` prints for a map with BTF (keys and values decoded
+ * by their types, in bpftool's JSON layout), and what `bpftool -j map dump`
+ * prints for any map (bytes as "0x.." strings, plus "formatted" with BTF).
+ * Per-CPU values are one per possible CPU, each padded to 8 bytes.
+ */
+function dumpLikeBpftool(map: BpfMap, info: MapInfo, btf: Btf | undefined, out: Output): void {
+  const jw = new JsonWriter(!out.json || out.pretty);
+  const formatted = btf && { btf, jw, plainText: !out.json };
+  const perCpu = isPerCpu(info.type);
+  const cpus = perCpu ? possibleCpuCount() : 1;
+  const step = Math.ceil(info.valueSize / 8) * 8;
+  const bytes = (b: Uint8Array) => {
+    jw.startArray();
+    for (const x of b) jw.raw(`"0x${x.toString(16).padStart(2, "0")}"`);
+    jw.endArray();
+  };
+  const decoded = (key: Uint8Array, value: Uint8Array) => {
+    jw.startObject();
+    if (info.btfKeyTypeId) {
+      jw.name("key");
+      dumpBtfType(formatted!, info.btfKeyTypeId, key);
+    }
+    if (!perCpu) {
+      jw.name("value");
+      dumpBtfType(formatted!, info.btfValueTypeId, value);
+    } else {
+      jw.name("values");
+      jw.startArray();
+      for (let cpu = 0; cpu < cpus; cpu++) {
+        jw.startObject();
+        jw.name("cpu");
+        jw.raw(String(cpu));
+        jw.name("value");
+        dumpBtfType(formatted!, info.btfValueTypeId, value.subarray(cpu * step));
+        jw.endObject();
+      }
+      jw.endArray();
+    }
+    jw.endObject();
+  };
+  jw.startArray();
+  for (const [k, v] of map.entries()) {
+    if (!out.json) {
+      decoded(k, v);
+      continue;
+    }
+    jw.startObject();
+    jw.name("key");
+    bytes(k);
+    if (!perCpu) {
+      jw.name("value");
+      bytes(v);
+    } else {
+      jw.name("values");
+      jw.startArray();
+      for (let cpu = 0; cpu < cpus; cpu++) {
+        jw.startObject();
+        jw.name("cpu");
+        jw.raw(String(cpu));
+        jw.name("value");
+        bytes(v.subarray(cpu * step, cpu * step + info.valueSize));
+        jw.endObject();
+      }
+      jw.endArray();
+    }
+    if (formatted) {
+      jw.name("formatted");
+      decoded(k, v);
+    }
+    jw.endObject();
+  }
+  jw.endArray();
+  if (!outputClosed()) print(`${jw.text()}\n`);
 }
