@@ -30,7 +30,8 @@ export function dumpBtfType(d: BtfDumpContext, typeId: number, data: Uint8Array,
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   switch (t.kind) {
     case BtfKind.Int:
-      return dumpInt(d, t.encoding, t.bits, t.bitOffset + bitOffset, view);
+      dumpInt(d, t.encoding, t.bits, t.bitOffset + bitOffset, view);
+      return;
     case BtfKind.Struct:
     case BtfKind.Union:
       d.jw.startObject();
@@ -46,7 +47,10 @@ export function dumpBtfType(d: BtfDumpContext, typeId: number, data: Uint8Array,
       return;
     case BtfKind.Array: {
       const s = stringOf(d.btf, t.elemType, t.nelems, data);
-      if (s !== undefined) return d.jw.string(s);
+      if (s !== undefined) {
+        d.jw.string(s);
+        return;
+      }
       const size = d.btf.resolveSize(t.elemType);
       d.jw.startArray();
       for (let i = 0; i < t.nelems; i++) dumpBtfType(d, t.elemType, data.subarray(i * size));
@@ -71,7 +75,8 @@ export function dumpBtfType(d: BtfDumpContext, typeId: number, data: Uint8Array,
     case BtfKind.Const:
     case BtfKind.Restrict:
     case BtfKind.TypeTag:
-      return dumpBtfType(d, t.type, data, bitOffset);
+      dumpBtfType(d, t.type, data, bitOffset);
+      return;
     case BtfKind.Var:
       d.jw.startObject();
       d.jw.name(t.name);
@@ -95,17 +100,28 @@ export function dumpBtfType(d: BtfDumpContext, typeId: number, data: Uint8Array,
 }
 
 function dumpInt(d: BtfDumpContext, encoding: number, bits: number, bitOffset: number, view: DataView): void {
-  if (bitOffset || bits % 8) return writeHex(d, readBits(view, bitOffset, bits));
+  if (bitOffset || bits % 8) {
+    writeHex(d, readBits(view, bitOffset, bits));
+    return;
+  }
   if (bits === 128) {
     const lo = view.getBigUint64(0, true);
     const hi = view.getBigUint64(8, true);
-    return writeHex(d, (hi << 64n) | lo);
+    writeHex(d, (hi << 64n) | lo);
+    return;
   }
-  if (encoding & BTF_INT_BOOL) return d.jw.raw(view.getUint8(0) ? "true" : "false");
+  if (encoding & BTF_INT_BOOL) {
+    d.jw.raw(view.getUint8(0) ? "true" : "false");
+    return;
+  }
   if (encoding & BTF_INT_CHAR) {
     const c = view.getUint8(0);
-    if (c >= 0x20 && c < 0x7f) return d.jw.string(String.fromCharCode(c));
-    return d.jw.raw(d.plainText ? `0x${c.toString(16)}` : `"\\u00${c.toString(16).padStart(2, "0")}"`);
+    if (c >= 0x20 && c < 0x7f) {
+      d.jw.string(String.fromCharCode(c));
+      return;
+    }
+    d.jw.raw(d.plainText ? `0x${c.toString(16)}` : `"\\u00${c.toString(16).padStart(2, "0")}"`);
+    return;
   }
   const size = bits / 8;
   d.jw.raw(String(encoding & BTF_INT_SIGNED ? readSigned(view, size) : readUnsigned(view, size)));

@@ -171,7 +171,10 @@ function dumpMap(fd: number, out: Output, label: boolean, hexOnly: boolean): voi
   // The fd stays the caller's (withSelected closes it): the map is never closed here.
   if (label && !out.json) print(`map ${describeMap(info)}\n`);
   const btf = hexOnly ? undefined : mapBtf(info);
-  if (out.json || btf) return dumpLikeBpftool(map, info, btf, out);
+  if (out.json || btf) {
+    dumpLikeBpftool(map, info, btf, out);
+    return;
+  }
   let n = 0;
   for (const [k, v] of map.entries()) {
     if (outputClosed()) return;
