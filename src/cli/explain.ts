@@ -148,7 +148,7 @@ function stepDetail(step: LoadStep): string {
     case "program-load":
       return `${step.program}: ${step.insns} instructions, ${BpfProgTypeNames[step.type] ?? `type ${step.type}`} (section "${step.section}")`;
     case "program-loaded":
-      return `${step.program}: the verifier accepted it; fd ${step.fd}`;
+      return `${step.program}: the verifier accepted it; fd ${step.fd}${(step.verifierStats ?? []).map((l) => `\n    verifier: ${l}`).join("")}`;
     case "slot-fill":
       return `${step.map}[${step.slot}] = ${step.target} (fd ${step.fd})`;
     case "slot-skip":

@@ -27,6 +27,9 @@ options:
 ${SET_HELP}
   --duration S       stop after S seconds (fractions allowed)
   --explain          narrate each step of the load, and why a loader does it
+                     (with -v too: each program's verifier statistics)
+  --verifier-log[=1|2]  print each program's verifier log (log level 1, or 2
+                     for the verifier state at every instruction)
   -j, --json         records and printk lines as JSON lines
   --no-printk        do not read trace_pipe for the object's bpf_printk lines
 ${TRACE_HELP}
@@ -55,6 +58,7 @@ export async function loadCommand(argv: string[]): Promise<number> {
     duration: { value: true },
     verbose: { short: "-v" },
     explain: {},
+    "verifier-log": { optionalValue: true },
     json: { short: "-j" },
     "no-printk": {},
     record: { value: true },
@@ -70,11 +74,15 @@ export async function loadCommand(argv: string[]): Promise<number> {
 
   const explain = args.flags.has("explain");
   const json = args.flags.has("json");
+  const logLevelText = args.flags.has("verifier-log") ? (args.options.get("verifier-log")?.[0] ?? "1") : undefined;
+  if (logLevelText !== undefined && logLevelText !== "1" && logLevelText !== "2")
+    throw new UsageError(`--verifier-log takes 1 or 2 (the verifier's log level), not "${logLevelText}"`);
   // A Ctrl-C or SIGTERM during the (synchronous) load is acted on once it returns: everything
   // is detached and the exit code is 0, as for one that comes while streaming.
   catchStopSignals();
   const obj = BpfObject.open(readInputFile(path), {
     path,
+    verifierStats: explain || verbose,
     ...(explain
       ? { onStep: explainListener((t) => printErr(t)) }
       : verbose
@@ -82,6 +90,7 @@ export async function loadCommand(argv: string[]): Promise<number> {
         : { onStep: warningListener((t) => printErr(t)) }),
   });
   const given = applySetOption(obj, args.options.get("set") ?? []);
+  if (logLevelText) for (const p of obj.spec.programs) obj.editProgram(p.name).setLogLevel(Number(logLevelText));
   const pidConvention = obj.spec.variables.some((v) => v.name === "my_pid") && !given.has("my_pid");
   if (pidConvention) obj.setVariable("my_pid", process.pid);
 
@@ -91,6 +100,9 @@ export async function loadCommand(argv: string[]): Promise<number> {
   let heartbeat: NodeJS.Timeout | undefined;
   try {
     obj.load();
+    if (logLevelText) {
+      for (const p of obj.programs) printErr(`tsbpf: verifier log of ${escapeText(p.name)}:\n${p.verifierLog ?? ""}\n`);
+    }
     // After the load (whose refusals say more) but before attaching: a busy trace_pipe stops
     // the command before any program runs.
     if (callsPrintk(obj) && !args.flags.has("no-printk")) await forwarder.start(json ? { json: true } : {});

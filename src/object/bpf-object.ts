@@ -57,6 +57,20 @@ export interface LoadOptions {
   targetBtf?: string | Btf;
   /** Called with each step of the load and attach, just before its syscalls (see load-steps.ts). */
   onStep?: StepListener;
+  /**
+   * Ask the verifier for its statistics (BPF_LOG_STATS) when loading
+   * programs that have no log level of their own; the "program-loaded"
+   * step then carries them ("processed N insns (limit 1000000) …").
+   */
+  verifierStats?: boolean;
+}
+
+/** log_level bit 2: the verifier's statistics only (instructions processed, states, time). */
+const BPF_LOG_STATS = 4;
+
+/** The statistics lines of a verifier log (the last lines, whatever the level). */
+function verifierStatsOf(log: string | undefined): string[] {
+  return (log ?? "").split("\n").filter((l) => /^(verification time|stack depth|processed) /.test(l));
 }
 
 export interface OpenOptions extends ParseOptions, LoadOptions {}
@@ -235,7 +249,7 @@ export class BpfObject {
             license: p.license,
             kernelVersion: p.kernelVersion ?? kernelVersion,
             ...(p.flags ? { flags: p.flags } : {}),
-            ...(p.logLevel ? { logLevel: p.logLevel } : {}),
+            ...(p.logLevel || this.opts.verifierStats ? { logLevel: p.logLevel || BPF_LOG_STATS } : {}),
             ...(this.btfFd !== undefined ? { btfFd: this.btfFd } : {}),
             ...(funcInfo ? { funcInfo } : {}),
             ...(lineInfo ? { lineInfo } : {}),
@@ -247,8 +261,11 @@ export class BpfObject {
               .join("\n") || undefined,
           def.attach === "trampoline" ? TRAMPOLINE_REFUSED : undefined,
         );
-        this.programsByName.set(p.name, new BpfProgram(p, fd, bytes, log, { expectedAttachType, ...(usdt ? { usdt } : {}) }));
-        this.step({ kind: "program-loaded", program: p.name, fd });
+        // A log asked for only for its statistics is not the program's verifier log.
+        const programLog = p.logLevel ? log : undefined;
+        this.programsByName.set(p.name, new BpfProgram(p, fd, bytes, programLog, { expectedAttachType, ...(usdt ? { usdt } : {}) }));
+        const stats = verifierStatsOf(log);
+        this.step({ kind: "program-loaded", program: p.name, fd, ...(stats.length ? { verifierStats: stats } : {}) });
         bindReadOnlyData(p.name, fd, this.mapsByName.values(), (s) => this.step(s));
       }
       this.fillInitialSlots();

@@ -49,7 +49,7 @@ export type LoadStep =
   /** BPF_PROG_LOAD (repeated with a verifier log if the kernel refuses). */
   | { kind: "program-load"; program: string; type: BpfProgType; section: string; insns: number }
   /** The verifier accepted the program (after BPF_PROG_LOAD). */
-  | { kind: "program-loaded"; program: string; fd: number }
+  | { kind: "program-loaded"; program: string; fd: number; verifierStats?: string[] }
   /** BPF_MAP_UPDATE_ELEM of a `.values` initialiser: a program or map fd into a slot. */
   | { kind: "slot-fill"; map: string; slot: number; target: string; fd: number }
   /** A `.values` slot left empty: its program is not loaded (autoload off). No syscall. */
