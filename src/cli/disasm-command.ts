@@ -1,10 +1,15 @@
 /**
- * `tsbpf disasm <obj> [--program NAME] [--raw | --sections] [--no-bytes] [--no-source]`:
+ * `tsbpf disasm <obj> [--program NAME] [--raw | --sections | --as-compiled] [--btf FILE] [--no-bytes] [--no-source]`:
  * the instructions of a BPF object. `--raw` is exactly `llvm-objdump -d`;
- * the default annotates each program as it would be loaded (the program
- * and its subprograms, linked), `--sections` annotates the ELF sections.
+ * the default annotates each program as it is loaded (the program and its
+ * subprograms, linked, CO-RE applied against this kernel's BTF or --btf),
+ * `--as-compiled` the same before CO-RE, `--sections` the ELF sections.
  */
+import { Btf } from "../btf/btf.js";
+import { CoreCache } from "../core/index.js";
+import { loadKernelBtf } from "../object/kernel-btf.js";
 import { parseObject } from "../spec/object-spec.js";
+import { hasCoreRelocations, relocateProgram } from "../spec/relocate.js";
 import { annotateObjectSections, annotateProgram, disassembleObject, objdumpHeader } from "../disasm/disasm.js";
 import { escapeText } from "../text/escape.js";
 import { parseArgs, UsageError } from "./args.js";
@@ -14,8 +19,10 @@ import { print, printErr } from "./output.js";
 export const DISASM_HELP = `usage: tsbpf disasm <obj.bpf.o> [options]
 
 Disassembles a BPF object in llvm-objdump's syntax. By default each program
-is shown as it is loaded (the program followed by the subprograms it calls),
-with comments saying what instructions refer to: maps (; map: rb), global
+is shown as it is loaded: the program followed by the subprograms it calls,
+CO-RE relocations applied against the running kernel's BTF (or --btf FILE),
+each relocation site saying what the load made of it (; loaded: 0x318 →
+0x320, or POISONED and why). Comments say what instructions refer to: maps (; map: rb), global
 variables (; .rodata+0 min_duration_ns), helpers (; bpf_ktime_get_ns),
 subprograms, kfuncs and externs, CO-RE accesses
 (; CO-RE field_byte_offset task_struct::real_parent), and the C source lines
@@ -23,6 +30,9 @@ recorded in the object's line_info.
 
 options:
   --program NAME   only this program (with --raw or --sections: this function)
+  --as-compiled    the instructions as clang compiled them, before CO-RE
+  --btf FILE       apply CO-RE against this BTF (a vmlinux BTF file) instead
+                   of the running kernel's
   --raw            print exactly what "llvm-objdump -d <obj>" prints
   --sections       annotate ELF sections as llvm-objdump lays them out,
                    instead of linked programs
@@ -38,6 +48,8 @@ export async function disasmCommand(argv: string[]): Promise<number> {
     sections: {},
     "no-bytes": {},
     "no-source": {},
+    "as-compiled": {},
+    btf: { value: true },
     help: { short: "-h" },
   });
   if (args.flags.has("help")) {
@@ -84,8 +96,26 @@ export async function disasmCommand(argv: string[]): Promise<number> {
     print(objdumpHeader(path) + annotateObjectSections(bytes, opts).text);
     return 0;
   }
+  const asCompiled = args.flags.has("as-compiled");
+  const btfPath = args.options.get("btf")?.[0];
+  if (asCompiled && btfPath) throw new UsageError("--btf applies CO-RE; --as-compiled shows the instructions before it");
+  // The kernel's BTF is read only when a program has CO-RE relocations to apply.
+  let target: { btf: Btf; against: string } | undefined;
+  const targetBtf = () =>
+    (target ??= btfPath
+      ? { btf: Btf.parse(readInputFile(btfPath)), against: `BTF of ${escapeText(btfPath)}` }
+      : { btf: loadKernelBtf(), against: "the running kernel's BTF" });
+  const cache = new CoreCache();
   let out = objdumpHeader(path);
-  for (const p of programs) out += annotateProgram(spec, p, opts);
+  for (const p of programs) {
+    if (asCompiled) {
+      out += annotateProgram(spec, p, opts);
+      continue;
+    }
+    const t = hasCoreRelocations(p) ? targetBtf() : undefined;
+    const { insns, core } = relocateProgram(p, spec.btf?.btf, t?.btf, cache);
+    out += annotateProgram(spec, p, opts, { insns, core, against: t?.against ?? "no BTF (no CO-RE relocations)" });
+  }
   print(out);
   return 0;
 }

@@ -15,6 +15,8 @@
 import type { Btf } from "../btf/btf.js";
 import { CoreReloKind, type CoreRelo, type LineInfo } from "../btf/ext.js";
 import { parseCoreSpec, specPath } from "../core/access-spec.js";
+import type { CoreRelocationReport } from "../core/relocate.js";
+import { CORE_POISON_IMM } from "../core/patch.js";
 import { type ElfFile, type ElfSection, STT_FUNC, STT_NOTYPE, STT_OBJECT, STT_SECTION } from "../elf/elf-file.js";
 import { BPF_PSEUDO_CALL, CALL, INSN_SIZE, type Instruction, encodeInstructions } from "../insn/insn.js";
 import { helperName } from "../abi/helper-names.js";
@@ -32,6 +34,12 @@ import {
 
 /** What the annotator can look things up in. Everything is optional: missing knowledge means fewer comments. */
 export interface AnnotationContext {
+  /**
+   * CO-RE answers by instruction index, when the listing is of the
+   * instructions as loaded: each relocation site then says what this kernel
+   * made of it ("0x318 → 0x320", or poisoned).
+   */
+  coreAnswers?: ReadonlyMap<number, CoreRelocationReport>;
   /** The object's BTF, to name CO-RE accesses. */
   btf?: Btf;
   /** The ELF, to name global variables by offset inside their data section. */
@@ -91,7 +99,7 @@ function isFetchingAtomic32(insn: Instruction): boolean {
 }
 
 /** The trailing comments for one instruction (without the leading "; "). */
-export function annotationsFor(insn: Instruction, decoded: DecodedInstruction, ctx: AnnotationContext = {}): string[] {
+export function annotationsFor(insn: Instruction, decoded: DecodedInstruction, ctx: AnnotationContext = {}, index?: number): string[] {
   const notes: string[] = [];
   const ref = insn.reference;
   if (ref) {
@@ -115,6 +123,8 @@ export function annotationsFor(insn: Instruction, decoded: DecodedInstruction, c
         notes.push(insn.opcode === CALL ? `kfunc: ${ref.name}` : `extern: ${ref.name}`);
         break;
     }
+  } else if (insn.opcode === CALL && insn.src === 0 && insn.imm === CORE_POISON_IMM) {
+    notes.push("CO-RE poison: the verifier refuses it if reached, drops it as dead code otherwise");
   } else if (insn.opcode === CALL && insn.src === 0 && decoded.known) {
     const name = helperName(insn.imm);
     notes.push(name ?? `unknown helper ${insn.imm}`);
@@ -122,6 +132,8 @@ export function annotationsFor(insn: Instruction, decoded: DecodedInstruction, c
     notes.push("subprog");
   }
   if (insn.coreRelo) notes.push(describeCoreRelo(insn.coreRelo, ctx.btf));
+  const answer = index === undefined ? undefined : ctx.coreAnswers?.get(index);
+  if (answer) notes.push(coreAnswerNote(answer));
   if (!decoded.known || isFetchingAtomic32(insn)) {
     // llvm-objdump's default subtarget lacks alu32: it cannot decode 32-bit xchg/cmpxchg, and shows a
     // 32-bit fetch-and-op as a plain `lock ... +=`. Say what the instruction is when alu32 knows it.
@@ -129,6 +141,14 @@ export function annotationsFor(insn: Instruction, decoded: DecodedInstruction, c
     if (alt.known) notes.push(`alu32: ${alt.text}`);
   }
   return notes;
+}
+
+/** What a CO-RE relocation became at load: the value as compiled and as patched, or POISONED and why. */
+function coreAnswerNote(r: CoreRelocationReport): string {
+  if (r.poisoned) return `POISONED at load: ${r.failure ?? r.explanation}`;
+  const hexOf = (v: bigint) => `0x${v.toString(16)}`;
+  const value = r.targetValue === r.localValue ? `${hexOf(r.localValue)} unchanged` : `${hexOf(r.localValue)} → ${hexOf(r.targetValue!)}`;
+  return `loaded: ${value}${r.resized ? `, ${r.resized.from}-byte access → ${r.resized.to}` : ""}`;
 }
 
 function sourceKey(li: LineInfo): string {
@@ -224,7 +244,7 @@ export function annotateInstructions(insns: readonly Instruction[], ctx: Annotat
     const target = targetAddr === undefined ? "" : symbolizeTarget(symbols, targetAddr);
     const bytes = encodeInstructions(decoded.slots === 2 && next ? [insn, next] : [insn]);
     out += source.lines(insn);
-    out += line(i * INSN_SIZE, bytes, decoded.text + target, annotationsFor(insn, decoded, ctx), opts.bytes ?? true);
+    out += line(i * INSN_SIZE, bytes, decoded.text + target, annotationsFor(insn, decoded, ctx, i), opts.bytes ?? true);
     i += decoded.slots;
   }
   return out;

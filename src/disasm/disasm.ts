@@ -19,6 +19,7 @@ import type { ObjectSpec, ProgramSpec } from "../spec/object-spec.js";
 import { ObjectBtf } from "../spec/object-btf.js";
 import { readCodeSections } from "../spec/code-sections.js";
 import type { Instruction } from "../insn/insn.js";
+import type { CoreRelocationReport } from "../core/relocate.js";
 import { type AnnotateOptions, type AnnotationContext, annotateInstructions, annotateSections } from "./annotate.js";
 import { type ObjdumpOptions, objdumpListing } from "./listing.js";
 
@@ -105,11 +106,27 @@ export function annotationContext(spec: ObjectSpec): AnnotationContext {
   return { elf: spec.elf, mapSections, ...(spec.btf ? { btf: spec.btf.btf } : {}) };
 }
 
+/** What CO-RE made of a program against one kernel's BTF (relocateProgram's result, and that BTF's name). */
+export interface LoadedView {
+  insns: readonly Instruction[];
+  core: readonly CoreRelocationReport[];
+  /** "the running kernel's BTF", "BTF of FILE". */
+  against: string;
+}
+
 /**
- * One program as it is loaded: the linked instructions (the program and
- * then its subprograms), annotated, under a "Disassembly of program" header.
+ * One program's linked instructions (the program and then its
+ * subprograms), annotated, under a "Disassembly of program" header: as
+ * compiled, or — given `loaded` — with CO-RE applied as the loader applies
+ * it, each relocation site saying what it became. Map, global-variable and
+ * kernel-symbol references stay symbolic (the fds and addresses exist only
+ * in a load).
  */
-export function annotateProgram(spec: ObjectSpec, program: ProgramSpec, opts: AnnotateOptions = {}): string {
-  const header = `\nDisassembly of program ${program.name} (section ${program.sectionName}, ${program.insns.length} instructions):\n`;
-  return header + annotateInstructions(program.insns, annotationContext(spec), opts);
+export function annotateProgram(spec: ObjectSpec, program: ProgramSpec, opts: AnnotateOptions = {}, loaded?: LoadedView): string {
+  const view = loaded ? `as loaded, CO-RE against ${loaded.against}` : "as compiled";
+  const header = `\nDisassembly of program ${program.name} (section ${program.sectionName}, ${program.insns.length} instructions, ${view}):\n`;
+  const ctx = annotationContext(spec);
+  if (!loaded) return header + annotateInstructions(program.insns, ctx, opts);
+  const coreAnswers = new Map(loaded.core.map((r) => [r.insnIndex, r]));
+  return header + annotateInstructions(loaded.insns, { ...ctx, coreAnswers }, opts);
 }
