@@ -26,7 +26,7 @@ function callOf(req: Parameters<Parameters<typeof observeSyscalls>[0]>[0]): Call
 
 /** Which steps may explain each syscall of a load. */
 const EXPLAINED_BY: Record<string, LoadStepKind[]> = {
-  BPF_BTF_LOAD: ["btf-load"],
+  BPF_BTF_LOAD: ["btf-load", "feature-probe"],
   BPF_MAP_CREATE: ["map-create", "inner-map-create", "feature-probe"],
   BPF_MAP_UPDATE_ELEM: ["map-init", "slot-fill"],
   BPF_MAP_FREEZE: ["map-freeze"],
@@ -38,11 +38,13 @@ const EXPLAINED_BY: Record<string, LoadStepKind[]> = {
   BPF_MAP_GET_FD_BY_ID: ["map-reuse"],
   BPF_PROG_LOAD: ["program-load", "feature-probe"],
   BPF_PROG_BIND_MAP: ["map-bind", "feature-probe"],
-  mmap: ["map-mmap", "kernel-btf"],
-  perf_event_open: ["attach"],
-  BPF_LINK_CREATE: ["attach"],
+  mmap: ["map-mmap", "kernel-btf", "ring-buffer"],
+  perf_event_open: ["attach", "perf-event-open"],
+  BPF_LINK_CREATE: ["attach", "perf-link"],
   BPF_RAW_TRACEPOINT_OPEN: ["attach"],
-  ioctl: ["attach"],
+  ioctl: ["attach", "perf-enable"],
+  epoll_create1: ["ring-buffer"],
+  epoll_ctl: ["ring-buffer"],
 };
 
 /**
@@ -57,6 +59,7 @@ const FILES_OF: Partial<Record<LoadStepKind | "preamble", RegExp>> = {
   "map-reuse": /^\/proc\/self\/fdinfo\/\d+$/,
   "kernel-btf": /^\/sys\/kernel\/btf\/vmlinux$/,
   attach: /^\/sys\/kernel\/(debug\/)?tracing\//,
+  "tracefs-id": /^\/sys\/kernel\/(debug\/)?tracing(\/|$)/,
   preamble: /^\/proc\/version_signature$/,
 };
 
@@ -79,6 +82,15 @@ const FIRST_CALL: Partial<Record<LoadStepKind, string[]>> = {
   "slot-fill": ["BPF_MAP_UPDATE_ELEM"],
   "map-mmap": ["mmap"],
   attach: ["perf_event_open", "BPF_LINK_CREATE", "BPF_RAW_TRACEPOINT_OPEN"],
+  "perf-event-open": ["perf_event_open"],
+  "perf-link": ["BPF_LINK_CREATE"],
+  "perf-enable": ["ioctl"],
+  "ring-buffer": ["epoll_create1", "mmap"],
+};
+
+/** Steps that narrate a step's syscalls one by one: they may follow it before its first call. */
+const SUB_STEPS: Partial<Record<LoadStepKind, LoadStepKind[]>> = {
+  attach: ["tracefs-id", "perf-event-open"],
 };
 
 /** Steps and syscalls of `run` (a load, perhaps an attach), interleaved as they happened; teardown is not narrated. */
@@ -110,6 +122,7 @@ function misorderings(log: Entry[]): string[] {
       let j = i + 1;
       for (let n = log[j]; n && "call" in n && (readsFile(e.step.kind, n) || ON_OPEN_FILES.has(n.call)); n = log[++j]);
       const next = log[j];
+      if (next && "step" in next && SUB_STEPS[e.step.kind]?.includes(next.step.kind)) return;
       if (!(next && "call" in next && want.includes(next.call)))
         out.push(`step ${e.step.kind} is followed by ${show(next)}, not ${want.join("/")}`);
       return;
@@ -145,7 +158,7 @@ describe("load steps come just before the syscalls they stand for", () => {
   it.each([
     ["bpf/globals.bpf.o", ["map-init", "map-freeze", "map-mmap", "program-load", "program-loaded"]],
     ["bpf/maps.bpf.o", ["inner-map-create", "slot-fill", "reference"]],
-    ["bpf/bootstrap.bpf.o", ["core-relocation", "kernel-btf", "attach"]],
+    ["bpf/bootstrap.bpf.o", ["core-relocation", "kernel-btf", "attach", "tracefs-id", "perf-event-open", "perf-link", "perf-enable"]],
   ] as const)("%s (load and attach)", (path, expected) => {
     const log = record((onStep) => {
       const obj = BpfObject.open(path, { onStep });
@@ -213,10 +226,14 @@ describe("tsbpf load -v / --explain", () => {
       timeout: 60_000,
     });
 
-  it("-v with --trace: each narrated step's line comes right before its syscall's line", () => {
-    const r = tsbpf("bpf/minimal.bpf.o", "-v", "--trace");
+  it.each([
+    "bpf/minimal.bpf.o",
+    "bpf/bootstrap.bpf.o",
+  ])("-v with --trace (%s): each narrated step's line comes right before its syscall's line", (path) => {
+    const r = tsbpf(path, "-v", "--trace");
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stderr.split("\n");
+    const ring = path.includes("bootstrap");
     const next: Record<string, string> = {
       "[load BTF]": "bpf(BPF_BTF_LOAD,",
       "[create map]": "bpf(BPF_MAP_CREATE,",
@@ -224,19 +241,26 @@ describe("tsbpf load -v / --explain", () => {
       "[freeze map]": "bpf(BPF_MAP_FREEZE,",
       "[load program]": "bpf(BPF_PROG_LOAD,",
       "[mmap map]": "mmap(",
-      "[attach]": "perf_event_open(",
+      // Attaching a tracepoint: its own steps follow, each right before its call.
+      "[attach]": "[tracepoint id]",
+      // (with the lookup of where tracefs is mounted first, the first time)
+      "[tracepoint id]": '(access\\("/sys/kernel/tracing/events"|openat\\(AT_FDCWD, "/sys/kernel/tracing/events/)',
+      "[open perf event]": "perf_event_open(",
+      "[link]": "bpf(BPF_LINK_CREATE,",
+      "[enable event]": "ioctl(",
+      ...(ring ? { "[ring buffer]": "epoll_create1(" } : {}),
     };
-    // Attaching a tracepoint first looks its id up in tracefs.
-    const tracefs = /^(access|openat)\((AT_FDCWD, )?"\/sys\/kernel\/(debug\/)?tracing\//;
     let checked = 0;
+    const seen = new Set<string>();
     lines.forEach((line, i) => {
       const label = Object.keys(next).find((l) => line.startsWith(`${l} `));
       if (!label) return;
-      let j = i + 1;
-      if (label === "[attach]") while (lines[j] && (tracefs.test(lines[j]!) || /^(read|close)\(/.test(lines[j]!))) j++;
-      expect(lines[j], `after ${line}`).toMatch(new RegExp(`^${next[label]!.replace(/[()[\]]/g, "\\$&")}`));
+      const want = label === "[tracepoint id]" ? next[label]! : next[label]!.replace(/[()[\]]/g, "\\$&");
+      expect(lines[i + 1], `after ${line}`).toMatch(new RegExp(`^${want}`));
+      seen.add(label);
       checked++;
     });
+    expect([...seen].sort()).toEqual(Object.keys(next).sort());
     expect(checked).toBeGreaterThanOrEqual(Object.keys(next).length);
   });
 

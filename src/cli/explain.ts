@@ -36,6 +36,11 @@ const LABEL: Record<LoadStepKind, string> = {
   "map-bind": "bind map",
   "feature-probe": "probe",
   warning: "warning",
+  "tracefs-id": "tracepoint id",
+  "perf-event-open": "open perf event",
+  "perf-link": "link",
+  "perf-enable": "enable event",
+  "ring-buffer": "ring buffer",
 };
 
 const BTF_SKIPPED =
@@ -81,6 +86,15 @@ const WHY: Record<LoadStepKind, string> = {
     "BPF_PROG_BIND_MAP makes a program hold a map it never references, as libbpf does for .rodata: `bpftool prog show` then lists the map and prints the object's bpf_metadata_* variables.",
   "feature-probe":
     "Before using a feature that older kernels lack, a loader asks the kernel: it creates a throwaway map or program that uses the feature and keeps the answer for the rest of the process, as libbpf does.",
+  "tracefs-id":
+    "perf_event_open names a tracepoint by number, not by name: the kernel publishes each tracepoint's number in tracefs, in events/CATEGORY/NAME/id, so the loader reads it there first.",
+  "perf-event-open":
+    "perf_event_open creates a perf event for the tracepoint (pid -1: every process; one event serves every CPU). The event is what the program hangs off; it is created enabled but has no program yet.",
+  "perf-link":
+    "BPF_LINK_CREATE with attach type BPF_PERF_EVENT binds the program to the perf event and returns a link fd: the attachment lives as long as the link (closing it detaches the program, and a pinned link outlives the process). Kernels before 5.15 have no perf links; there ioctl(PERF_EVENT_IOC_SET_BPF) binds the program instead.",
+  "perf-enable": "ioctl(PERF_EVENT_IOC_ENABLE) switches the event on: from now on each time the tracepoint fires, the program runs.",
+  "ring-buffer":
+    "A BPF ring buffer is read through shared memory, not syscalls: the consumer page (the reader's position) is mapped read-write; the producer page and the data pages read-only — the data twice in a row, so a record that wraps around the end reads as one contiguous piece. An epoll set on the map's fd wakes the reader when the kernel has added records.",
   warning:
     "Something libbpf would warn about too (a kconfig string truncated to its array, a map that could not be bound); the load goes on.",
 };
@@ -165,6 +179,16 @@ function stepDetail(step: LoadStep): string {
       return step.feature;
     case "warning":
       return step.message;
+    case "tracefs-id":
+      return `${step.tracepoint}: tracefs ${step.path}`;
+    case "perf-event-open":
+      return `${step.program}: ${step.event}`;
+    case "perf-link":
+      return `${step.program} → ${step.event}`;
+    case "perf-enable":
+      return step.event;
+    case "ring-buffer":
+      return `${step.map}: ${step.dataBytes} data bytes, mapped twice`;
     default:
       return unreachable(step);
   }

@@ -80,15 +80,12 @@ export async function loadCommand(argv: string[]): Promise<number> {
   // A Ctrl-C or SIGTERM during the (synchronous) load is acted on once it returns: everything
   // is detached and the exit code is 0, as for one that comes while streaming.
   catchStopSignals();
-  const obj = BpfObject.open(readInputFile(path), {
-    path,
-    verifierStats: explain || verbose,
-    ...(explain
-      ? { onStep: explainListener((t) => printErr(t)) }
-      : verbose
-        ? { onStep: verboseListener((t) => printErr(t)) }
-        : { onStep: warningListener((t) => printErr(t)) }),
-  });
+  const onStep = explain
+    ? explainListener((t) => printErr(t))
+    : verbose
+      ? verboseListener((t) => printErr(t))
+      : warningListener((t) => printErr(t));
+  const obj = BpfObject.open(readInputFile(path), { path, verifierStats: explain || verbose, onStep });
   const given = applySetOption(obj, args.options.get("set") ?? []);
   if (logLevelText) for (const p of obj.spec.programs) obj.editProgram(p.name).setLogLevel(Number(logLevelText));
   const pidConvention = obj.spec.variables.some((v) => v.name === "my_pid") && !given.has("my_pid");
@@ -116,7 +113,7 @@ export async function loadCommand(argv: string[]): Promise<number> {
       printErr(`tsbpf: my_pid = ${process.pid} (this process); writing a dot to stderr every second\n`);
       heartbeat = setInterval(() => printErr("."), 1000);
     }
-    const streams = streamRecords(obj, new RecordPrinter(json ? "json" : "table", print), args.options.get("record")?.[0]);
+    const streams = streamRecords(obj, new RecordPrinter(json ? "json" : "table", print), args.options.get("record")?.[0], onStep);
     printErr(`tsbpf: running${duration ? ` for ${duration} s` : ""}; Ctrl-C to stop\n`);
     await untilStopped(duration);
     await streams.stop();

@@ -313,7 +313,7 @@ export class BpfObject {
   private loadObjectBtf(): number | undefined {
     const objBtf = this.spec.btf;
     if (!objBtf) return undefined;
-    const features = btfFeatures();
+    const features = btfFeatures((s) => this.step(s));
     if (!features.btf) {
       this.step({ kind: "btf-unsupported" });
       return undefined;
@@ -389,7 +389,7 @@ export class BpfObject {
         if (!prog.autoAttachable) continue;
         const { def, target } = prog.spec.section;
         this.step({ kind: "attach", program: prog.name, attach: def.attach, target });
-        created.push(prog.attach());
+        created.push(prog.attach(this.opts.onStep ? { onStep: (s) => this.step(s) } : {}));
       }
       for (const name of this.structOps?.mapNames ?? []) created.push(this.structOpsLink(name));
     } catch (e) {

@@ -56,15 +56,32 @@ export function probeBtfBlob(blob: Uint8Array): boolean {
   return true;
 }
 
+/** What each probe asks, for the narration: an object's BTF using a kind the kernel lacks is refused whole. */
+const ASKS: Record<keyof BtfFeatures, string> = {
+  btf: "BTF at all (a lone int)",
+  func: "BTF FUNC and FUNC_PROTO (function signatures, func_info)",
+  globalFunc: "BTF global FUNC linkage (subprograms verified on their own)",
+  datasec: "BTF VAR and DATASEC (global variables' sections)",
+  float: "BTF FLOAT",
+  declTag: "BTF DECL_TAG (__attribute__((btf_decl_tag)))",
+  typeTag: "BTF TYPE_TAG (__user, __rcu, __kptr pointers)",
+  enum64: "BTF ENUM64 (64-bit enums)",
+};
+
 let cached: BtfFeatures | undefined;
 
-/** The BTF kinds this kernel accepts; probed on first call, then cached. */
-export function btfFeatures(): BtfFeatures {
+/**
+ * The BTF kinds this kernel accepts; probed on first call (each probe a tiny
+ * BTF_LOAD, announced to `step` first), then cached. What it lacks is
+ * rewritten out of the object's BTF before its load (btf/sanitize.ts).
+ */
+export function btfFeatures(step: (s: LoadStep) => void = () => {}): BtfFeatures {
   if (cached) return cached;
   const result = {} as BtfFeatures;
   for (const [name, build] of Object.entries(PROBES) as Array<[keyof BtfFeatures, Probe]>) {
     const b = new BtfBuilder();
     build(b);
+    step({ kind: "feature-probe", feature: ASKS[name] });
     result[name] = probeBtfBlob(b.encode());
   }
   cached = result;

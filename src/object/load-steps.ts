@@ -14,6 +14,7 @@ import type { CoreRelocationReport } from "../core/index.js";
 import type { Reference } from "../insn/insn.js";
 import type { MapSpec } from "../spec/map-spec.js";
 import type { AttachKind } from "../spec/section-types.js";
+import type { AttachStep } from "../programs/attach/attach-steps.js";
 
 export type LoadStep =
   /** The kernel cannot load BTF at all: the load goes on without it. No syscall. */
@@ -65,7 +66,16 @@ export type LoadStep =
   /** A kernel feature probe made during the load (a throwaway map/program/BTF): its answer is cached per process. */
   | { kind: "feature-probe"; feature: string }
   /** Something libbpf would warn about; the load goes on. */
-  | { kind: "warning"; message: string };
+  | { kind: "warning"; message: string }
+  /** The attachment's own steps (tracefs id, perf_event_open, the perf link, enabling the event): see attach-steps.ts. */
+  | AttachStep
+  /**
+   * Reading a ring buffer: one mmap of the consumer page read-write, one of
+   * the producer page and the data pages read-only (the data mapped twice
+   * in a row, so a record that wraps reads as one), and an epoll set that
+   * wakes when the kernel adds records.
+   */
+  | { kind: "ring-buffer"; map: string; dataBytes: number };
 
 export type LoadStepKind = LoadStep["kind"];
 

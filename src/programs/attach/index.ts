@@ -24,7 +24,7 @@ export type { AttachOptions, AttachTarget } from "./options.js";
 type AttachFn = (t: AttachTarget, opts: AttachOptions) => Link;
 
 const ATTACH: Partial<Record<AttachKind, AttachFn>> = {
-  tracepoint: (t) => attachTracepoint(t.progFd, t.program, t.target),
+  tracepoint: (t, opts) => attachTracepoint(t.progFd, t.program, t.target, opts.onStep),
   raw_tracepoint: attachRawTracepoint,
   tp_btf: attachTracing,
   trampoline: attachTracing,

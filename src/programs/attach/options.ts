@@ -3,9 +3,12 @@
  * a cgroup, a socket, a binary to probe, a CPU. Each attach kind reads the
  * fields that concern it and says clearly which one is missing.
  */
+import type { AttachStepListener } from "./attach-steps.js";
 import type { UsdtManager } from "./usdt-manager.js";
 
 export interface AttachOptions {
+  /** Told each step of the attachment just before its syscalls (tracepoints so far). */
+  onStep?: AttachStepListener;
   /** XDP / tcx / tc: network interface index or name ("lo"). */
   interface?: number | string;
   /** tc (cls_bpf) filters: the hook of the interface's clsact qdisc. Default "ingress". */

@@ -12,6 +12,7 @@ import { SyscallError } from "../../syscall/syscall-error.js";
 import { BpfAttachType, BpfCmd, PerfTypeId } from "../../abi/uapi-enums.js";
 import { Link } from "../link.js";
 import { splitTracepoint, tracepointId } from "../tracefs.js";
+import type { AttachStepListener } from "./attach-steps.js";
 
 /**
  * Binds a program to an open perf event fd (tracepoint, kprobe, uprobe or
@@ -19,8 +20,18 @@ import { splitTracepoint, tracepointId } from "../tracefs.js";
  * lacking perf links (< 5.15) fall back to ioctl(PERF_EVENT_IOC_SET_BPF); a
  * cookie needs the link.
  */
-export function attachToPerfEvent(progFd: number, perfFd: number, kind: string, program: string, target: string, cookie = 0n): Link {
+export function attachToPerfEvent(
+  progFd: number,
+  perfFd: number,
+  kind: string,
+  program: string,
+  target: string,
+  cookie = 0n,
+  onStep?: AttachStepListener,
+): Link {
+  const event = `${kind} ${target}`;
   try {
+    onStep?.({ kind: "perf-link", program, event });
     const req = bpfRequest(BpfCmd.LINK_CREATE, {
       prog_fd: progFd,
       target_fd: perfFd,
@@ -32,6 +43,7 @@ export function attachToPerfEvent(progFd: number, perfFd: number, kind: string, 
     if (r.ret !== -1) {
       const linkFd = Number(r.ret);
       try {
+        onStep?.({ kind: "perf-enable", event });
         perfIoctl(perfFd, PERF_EVENT_IOC_ENABLE);
       } catch (e) {
         closeFd(linkFd);
@@ -50,6 +62,7 @@ export function attachToPerfEvent(progFd: number, perfFd: number, kind: string, 
     }
     // No perf links in this kernel: the older ioctl interface.
     perfIoctl(perfFd, PERF_EVENT_IOC_SET_BPF, progFd);
+    onStep?.({ kind: "perf-enable", event });
     perfIoctl(perfFd, PERF_EVENT_IOC_ENABLE);
     return new Link(kind, program, target, { perfFd });
   } catch (e) {
@@ -59,10 +72,13 @@ export function attachToPerfEvent(progFd: number, perfFd: number, kind: string, 
 }
 
 /** Attaches to tracepoint "category/name" (what follows "tp/" in the section name). */
-export function attachTracepoint(progFd: number, program: string, target: string): Link {
+export function attachTracepoint(progFd: number, program: string, target: string, onStep?: AttachStepListener): Link {
   const { category, name } = splitTracepoint(target);
+  // Before tracefsDir(): finding where tracefs is mounted is part of the lookup.
+  onStep?.({ kind: "tracefs-id", tracepoint: `${category}/${name}`, path: `events/${category}/${name}/id` });
   const id = tracepointId(category, name);
+  onStep?.({ kind: "perf-event-open", program, event: `tracepoint ${category}/${name} (id ${id})` });
   // pid -1, cpu 0: the program hangs off the tracepoint itself and runs on every CPU.
   const perfFd = perfEventOpen({ type: PerfTypeId.TRACEPOINT, config: id }, -1, 0);
-  return attachToPerfEvent(progFd, perfFd, "tracepoint", program, `${category}/${name}`);
+  return attachToPerfEvent(progFd, perfFd, "tracepoint", program, `${category}/${name}`, 0n, onStep);
 }
