@@ -3,12 +3,14 @@
 // QEMU (and on the host), against this checkout, and prints one summary line
 // per kernel. Kernels and initramfs are cached under .cache/kernels (git-ignored).
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(new URL("../..", import.meta.url).pathname);
 const HERE = join(ROOT, "scripts/kernels");
-const CACHE = join(ROOT, ".cache/kernels");
+// The guest sees the host's root as is, so a symlinked cache must be resolved here.
+mkdirSync(join(ROOT, ".cache/kernels"), { recursive: true });
+const CACHE = realpathSync(join(ROOT, ".cache/kernels"));
 
 /** The kernel-facing subset: what a kernel version can change. Pure and type-level tests stay on the host. */
 export const KERNEL_TEST_FILES = [
