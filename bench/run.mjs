@@ -283,7 +283,9 @@ async function main() {
     const node = [];
     for (let i = 0; i < N.cli; i++) {
       node.push(await wall(process.execPath, ["-e", "0"]));
-      cli.push(await wall(process.execPath, [join(root, "dist", "src", "cli", "tsbpf.mjs"), "load", BOOTSTRAP, "--duration", "30"], attached));
+      cli.push(
+        await wall(process.execPath, [join(root, "dist", "src", "cli", "tsbpf.mjs"), "load", BOOTSTRAP, "--duration", "30"], attached),
+      );
       await new Promise((r) => setTimeout(r, 250)); // the previous one detaches (RCU grace periods)
     }
     const tb = median(cli);
