@@ -103,7 +103,7 @@ const GLOBAL_OPTIONS = new Set(["-j", "--json", "-p", "--pretty", "-v", "--verbo
 function version(): string {
   let v = "unknown";
   try {
-    // dist/src/cli/{main.js,tsbpf.mjs} → the package root.
+    // dist/src/cli/{main.js,tsbpf.cjs} → the package root.
     v = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
   } catch {}
   return `tsbpf v${v}\nnode ${process.version}; no libbpf (raw bpf(2) through koffi)\n`;

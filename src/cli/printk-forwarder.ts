@@ -1,7 +1,7 @@
 /**
  * Starts and stops the trace_pipe forwarder child (see printk-child.ts).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { TsbpfError } from "../errors.js";
 
@@ -25,6 +25,9 @@ export class TraceForwarder {
   async start(opts: ForwarderOptions = {}): Promise<this> {
     const script = fileURLToPath(new URL("./printk-child.js", import.meta.url));
     const args = [script, ...(opts.json ? ["--json"] : []), ...(opts.match ? ["--match", opts.match] : [])];
+    // Imported here: node:child_process costs ~8 ms at start-up, and most
+    // objects print nothing through bpf_printk.
+    const { spawn } = await import("node:child_process");
     const child = spawn(process.execPath, args, { stdio: ["pipe", "inherit", "inherit", "ipc"] });
     this.child = child;
     const first = await new Promise<ChildMessage | undefined>((resolve) => {

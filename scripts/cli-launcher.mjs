@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// The `tsbpf` bin: compiles the bundled CLI (tsbpf.cjs, one function
+// expression built by scripts/bundle-cli.mjs) from the V8 code cache written
+// at build time beside it, which skips parsing and compiling it again (~40 ms
+// of each start). A cache V8 rejects (another Node version, other V8 flags)
+// costs nothing but that time: the bundle is compiled from source as usual.
+//
+// Built-ins come through require(): an ES import of node:fs builds its ES
+// facade, whose getters load fs's streams (~8 ms) that the CLI never uses.
+import { createRequire } from "node:module";
+
+const url = new URL("./tsbpf.cjs", import.meta.url);
+const require = createRequire(url);
+const { readFileSync, writeFileSync } = require("node:fs");
+const { Script } = require("node:vm");
+const file = url.pathname;
+const cacheFile = `${file}.cache`;
+let cachedData;
+try {
+  cachedData = readFileSync(cacheFile);
+} catch {}
+const script = new Script(readFileSync(file, "utf8"), { filename: file, cachedData });
+const mod = { exports: {} };
+script.runInThisContext()(mod.exports, require, mod, file, file.slice(0, file.lastIndexOf("/")), url.href);
+if (process.env.TSBPF_WRITE_CODE_CACHE === "1") {
+  // Build time only: after the run, every function it compiled is in the cache.
+  process.once("beforeExit", () => writeFileSync(cacheFile, script.createCachedData()));
+}
