@@ -6,7 +6,7 @@
 // costs nothing but that time: the bundle is compiled from source as usual.
 //
 // Built-ins come through require(): an ES import of node:fs builds its ES
-// facade, whose getters load fs's streams (~8 ms) that the CLI never uses.
+// facade, whose getters load fs's ReadStream/WriteStream, unused here.
 import { createRequire } from "node:module";
 
 const url = new URL("./tsbpf.cjs", import.meta.url);
