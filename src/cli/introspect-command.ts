@@ -19,6 +19,7 @@ import { type ParsedArgs, parseArgs, UsageError } from "./args.js";
 import { type Selector, takeSelector, withEvery, withSelected } from "./object-selector.js";
 import { outputClosed, print, printJson } from "./output.js";
 import { TRACE_HELP, TRACE_OPTION, startTraceOption } from "./trace-option.js";
+import { dumpXlated } from "./prog-dump.js";
 
 const OUTPUT_HELP = `  -j, --json         one JSON object per line
   -p, --pretty       the same, indented
@@ -28,10 +29,15 @@ const EXIT_HELP = `Exit status: 0 ok; 1 when nothing matches (no such id, name o
 kernel refuses; 2 for usage errors; 141 when the reader of stdout goes away.`;
 
 export const PROG_HELP = `usage: tsbpf prog { show | list } [PROG] [options]
+       tsbpf prog dump xlated PROG [linum] [opcodes]
        PROG := { id PROG_ID | name NAME | tag TAG | pinned PATH }
 
-Lists BPF programs loaded in the kernel (all of them, or those PROG selects):
-id, type, name, tag, maps. "show" and "list" are the same, as in bpftool.
+show/list: BPF programs loaded in the kernel (all of them, or those PROG
+selects): id, type, name, tag, maps. "show" and "list" are the same, as in
+bpftool.
+dump xlated: the program's instructions as the kernel translated them, in
+the text of \`bpftool prog dump xlated\` (linum: file, line and column of
+each source line; opcodes: each instruction's bytes).
 
 options:
 ${OUTPUT_HELP}
@@ -99,6 +105,7 @@ function describeProg(p: ProgInfo): string {
 
 export async function progCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === "dump") return progDump(rest);
   if (sub !== "list" && sub !== "show")
     throw new UsageError(`prog: unknown subcommand ${escapeText(sub ?? "(none)")}; try "tsbpf prog show"`);
   const args = parseArgs(rest, OPTIONS);
@@ -111,6 +118,25 @@ export async function progCommand(argv: string[]): Promise<number> {
       if (outputClosed()) break;
       if (out.json) printJson({ ...p, type: shortName(BpfProgTypeNames[p.type], "BPF_PROG_TYPE_") }, out.pretty);
       else print(`${describeProg(p)}\n`);
+    }
+    return 0;
+  });
+}
+
+async function progDump(argv: string[]): Promise<number> {
+  const [what, ...rest] = argv;
+  if (what !== "xlated") throw new UsageError(`prog dump: only "xlated" is supported (not ${escapeText(what ?? "nothing")})`);
+  const args = parseArgs(rest, { ...TRACE_OPTION, linum: {}, opcodes: {} });
+  // bpftool's bare keywords, after the selector.
+  const words = args.positionals.filter((w) => w !== "linum" && w !== "opcodes");
+  const linum = args.flags.has("linum") || args.positionals.includes("linum");
+  const opcodes = args.flags.has("opcodes") || args.positionals.includes("opcodes");
+  const selector = selectorOf("prog", words, true);
+  if (!selector) throw new UsageError("prog dump xlated needs a program: id PROG_ID, name NAME, tag TAG or pinned PATH");
+  return traced(args, () => {
+    for (const text of withSelected("prog", selector, (fd) => dumpXlated(fd, { linum, opcodes }))) {
+      if (outputClosed()) break;
+      print(text);
     }
     return 0;
   });

@@ -69,6 +69,8 @@ export interface ProgInfo {
   xlated?: Uint8Array;
   /** The JITed machine code, when asked for. */
   jited?: Uint8Array;
+  /** Kernel addresses of the JITed functions (the program, then its subprograms), when asked for. */
+  jitedKsyms?: bigint[];
   funcInfo?: ProgFuncInfo[];
   lineInfo?: ProgLineInfo[];
 }
@@ -78,6 +80,8 @@ export interface ProgInfoOptions {
   jited?: boolean;
   funcInfo?: boolean;
   lineInfo?: boolean;
+  /** The kernel addresses of the program's JITed functions (what BPF-to-BPF calls resolve to). */
+  jitedKsyms?: boolean;
 }
 
 export interface MapInfo {
@@ -138,7 +142,8 @@ export function progInfo(fd: number, opts: ProgInfoOptions = {}): ProgInfo {
   const jited = kernelBuffer(opts.jited ? first.jited_prog_len : 0);
   const funcInfo = kernelBuffer(opts.funcInfo ? nrFuncInfo * funcRec : 0);
   const lineInfo = kernelBuffer(opts.lineInfo ? nrLineInfo * lineRec : 0);
-  if (mapIds.byteLength || xlated.byteLength || jited.byteLength || funcInfo.byteLength || lineInfo.byteLength) {
+  const ksyms = kernelBuffer(opts.jitedKsyms ? first.nr_jited_ksyms * 8 : 0);
+  if (mapIds.byteLength || xlated.byteLength || jited.byteLength || funcInfo.byteLength || lineInfo.byteLength || ksyms.byteLength) {
     // Only the arrays given room are filled; the record sizes must be passed back for func/line info.
     const second = encodeStruct(
       BPF_PROG_INFO,
@@ -148,6 +153,7 @@ export function progInfo(fd: number, opts: ProgInfoOptions = {}): ProgInfo {
         ...(jited.byteLength ? { jited_prog_len: jited.byteLength, jited_prog_insns: jited } : {}),
         ...(funcInfo.byteLength ? { nr_func_info: nrFuncInfo, func_info: funcInfo, func_info_rec_size: funcRec } : {}),
         ...(lineInfo.byteLength ? { nr_line_info: nrLineInfo, line_info: lineInfo, line_info_rec_size: lineRec } : {}),
+        ...(ksyms.byteLength ? { nr_jited_ksyms: first.nr_jited_ksyms, jited_ksyms: ksyms } : {}),
       },
       addressOf,
       PROG_INFO_SIZE,
@@ -182,6 +188,9 @@ export function progInfo(fd: number, opts: ProgInfoOptions = {}): ProgInfo {
     nrLineInfo,
     ...(opts.xlated ? { xlated } : {}),
     ...(opts.jited ? { jited } : {}),
+    ...(opts.jitedKsyms
+      ? { jitedKsyms: Array.from({ length: ksyms.byteLength / 8 }, (_, i) => new DataView(ksyms.buffer).getBigUint64(i * 8, true)) }
+      : {}),
     ...(opts.funcInfo
       ? {
           funcInfo: Array.from({ length: funcInfo.byteLength ? nrFuncInfo : 0 }, (_, i) => ({
