@@ -6,8 +6,8 @@
  * objects and are escaped.
  */
 import { Btf } from "../btf/btf.js";
-import { dumpBtfType } from "../btf/btf-dumper.js";
-import { BpfMap } from "../maps/bpf-map.js";
+import { type BtfDumpContext, dumpBtfType } from "../btf/btf-dumper.js";
+import { BpfMap, mapSpecOf } from "../maps/bpf-map.js";
 import { btfBytesById } from "../syscall/btf-by-id.js";
 import { possibleCpuCount } from "../syscall/cpus.js";
 import { JsonWriter } from "../text/jsonw.js";
@@ -180,20 +180,7 @@ export async function mapCommand(argv: string[]): Promise<number> {
 /** Prints every entry of the map behind `fd` (which the caller closes); with `label`, a header line naming the map. */
 function dumpMap(fd: number, out: Output, label: boolean, hexOnly: boolean): void {
   const info = mapInfo(fd);
-  const map = BpfMap.fromFd(
-    {
-      name: info.name,
-      type: info.type,
-      keySize: info.keySize,
-      valueSize: info.valueSize,
-      maxEntries: info.maxEntries,
-      flags: info.flags,
-      freeze: false,
-      btfKeyTypeId: 0,
-      btfValueTypeId: 0,
-    },
-    fd,
-  );
+  const map = BpfMap.fromFd(mapSpecOf(info), fd);
   // The fd stays the caller's (withSelected closes it): the map is never closed here.
   if (label && !out.json) print(`map ${describeMap(info)}\n`);
   const btf = hexOnly ? undefined : mapBtf(info);
@@ -224,67 +211,57 @@ function mapBtf(info: MapInfo): Btf | undefined {
  */
 function dumpLikeBpftool(map: BpfMap, info: MapInfo, btf: Btf | undefined, out: Output): void {
   const jw = new JsonWriter(!out.json || out.pretty);
-  const formatted = btf && { btf, jw, plainText: !out.json };
   const perCpu = isPerCpu(info.type);
   const cpus = perCpu ? possibleCpuCount() : 1;
   const step = Math.ceil(info.valueSize / 8) * 8;
+  /** "value", or for a per-CPU map "values": one {cpu, value} per possible CPU. */
+  const values = (v: Uint8Array, write: (value: Uint8Array) => void) => {
+    if (!perCpu) {
+      jw.name("value");
+      write(v);
+      return;
+    }
+    jw.name("values");
+    jw.startArray();
+    for (let cpu = 0; cpu < cpus; cpu++) {
+      jw.startObject();
+      jw.name("cpu");
+      jw.raw(String(cpu));
+      jw.name("value");
+      write(v.subarray(cpu * step, cpu * step + info.valueSize));
+      jw.endObject();
+    }
+    jw.endArray();
+  };
   const bytes = (b: Uint8Array) => {
     jw.startArray();
     for (const x of b) jw.raw(`"0x${x.toString(16).padStart(2, "0")}"`);
     jw.endArray();
   };
-  const decoded = (key: Uint8Array, value: Uint8Array) => {
+  const decoded = (d: BtfDumpContext, key: Uint8Array, value: Uint8Array) => {
     jw.startObject();
     if (info.btfKeyTypeId) {
       jw.name("key");
-      dumpBtfType(formatted!, info.btfKeyTypeId, key);
+      dumpBtfType(d, info.btfKeyTypeId, key);
     }
-    if (!perCpu) {
-      jw.name("value");
-      dumpBtfType(formatted!, info.btfValueTypeId, value);
-    } else {
-      jw.name("values");
-      jw.startArray();
-      for (let cpu = 0; cpu < cpus; cpu++) {
-        jw.startObject();
-        jw.name("cpu");
-        jw.raw(String(cpu));
-        jw.name("value");
-        dumpBtfType(formatted!, info.btfValueTypeId, value.subarray(cpu * step));
-        jw.endObject();
-      }
-      jw.endArray();
-    }
+    values(value, (v) => dumpBtfType(d, info.btfValueTypeId, v));
     jw.endObject();
   };
+  const formatted = btf && { btf, jw, plainText: !out.json };
   jw.startArray();
   for (const [k, v] of map.entries()) {
     if (!out.json) {
-      decoded(k, v);
+      // Only reached with BTF: the text dump without it is dumpMap's hex.
+      if (formatted) decoded(formatted, k, v);
       continue;
     }
     jw.startObject();
     jw.name("key");
     bytes(k);
-    if (!perCpu) {
-      jw.name("value");
-      bytes(v);
-    } else {
-      jw.name("values");
-      jw.startArray();
-      for (let cpu = 0; cpu < cpus; cpu++) {
-        jw.startObject();
-        jw.name("cpu");
-        jw.raw(String(cpu));
-        jw.name("value");
-        bytes(v.subarray(cpu * step, cpu * step + info.valueSize));
-        jw.endObject();
-      }
-      jw.endArray();
-    }
+    values(v, bytes);
     if (formatted) {
       jw.name("formatted");
-      decoded(k, v);
+      decoded(formatted, k, v);
     }
     jw.endObject();
   }

@@ -8,25 +8,31 @@
 import { Btf } from "../btf/btf.js";
 import { formatXlated } from "../disasm/xlated.js";
 import { btfBytesById } from "../syscall/btf-by-id.js";
-import { readHostText } from "../syscall/host-files.js";
+import { readKallsyms } from "../syscall/kallsyms.js";
 import { progInfo } from "../syscall/obj-info.js";
 
-let symbols: Map<bigint, string> | undefined;
+interface SymbolTable {
+  byAddress: Map<bigint, string>;
+  /** __bpf_call_base: a helper call's imm is its address minus this. */
+  callBase: bigint;
+}
+
+let symbols: SymbolTable | undefined;
 
 /**
- * kallsyms by address (bpftool keeps module symbols too, by their bare
- * name). Programs loaded since the last read have new symbols: `fresh`
- * reads again.
+ * kallsyms by address (module symbols too, by their bare name, as bpftool
+ * keeps them). Programs loaded since the last read have new symbols:
+ * `fresh` reads again.
  */
-function kernelSymbols(fresh = false): Map<bigint, string> {
+function kernelSymbols(fresh = false): SymbolTable {
   if (symbols && !fresh) return symbols;
-  symbols = new Map();
-  for (const line of readHostText("/proc/kallsyms", 1 << 22).split("\n")) {
-    const [addr, , name] = line.split(/\s+/);
-    if (!addr || !name) continue;
-    const a = BigInt(`0x${addr}`);
-    if (!symbols.has(a)) symbols.set(a, name);
+  const byAddress = new Map<bigint, string>();
+  let callBase = 0n;
+  for (const { address, name } of readKallsyms()) {
+    if (!byAddress.has(address)) byAddress.set(address, name);
+    if (name === "__bpf_call_base") callBase = address;
   }
+  symbols = { byAddress, callBase };
   return symbols;
 }
 
@@ -34,10 +40,10 @@ function kernelSymbols(fresh = false): Map<bigint, string> {
 export function dumpXlated(fd: number, opts: { linum: boolean; opcodes: boolean }): string {
   const info = progInfo(fd, { xlated: true, funcInfo: true, lineInfo: true, jitedKsyms: true });
   const btf = info.btfId ? Btf.parse(btfBytesById(info.btfId)) : undefined;
-  const ksymsKnown = (m: Map<bigint, string>) => (info.jitedKsyms ?? []).every((a) => m.has(a));
-  let syms = kernelSymbols();
-  if (!ksymsKnown(syms)) syms = kernelSymbols(true);
-  const callBase = [...syms].find(([, n]) => n === "__bpf_call_base")?.[0] ?? 0n;
+  const ksymsKnown = (t: SymbolTable) => (info.jitedKsyms ?? []).every((a) => t.byAddress.has(a));
+  let table = kernelSymbols();
+  if (!ksymsKnown(table)) table = kernelSymbols(true);
+  const { byAddress: syms, callBase } = table;
   const ksyms = info.jitedKsyms ?? [];
   return formatXlated(info.xlated ?? new Uint8Array(0), {
     btf,
@@ -46,15 +52,13 @@ export function dumpXlated(fd: number, opts: { linum: boolean; opcodes: boolean 
     linum: opts.linum,
     opcodes: opts.opcodes,
     callTarget(imm, pseudoCall, off) {
+      const helperAddress = BigInt.asUintN(64, callBase + BigInt(imm));
+      const named = (address: bigint) => syms.get(address) ?? `0x${address.toString(16)}`;
+      if (!pseudoCall) return named(helperAddress);
+      // A BPF-to-BPF call: its offset, and once JITed the subprogram's symbol (imm is its index).
       const rel = off < 0 ? String(off) : `+${off}`;
-      if (pseudoCall) {
-        const address = imm >>> 0 < ksyms.length ? ksyms[imm >>> 0]! : BigInt.asUintN(64, callBase + BigInt(imm));
-        if (!ksyms.length) return rel;
-        const sym = syms.get(address);
-        return sym ? `${rel}#${sym}` : `${rel}#0x${address.toString(16)}`;
-      }
-      const address = BigInt.asUintN(64, callBase + BigInt(imm));
-      return syms.get(address) ?? `0x${address.toString(16)}`;
+      if (!ksyms.length) return rel;
+      return `${rel}#${named(ksyms[imm >>> 0] ?? helperAddress)}`;
     },
   });
 }

@@ -12,7 +12,7 @@ import { SyscallError } from "../syscall/syscall-error.js";
 import { BpfCmd, BpfMapType, BpfMapTypeNames } from "../abi/uapi-enums.js";
 import { BPF_F_MMAPABLE } from "../abi/uapi-flags.js";
 import { type MapInfo, fdById, mapInfo } from "../syscall/obj-info.js";
-import { type OpenFlags, fileFlags, openPinnedObject, pinObject, unlinkPin } from "../syscall/pin.js";
+import { type OpenFlags, PinState, fileFlags, openPinnedObject } from "../syscall/pin.js";
 import { type MapSpec, isPerCpu } from "../spec/map-spec.js";
 import { possibleCpuCount } from "../syscall/cpus.js";
 
@@ -44,6 +44,22 @@ const NO_BTF_MAP_TYPES: ReadonlySet<BpfMapType> = new Set([
   BpfMapType.STACK,
 ]);
 
+/** The spec of a map that exists in the kernel, as its info describes it. */
+export function mapSpecOf(info: MapInfo): MapSpec {
+  return {
+    name: info.name,
+    type: info.type,
+    keySize: info.keySize,
+    valueSize: info.valueSize,
+    maxEntries: info.maxEntries,
+    flags: info.flags,
+    mapExtra: info.mapExtra,
+    freeze: false,
+    btfKeyTypeId: info.btfKeyTypeId,
+    btfValueTypeId: info.btfValueTypeId,
+  };
+}
+
 export interface CreateMapOptions {
   btfFd?: number;
   innerMapFd?: number;
@@ -71,7 +87,7 @@ export class BpfMap {
    * becomes unreachable is released by its own finalizer instead.
    */
   private readonly readers = new Set<WeakRef<MapReader>>();
-  private pinnedAt: string | undefined;
+  private readonly pins = new PinState(() => `map ${this.name}`);
 
   private constructor(
     readonly spec: MapSpec,
@@ -126,22 +142,7 @@ export class BpfMap {
    */
   static fromKernelFd(fd: number): BpfMap {
     try {
-      const info = mapInfo(fd);
-      return new BpfMap(
-        {
-          name: info.name,
-          type: info.type,
-          keySize: info.keySize,
-          valueSize: info.valueSize,
-          maxEntries: info.maxEntries,
-          flags: info.flags,
-          mapExtra: info.mapExtra,
-          freeze: false,
-          btfKeyTypeId: info.btfKeyTypeId,
-          btfValueTypeId: info.btfValueTypeId,
-        },
-        fd,
-      );
+      return new BpfMap(mapSpecOf(mapInfo(fd)), fd);
     } catch (e) {
       closeFd(fd);
       throw e;
@@ -151,7 +152,7 @@ export class BpfMap {
   /** Opens the map pinned at `path` (BPF_OBJ_GET); `readOnly` / `writeOnly` restrict the fd (file_flags). */
   static fromPinned(path: string, opts: OpenFlags = {}): BpfMap {
     const map = BpfMap.fromKernelFd(openPinnedObject(path, fileFlags(opts), "map"));
-    map.pinnedAt = path;
+    map.pins.path = path;
     return map;
   }
 
@@ -174,21 +175,18 @@ export class BpfMap {
 
   /** Where this map was pinned by pin() or opened from by fromPinned(). */
   get pinnedPath(): string | undefined {
-    return this.pinnedAt;
+    return this.pins.path;
   }
 
   /** Pins the map at `path` in a BPF filesystem: it outlives this process until unpinned. */
   pin(path: string): void {
     this.check();
-    pinObject(this.fd, path, `map ${this.name}`);
-    this.pinnedAt = path;
+    this.pins.pin(this.fd, path);
   }
 
   /** Removes the pin at `path` (default: where this map was pinned or opened from). */
-  unpin(path = this.pinnedAt): void {
-    if (path === undefined) throw new StateError(`map ${this.name} is not pinned`);
-    unlinkPin(path);
-    if (path === this.pinnedAt) this.pinnedAt = undefined;
+  unpin(path?: string): void {
+    this.pins.unpin(path);
   }
 
   private check(): void {

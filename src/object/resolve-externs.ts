@@ -14,8 +14,9 @@ import { BtfKind } from "../btf/types.js";
 import { NotFoundError, TsbpfError } from "../errors.js";
 import type { ExternBinding } from "../spec/bind-references.js";
 import { writeLittleEndian } from "../btf/value-encoder.js";
-import { pathAccessible, readHostBytes, readHostFile, readHostText } from "../syscall/host-files.js";
+import { pathAccessible, readHostBytes, readHostFile } from "../syscall/host-files.js";
 import { runningKernelVersion } from "../syscall/kernel-version.js";
+import { readKallsyms } from "../syscall/kallsyms.js";
 import type { ExternSpec } from "../spec/externs.js";
 import { hasSyscallWrapper } from "../programs/attach/syscall-wrapper.js";
 import { essentialName } from "../core/names.js";
@@ -106,10 +107,7 @@ let kallsymsCache: Map<string, bigint> | undefined;
 function kallsyms(): Map<string, bigint> {
   if (kallsymsCache) return kallsymsCache;
   const map = new Map<string, bigint>();
-  for (const line of readHostText("/proc/kallsyms", 1 << 20).split("\n")) {
-    const [addr, , name] = line.split(/\s+/);
-    if (name && addr && !name.includes("[") && !map.has(name)) map.set(name, BigInt(`0x${addr}`));
-  }
+  for (const { name, address } of readKallsyms()) if (!map.has(name)) map.set(name, address);
   kallsymsCache = map;
   return map;
 }

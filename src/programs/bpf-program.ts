@@ -9,7 +9,7 @@ import { BpfCmd, BpfProgType } from "../abi/uapi-enums.js";
 import type { ProgramSpec } from "../spec/object-spec.js";
 import { SECTION_DEFS, type SectionMatch, findSectionDef, unknownSectionError } from "../spec/section-types.js";
 import { type ProgInfo, type ProgInfoOptions, fdById, kernelBuffer, progInfo } from "../syscall/obj-info.js";
-import { openPinnedObject, pinObject, unlinkPin } from "../syscall/pin.js";
+import { PinState, openPinnedObject } from "../syscall/pin.js";
 import { type AttachOptions, attachProgram, isAutoAttachable } from "./attach/index.js";
 import type { Link } from "./link.js";
 import type { UsdtManager } from "./attach/usdt-manager.js";
@@ -82,7 +82,7 @@ export interface OpenProgramOptions {
 
 export class BpfProgram {
   private closed = false;
-  private pinnedAt: string | undefined;
+  private readonly pins = new PinState(() => `program ${this.name}`);
   /** Links made by attach(): a program's links die with it. */
   private readonly links: Link[] = [];
 
@@ -129,7 +129,7 @@ export class BpfProgram {
   /** Opens the program pinned at `path` (BPF_OBJ_GET). */
   static fromPinned(path: string, opts: OpenProgramOptions = {}): BpfProgram {
     const prog = BpfProgram.fromKernelFd(openPinnedObject(path, 0, "program"), opts);
-    prog.pinnedAt = path;
+    prog.pins.path = path;
     return prog;
   }
 
@@ -152,21 +152,18 @@ export class BpfProgram {
 
   /** Where this program was pinned by pin() or opened from by fromPinned(). */
   get pinnedPath(): string | undefined {
-    return this.pinnedAt;
+    return this.pins.path;
   }
 
   /** Pins the program at `path` in a BPF filesystem: it stays loaded until unpinned. */
   pin(path: string): void {
     this.check();
-    pinObject(this.fd, path, `program ${this.name}`);
-    this.pinnedAt = path;
+    this.pins.pin(this.fd, path);
   }
 
   /** Removes the pin at `path` (default: where this program was pinned or opened from). */
-  unpin(path = this.pinnedAt): void {
-    if (path === undefined) throw new StateError(`program ${this.name} is not pinned`);
-    unlinkPin(path);
-    if (path === this.pinnedAt) this.pinnedAt = undefined;
+  unpin(path?: string): void {
+    this.pins.unpin(path);
   }
 
   private check(): void {

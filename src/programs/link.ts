@@ -8,7 +8,7 @@ import { closeFd } from "../syscall/bpf.js";
 import { isRealKernel, trySyscall, trySyscallAsync } from "../syscall/kernel.js";
 import { type LinkInfo, linkInfo } from "../syscall/link-info.js";
 import { fdById, progInfo } from "../syscall/obj-info.js";
-import { openPinnedObject, pinObject, unlinkPin } from "../syscall/pin.js";
+import { PinState, openPinnedObject } from "../syscall/pin.js";
 import { PERF_EVENT_IOC_DISABLE, PERF_IOCTL_NAMES } from "../syscall/perf.js";
 
 export interface LinkFds {
@@ -42,7 +42,10 @@ function linkTarget(info: LinkInfo): string {
 
 export class Link {
   private destroyed = false;
-  private pinnedAt: string | undefined;
+  private readonly pins = new PinState(
+    () => `link of ${this.program}`,
+    () => `the link of ${this.program} is not pinned`,
+  );
 
   constructor(
     /** "tracepoint", "raw_tracepoint", "xdp", ... */
@@ -86,7 +89,7 @@ export class Link {
   /** Opens the link pinned at `path` (BPF_OBJ_GET). destroy() then only closes this fd: the pin keeps the link. */
   static fromPinned(path: string): Link {
     const link = Link.fromKernelFd(openPinnedObject(path, 0, "link"));
-    link.pinnedAt = path;
+    link.pins.path = path;
     return link;
   }
 
@@ -110,7 +113,7 @@ export class Link {
 
   /** Where this link was pinned by pin() or opened from by fromPinned(). */
   get pinnedPath(): string | undefined {
-    return this.pinnedAt;
+    return this.pins.path;
   }
 
   /**
@@ -120,15 +123,12 @@ export class Link {
    * by ioctl on kernels without perf links).
    */
   pin(path: string): void {
-    pinObject(this.linkFd("pinned"), path, `link of ${this.program}`);
-    this.pinnedAt = path;
+    this.pins.pin(this.linkFd("pinned"), path);
   }
 
   /** Removes the pin at `path` (default: where this link was pinned or opened from); the link goes with its last fd. */
-  unpin(path = this.pinnedAt): void {
-    if (path === undefined) throw new StateError(`the link of ${this.program} is not pinned`);
-    unlinkPin(path);
-    if (path === this.pinnedAt) this.pinnedAt = undefined;
+  unpin(path?: string): void {
+    this.pins.unpin(path);
   }
 
   get isDestroyed(): boolean {
@@ -185,7 +185,7 @@ export class Link {
 
   private disable(): void {
     // A pinned link lives on: its perf event must stay enabled.
-    if (this.fds.perfFd !== undefined && this.pinnedAt === undefined) {
+    if (this.fds.perfFd !== undefined && this.pins.path === undefined) {
       trySyscall({
         call: "ioctl",
         fd: this.fds.perfFd,

@@ -27,7 +27,8 @@ import { type PrintContext, ifindex } from "./bpf-args.js";
 import { QUOTE_0_TERMINATED, QUOTE_EXPECT_TRAILING_0, QUOTE_FORCE_HEX, printstrFetchSize, printstrFetched } from "./quote.js";
 import * as X from "./xlat.js";
 
-const vals = (entries: Array<[number, string]>): X.Xlat => entries.map(([v, n]) => [BigInt(v), n] as const);
+/** An xlat table from (number, name) pairs. */
+export const vals = (entries: Array<[number, string]>): X.Xlat => entries.map(([v, n]) => [BigInt(v), n] as const);
 
 const NLMSG_MIN_TYPE = 0x10;
 const RTM_BASE = 16;
@@ -106,7 +107,7 @@ const NETLINK_ACK_FLAGS = vals([
   [0x200, "NLM_F_ACK_TLVS"],
 ]);
 
-const ADDRESS_FAMILIES = vals([
+export const ADDRESS_FAMILIES = vals([
   [0, "AF_UNSPEC"],
   [1, "AF_UNIX"],
   [2, "AF_INET"],

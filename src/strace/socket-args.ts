@@ -17,20 +17,10 @@ import { msghdrOut } from "../syscall/socket.js";
 import type { BindRequest, MsgRequest, SocketRequest, SyscallResult } from "../syscall/requests.js";
 import type { PrintContext } from "./bpf-args.js";
 import { addr } from "./bpf-args.js";
-import { netlinkMessages } from "./netlink-args.js";
+import { ADDRESS_FAMILIES, netlinkMessages, vals } from "./netlink-args.js";
 import { printstrFetchSize, printstrFetched } from "./quote.js";
 import * as X from "./xlat.js";
 
-const vals = (entries: Array<[number, string]>): X.Xlat => entries.map(([v, n]) => [BigInt(v), n] as const);
-
-const ADDRESS_FAMILIES = vals([
-  [0, "AF_UNSPEC"],
-  [1, "AF_UNIX"],
-  [2, "AF_INET"],
-  [10, "AF_INET6"],
-  [16, "AF_NETLINK"],
-  [17, "AF_PACKET"],
-]);
 const SOCKET_TYPES = vals([
   [1, "SOCK_STREAM"],
   [2, "SOCK_DGRAM"],

@@ -6,7 +6,7 @@
  */
 import { BPF_F_RDONLY, BPF_F_WRONLY } from "../abi/uapi-flags.js";
 import { BpfCmd } from "../abi/uapi-enums.js";
-import { UnsupportedError } from "../errors.js";
+import { StateError, UnsupportedError } from "../errors.js";
 import { bpf } from "./bpf.js";
 import { cString } from "./c-string.js";
 import { syscall } from "./kernel.js";
@@ -38,4 +38,30 @@ export function openPinnedObject(path: string, flags: number, what: string): num
 /** Removes a pin. */
 export function unlinkPin(path: string): void {
   syscall({ call: "unlink", path });
+}
+
+/**
+ * Where one object is pinned — by pin(), or the path it was opened from —
+ * for the objects that can be (maps, programs, links): pin() records the
+ * path, unpin() removes it (default: that path).
+ */
+export class PinState {
+  path: string | undefined;
+
+  /** `what` names the object in errors ("map rb"); `notPinned` is the refusal when there is no pin to remove. */
+  constructor(
+    private readonly what: () => string,
+    private readonly notPinned: () => string = () => `${what()} is not pinned`,
+  ) {}
+
+  pin(fd: number, path: string): void {
+    pinObject(fd, path, this.what());
+    this.path = path;
+  }
+
+  unpin(path = this.path): void {
+    if (path === undefined) throw new StateError(this.notPinned());
+    unlinkPin(path);
+    if (path === this.path) this.path = undefined;
+  }
 }
