@@ -93,5 +93,21 @@ export type { SyscallObserver } from "./syscall/kernel.js";
 export { FakeKernel } from "./syscall/fake-kernel.js";
 export { startTracer } from "./strace/tracer.js";
 export { formatSyscall } from "./strace/format.js";
-export type { SyscallRequest, SyscallResult, KernelBackend } from "./syscall/requests.js";
+export { isBpfCmd } from "./syscall/requests.js";
+export type { SyscallRequest, SyscallResult, KernelBackend, BpfRequest } from "./syscall/requests.js";
 export { BpfCmd, BpfMapType, BpfProgType, BpfAttachType } from "./abi/uapi-enums.js";
+// Flags for the editors' setFlags: a map's map_flags, a program's prog_flags (BPF_F_SLEEPABLE is above).
+export {
+  BPF_F_NO_PREALLOC,
+  BPF_F_NO_COMMON_LRU,
+  BPF_F_NUMA_NODE,
+  BPF_F_ZERO_SEED,
+  BPF_F_RDONLY_PROG,
+  BPF_F_WRONLY_PROG,
+  BPF_F_MMAPABLE,
+  BPF_F_INNER_MAP,
+  BPF_F_STRICT_ALIGNMENT,
+  BPF_F_ANY_ALIGNMENT,
+  BPF_F_TEST_RND_HI32,
+  BPF_F_XDP_HAS_FRAGS,
+} from "./abi/uapi-flags.js";

@@ -344,6 +344,25 @@ describe("BPF_PROG_TEST_RUN, map operations, perf buffers, introspection, errors
     expect(res.tc).toEqual({ retval: 0, dataOut: 64 + 3 * 16, ctxOut: expect.any(Number), mark: 44, durationIsNumber: true });
   });
 
+  it("setters before load: a custom section typed, max_entries 0 sized, value widened, flags, log level, reuseFd, fromSpec", () => {
+    const res = consumer("edit");
+    expect(res.untyped).toMatchObject({ name: "UnsupportedError" });
+    expect(res.untyped.message).toMatch(/program custom_bump: section "tsbpf_custom\/bump" is not a known program type.*setType/);
+    expect(res.unsized.message).toMatch(/map sized_later has max_entries 0: .*setMaxEntries/);
+    expect(res.stateAfterRefusal).toBe("opened");
+    // SOCKET_FILTER is 1; each test run bumps the shared counter.
+    expect(res.loaded).toMatchObject({ customType: 1, bumps: [1, 2], fillLog: true, customLog: null });
+    // BPF_F_NO_PREALLOC (1) and BPF_F_ANY_ALIGNMENT (2), as sent and as the kernel reports the map.
+    expect(res.loaded.sized).toEqual({ maxEntries: 6, flags: 1, keys: 6, fill: 6 });
+    expect(res.loaded).toMatchObject({ progFlags: 2, mapFlags: 1 });
+    expect(res.loaded.wide).toEqual({ valueSize: 64, length: 64, first: String(0x5157) });
+    expect(res.loaded.editAfterLoad).toMatchObject({ name: "StateError" });
+    expect(res.shared).toEqual({ sameId: true, ownFd: true, bump: 3 });
+    expect(res.reuseRefused.message).toMatch(/cannot stand in for map counter: type 1 ≠ 2, max_entries 6 ≠ 1, map_flags 0x1 ≠ 0x0$/);
+    expect(res.specs).toMatchObject({ maxEntries: 3, fill: 3, copyMaxEntries: 5, originalUnchanged: 3 });
+    expect(res.specs.specEditAfterLoad).toMatchObject({ name: "StateError" });
+  });
+
   it("map operations: queue, stack, bloom filter, hash, spin lock, freeze; raw and typed", () => {
     const res = consumer("mapops");
     expect(res.rawQueue).toEqual({ peek: 1, pops: [1, 2, null] });

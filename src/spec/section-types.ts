@@ -151,7 +151,7 @@ export interface SectionMatch {
 }
 
 /** BPF_F_SLEEPABLE: the prog_flags bit of ".s" sections (fentry.s, uprobe.s, syscall, ...). */
-export const BPF_F_SLEEPABLE = 1 << 4;
+export { BPF_F_SLEEPABLE } from "../abi/uapi-flags.js";
 
 /**
  * A section name no convention matches (a custom SEC("...")): the program
