@@ -4,7 +4,7 @@
  * itself, errors.ts, text/ and the folders listed for it; anything else fails
  * `npm run check:layers`. The table is a DAG, so no folder cycle can form.
  *
- * Pure side (no kernel, no koffi): abi, elf, btf, insn, core, spec, disasm.
+ * Pure side (no kernel, no koffi): abi, elf, btf, insn, core, spec, disasm, report.
  * Kernel side: syscall (the one door), strace, maps, programs, object, cli.
  */
 const LAYERS = {
@@ -16,12 +16,13 @@ const LAYERS = {
   core: ["btf", "insn"],
   spec: ["abi", "elf", "btf", "insn", "core"],
   disasm: ["abi", "elf", "btf", "insn", "core", "spec"],
+  report: ["abi", "elf", "btf", "insn", "core", "spec", "disasm"],
   syscall: ["abi"],
   strace: ["abi", "syscall"],
   maps: ["abi", "elf", "btf", "spec", "syscall"],
   programs: ["abi", "elf", "btf", "insn", "core", "spec", "disasm", "syscall", "maps"],
   object: ["abi", "elf", "btf", "insn", "core", "spec", "disasm", "syscall", "strace", "maps", "programs"],
-  cli: ["abi", "elf", "btf", "insn", "core", "spec", "disasm", "syscall", "strace", "maps", "programs", "object"],
+  cli: ["abi", "elf", "btf", "insn", "core", "spec", "disasm", "report", "syscall", "strace", "maps", "programs", "object"],
 };
 const ALWAYS = ["text"];
 const folders = Object.keys(LAYERS);

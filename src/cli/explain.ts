@@ -127,7 +127,7 @@ function describeReference(program: string, insn: number, ref: Reference, imm: n
 }
 
 /** What one step did here, in one line. */
-function stepDetail(step: LoadStep): string {
+export function stepDetail(step: LoadStep): string {
   switch (step.kind) {
     case "btf-unsupported":
       return "this kernel cannot load BTF; continuing without it";
@@ -197,6 +197,11 @@ function stepDetail(step: LoadStep): string {
 /** A step kind (or reference kind) added without its text fails to compile here. */
 function unreachable(x: never): never {
   throw new Error(`no text for ${JSON.stringify(x)}`);
+}
+
+/** A step kind's short name ("maps", "CO-RE", ...). */
+export function stepLabel(kind: LoadStepKind): string {
+  return LABEL[kind];
 }
 
 /** --explain: the why of each kind of step, then what it did. */

@@ -68,6 +68,13 @@ const VERBS: Record<string, Verb> = {
       return { run: m.mapCommand, help: m.MAP_HELP };
     },
   },
+  report: {
+    summary: "report <obj.bpf.o>    one HTML page of an object and its load",
+    load: async () => {
+      const m = await import("./report-command.js");
+      return { run: m.reportCommand, help: m.REPORT_HELP };
+    },
+  },
   feature: {
     summary: "feature probe         what this kernel supports",
     load: async () => {

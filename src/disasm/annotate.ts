@@ -162,14 +162,15 @@ class SourceTracker {
   reset(): void {
     this.last = undefined;
   }
-  lines(insn: Instruction): string {
+  /** The source line that starts at `insn` (trimmed), if a new one does. */
+  line(insn: Instruction): string | undefined {
     const li = insn.lineInfo;
-    if (!this.enabled || !li) return "";
+    if (!this.enabled || !li) return undefined;
     const key = sourceKey(li);
-    if (key === this.last) return "";
+    if (key === this.last) return undefined;
     this.last = key;
     const text = li.lineText.trim();
-    return text ? `; ${text}\n` : "";
+    return text || undefined;
   }
 }
 
@@ -198,7 +199,8 @@ export function annotateSection(
       out += renderLine(l);
       continue;
     }
-    out += source.lines(l.insn);
+    const text = source.line(l.insn);
+    if (text !== undefined) out += `; ${text}\n`;
     out += line(l.addr, l.bytes, l.decoded.text + l.target, annotationsFor(l.insn, l.decoded, ctx), opts.bytes ?? true);
   }
   return out;
@@ -225,27 +227,60 @@ export function annotateSections(
  * from the instructions' `symbol`; branch targets are named after them.
  */
 export function annotateInstructions(insns: readonly Instruction[], ctx: AnnotationContext = {}, opts: AnnotateOptions = {}): string {
+  let out = "";
+  for (const row of instructionRows(insns, ctx, opts)) {
+    if (row.label !== undefined) out += `\n${formatLabel(row.index * INSN_SIZE, row.label)}\n`;
+    if (row.source !== undefined) out += `; ${row.source}\n`;
+    out += line(row.index * INSN_SIZE, row.bytes, row.text, row.notes, opts.bytes ?? true);
+  }
+  return out;
+}
+
+/** One instruction of a listing, as data: what annotateInstructions prints, and what a report lays out in columns. */
+export interface InstructionRow {
+  /** Slot of the instruction (an ld_imm64 takes two; the row stands at the first). */
+  index: number;
+  /** The function that starts here (or "prog" at 0 when no symbol names it). */
+  label?: string;
+  /** The C source line that starts here (line_info), once per line. */
+  source?: string;
+  /** llvm-objdump's text, with the branch target's symbol. */
+  text: string;
+  /** What the instruction refers to and, as loaded, what CO-RE made of it. */
+  notes: string[];
+  bytes: Uint8Array;
+}
+
+/** The listing's rows; branch targets are named after the instructions' `symbol`. */
+export function instructionRows(insns: readonly Instruction[], ctx: AnnotationContext = {}, opts: AnnotateOptions = {}): InstructionRow[] {
   const symbols: ListingSymbol[] = [];
   insns.forEach((insn, i) => {
     if (insn.symbol) symbols.push({ name: insn.symbol, addr: i * INSN_SIZE, type: STT_FUNC });
   });
   if (symbols.length === 0 || symbols[0]!.addr !== 0) symbols.unshift({ name: "prog", addr: 0, type: STT_SECTION });
   const source = new SourceTracker(opts.source ?? true);
-  let out = "";
+  const rows: InstructionRow[] = [];
   for (let i = 0; i < insns.length; ) {
     const insn = insns[i]!;
+    const row: Partial<InstructionRow> = { index: i };
     if (insn.symbol || i === 0) {
       source.reset();
-      out += `\n${formatLabel(i * INSN_SIZE, insn.symbol ?? symbols[0]!.name)}\n`;
+      row.label = insn.symbol ?? symbols[0]!.name;
     }
     const next = insns[i + 1];
     const decoded = decodeInstruction(insn, next);
     const targetAddr = branchTargetAddress(i * INSN_SIZE, decoded);
     const target = targetAddr === undefined ? "" : symbolizeTarget(symbols, targetAddr);
-    const bytes = encodeInstructions(decoded.slots === 2 && next ? [insn, next] : [insn]);
-    out += source.lines(insn);
-    out += line(i * INSN_SIZE, bytes, decoded.text + target, annotationsFor(insn, decoded, ctx, i), opts.bytes ?? true);
+    const text = source.line(insn);
+    if (text !== undefined) row.source = text;
+    rows.push({
+      ...row,
+      index: i,
+      text: decoded.text + target,
+      notes: annotationsFor(insn, decoded, ctx, i),
+      bytes: encodeInstructions(decoded.slots === 2 && next ? [insn, next] : [insn]),
+    });
     i += decoded.slots;
   }
-  return out;
+  return rows;
 }

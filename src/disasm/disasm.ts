@@ -38,8 +38,16 @@ export {
   symbolizeTarget,
 } from "./listing.js";
 export type { ListingLine, ListingSymbol, ObjdumpOptions, SectionListingOptions } from "./listing.js";
-export { annotateInstructions, annotateSection, annotateSections, annotationsFor, coreKindName, describeCoreRelo } from "./annotate.js";
-export type { AnnotateOptions, AnnotationContext, SectionAnnotateOptions } from "./annotate.js";
+export {
+  annotateInstructions,
+  annotateSection,
+  annotateSections,
+  annotationsFor,
+  coreKindName,
+  describeCoreRelo,
+  instructionRows,
+} from "./annotate.js";
+export type { AnnotateOptions, AnnotationContext, InstructionRow, SectionAnnotateOptions } from "./annotate.js";
 export { HELPER_NAMES, helperName } from "../abi/helper-names.js";
 
 function asElf(obj: Uint8Array | ElfFile): ElfFile {
