@@ -48,6 +48,12 @@ export type { SectionDef, AttachKind } from "./spec/section-types.js";
 export type { MapSpec } from "./spec/map-spec.js";
 export type { StructOpsSpec } from "./spec/struct-ops.js";
 export { readStapsdtNotes, parseUsdtArgs } from "./elf/stapsdt.js";
+// The report page's data, built without a kernel (tsbpf report draws it).
+export { objectView, coreReports } from "./report/object-view.js";
+export type { ObjectView, ProgramView, RowView, CoreRowView, SectionView } from "./report/object-view.js";
+export { btfSubset } from "./report/btf-subset.js";
+export { renderReportPage } from "./report/page.js";
+export type { ReportData, LoadView, SyscallView } from "./report/report-data.js";
 export type { StapsdtNote, UsdtArg, UsdtArgLocation } from "./elf/stapsdt.js";
 
 // Kernel half

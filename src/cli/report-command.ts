@@ -100,15 +100,14 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const set = args.options.get("set") ?? [];
   const lacked = lackedCapabilities(["CAP_BPF", "CAP_PERFMON"]);
   const privileged = lacked.length === 0 || lackedCapabilities(["CAP_SYS_ADMIN"]).length === 0;
-  if (args.flags.has("no-load")) data.noLoad = "--no-load was given";
-  else if (!privileged) data.noLoad = `not privileged (no ${lacked.join(", ")})`;
-  else {
-    const stopTrace = await startTraceOption(args);
-    try {
-      data.load = recordLoad(bytes, path, view, { set, targetBtf: target?.btf });
-    } finally {
-      stopTrace();
-    }
+  // Traced from here: the kernel's BTF was read above, so the trace and the page's time axis hold the same calls.
+  const stopTrace = await startTraceOption(args);
+  try {
+    if (args.flags.has("no-load")) data.noLoad = "--no-load was given";
+    else if (!privileged) data.noLoad = `not privileged (no ${lacked.join(", ")})`;
+    else data.load = recordLoad(bytes, path, view, { set, targetBtf: target?.btf });
+  } finally {
+    stopTrace();
   }
   if (target) {
     // Only the kernel types CO-RE reached, so a dropped object can be relocated in the page.

@@ -412,13 +412,33 @@ function main(): void {
       `tsbpf ${data.tsbpfVersion} · ${view.fileSize} bytes · license ${show(view.inspect.license)}` +
         (view.coreAgainst ? ` · CO-RE against ${view.coreAgainst}` : ""),
     ),
-    el("h2", {}, "The object"),
+    el(
+      "nav",
+      { class: "toc" },
+      ...(
+        [
+          ["#the-object", "the object"],
+          ["#object .program", "instructions"],
+          ["#object table.core", "CO-RE"],
+          ["#the-load", "the load"],
+          ["#another", "drop another object"],
+        ] as const
+      ).map(([target, text]) => {
+        const a = el("a", { href: target.startsWith("#") && !target.includes(" ") ? target : "#" }, text);
+        a.addEventListener("click", (e) => {
+          e.preventDefault();
+          document.querySelector(target)?.scrollIntoView();
+        });
+        return a;
+      }),
+    ),
+    el("h2", { id: "the-object" }, "The object"),
     objectSection(view, data.load, "object"),
-    el("h2", {}, "The load"),
+    el("h2", { id: "the-load" }, "The load"),
     data.load ? timeline(data.load, view) : el("p", { class: "sub" }, `Not loaded: ${data.noLoad ?? "no load recorded"}.`),
   );
   const dropped = el("div", { id: "dropped" });
-  root.append(el("h2", {}, "Another object"), dropZone(data, dropped), dropped);
+  root.append(el("h2", { id: "another" }, "Another object"), dropZone(data, dropped), dropped);
   linkHighlights(root);
 }
 

@@ -52,6 +52,7 @@ main { max-width:1400px; margin:0 auto; padding:20px 28px 60px; }
 h1 { font-size:22px; margin:0 0 4px; } h2 { font-size:17px; margin:32px 0 8px; padding-bottom:4px; border-bottom:1px solid var(--line); }
 h3 { font-size:15px; margin:18px 0 6px; }
 .sub { color:var(--muted); margin:0 0 12px; }
+.toc { display:flex; gap:16px; font-size:13px; } .toc a { color:var(--code); text-decoration:none; } .toc a:hover { text-decoration:underline; }
 .counts { display:flex; gap:18px; flex-wrap:wrap; margin:10px 0; }
 .counts div { background:var(--soft); padding:6px 12px; border-radius:6px; } .counts b { font-size:18px; margin-right:4px; }
 code, .mono, td.mono, pre { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size:12.5px; }
