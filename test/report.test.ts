@@ -6,7 +6,7 @@
  * DOM events. Screenshots go to test-artifacts/report/ for a person to see.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
@@ -214,5 +214,55 @@ describe.runIf(existsSync(CHROMIUM))("tsbpf report, in chromium", () => {
     expect(await page.$$eval("#object .program", (p) => p.length)).toBe(1);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it("--set is checked and shown; a bad value is a usage error and writes nothing", async () => {
+    const html = join(work, "set.html");
+    const r = tsbpf("report", "bpf/bootstrap.bpf.o", "-o", html, "--set", "min_duration_ns=5_000_000");
+    expect(r.status, r.stderr).toBe(0);
+    const { page, errors } = await open(html);
+    const row = await page.$$eval("#object table.globals tbody tr", (rs) =>
+      rs.map((t) => [...t.querySelectorAll("td")].map((c) => c.textContent)).find((c) => c[0] === "min_duration_ns"),
+    );
+    expect(row?.slice(3)).toEqual(["0", "5000000"]);
+    expect(errors).toEqual([]);
+    await page.close();
+    const bad = tsbpf("report", "bpf/bootstrap.bpf.o", "-o", join(work, "bad.html"), "--set", "min_duration_ns=-1");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.split("\n")[0]).toBe(
+      "tsbpf: --set min_duration_ns=-1: min_duration_ns is const volatile unsigned long long (.rodata); it is unsigned; -1 is negative",
+    );
+    expect(existsSync(join(work, "bad.html"))).toBe(false);
+  });
+});
+
+describe("tsbpf report without privileges", () => {
+  it("shows the object only and says why; exit 0", () => {
+    // A directory of its own that nobody may write (the suite's temp dir is root's alone).
+    const dir = mkdtempSync(join(tmpdir(), "tsbpf-report-nobody-"));
+    chmodSync(dir, 0o777);
+    const html = join(dir, "unprivileged.html");
+    const r = spawnSync(
+      "setpriv",
+      [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+        process.execPath,
+        "dist/src/cli/tsbpf.mjs",
+        "report",
+        "bpf/minimal.bpf.o",
+        "-o",
+        html,
+      ],
+      { encoding: "utf8" },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/not loaded \(not privileged \(no CAP_BPF, CAP_PERFMON\)\)/);
+    const data = JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(readFileSync(html, "utf8"))![1]!);
+    expect(data.load).toBeUndefined();
+    expect(data.object.programs.map((p: { name: string }) => p.name)).toEqual(["handle_tp"]);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -20,7 +20,8 @@ import { escapeText } from "../text/escape.js";
 import { parseArgs, UsageError } from "./args.js";
 import { readInputFile } from "./input-file.js";
 import { printErr } from "./output.js";
-import { recordLoad } from "./report-load.js";
+import { recordLoad, setValues } from "./report-load.js";
+import { BpfObject } from "../object/bpf-object.js";
 import { SET_HELP } from "./set-option.js";
 import { startTraceOption, TRACE_HELP, TRACE_OPTION } from "./trace-option.js";
 
@@ -105,7 +106,14 @@ export async function reportCommand(argv: string[]): Promise<number> {
   try {
     if (args.flags.has("no-load")) data.noLoad = "--no-load was given";
     else if (!privileged) data.noLoad = `not privileged (no ${lacked.join(", ")})`;
-    else data.load = recordLoad(bytes, path, view, { set, targetBtf: target?.btf });
+    if (data.noLoad) {
+      // --set is checked and shown all the same (opening and setting make no syscalls).
+      if (set.length) data.set = setValues(BpfObject.open(bytes, { path }), set);
+    } else {
+      const recorded = recordLoad(bytes, path, view, { set, targetBtf: target?.btf });
+      data.load = recorded.load;
+      if (set.length) data.set = recorded.set;
+    }
   } finally {
     stopTrace();
   }

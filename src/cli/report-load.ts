@@ -69,7 +69,7 @@ export function recordLoad(
   path: string,
   view: ObjectView,
   opts: { set: readonly string[]; targetBtf?: Btf | undefined },
-): LoadView {
+): { load: LoadView; set: Record<string, string> } {
   const syscalls: SyscallView[] = [];
   let phase: Phase = "setup";
   let pending: string[] = [];
@@ -88,10 +88,8 @@ export function recordLoad(
   };
   // Opening and --set are pure (no syscalls): their errors are the usual ones, before anything is recorded.
   const obj = BpfObject.open(bytes, { path, verifierStats: true, onStep, ...(opts.targetBtf ? { targetBtf: opts.targetBtf } : {}) });
-  const given = applySetOption(obj, opts.set);
-  const set: Record<string, string> = {};
-  for (const v of inspectObject(obj.spec).variables) if (given.has(v.name)) set[v.name] = v.initial;
-  const load: LoadView = { syscalls, attached: [], set, readBack: 0 };
+  const set = setValues(obj, opts.set);
+  const load: LoadView = { syscalls, attached: [], readBack: 0 };
   let lastLine = "";
   const stopTracer = startTracer(
     (l) => {
@@ -160,5 +158,13 @@ export function recordLoad(
     stopObserving();
     stopTracer();
   }
-  return load;
+  return { load, set };
+}
+
+/** Applies --set to `obj` and returns each given global's value as inspect prints it. */
+export function setValues(obj: BpfObject, assignments: readonly string[]): Record<string, string> {
+  const given = applySetOption(obj, assignments);
+  const set: Record<string, string> = {};
+  for (const v of inspectObject(obj.spec).variables) if (given.has(v.name)) set[v.name] = v.initial;
+  return set;
 }

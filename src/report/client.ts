@@ -68,7 +68,7 @@ function sectionsBar(view: ObjectView): HTMLElement {
   return el("div", {}, bar, el("div", { class: "legend" }, ...kinds.map((k) => el("span", { class: `k-${k}` }, KIND_TEXT[k]))));
 }
 
-function objectSection(view: ObjectView, load: LoadView | undefined, id: string): HTMLElement {
+function objectSection(view: ObjectView, set: Record<string, string> | undefined, id: string): HTMLElement {
   const i = view.inspect;
   const root = el("section", {
     class: "object",
@@ -136,14 +136,14 @@ function objectSection(view: ObjectView, load: LoadView | undefined, id: string)
     ),
     el("h3", {}, "Globals"),
     table(
-      ["variable", "section", "type", "as compiled", ...(load ? ["as set (--set)"] : [])],
+      ["variable", "section", "type", "as compiled", ...(set ? ["as set (--set)"] : [])],
       i.variables.map((v) => ({
         cells: [
           el("code", {}, show(v.name)),
           el("code", {}, show(v.section)),
           el("code", {}, show(v.type ?? "")),
           el("code", {}, show(v.initial)),
-          ...(load ? [el("code", {}, show(load.set[v.name] ?? ""))] : []),
+          ...(set ? [el("code", {}, show(set[v.name] ?? ""))] : []),
         ],
       })),
       "globals",
@@ -433,7 +433,7 @@ function main(): void {
       }),
     ),
     el("h2", { id: "the-object" }, "The object"),
-    objectSection(view, data.load, "object"),
+    objectSection(view, data.set, "object"),
     el("h2", { id: "the-load" }, "The load"),
     data.load ? timeline(data.load, view) : el("p", { class: "sub" }, `Not loaded: ${data.noLoad ?? "no load recorded"}.`),
   );

@@ -24,8 +24,6 @@ export interface LoadView {
   syscalls: SyscallView[];
   /** What was attached ("handle_exec → tracepoint sched/sched_process_exec"). */
   attached: string[];
-  /** Globals given with --set, as they were set. */
-  set: Record<string, string>;
   /**
    * Syscalls made between load and attach to read back what the page shows
    * of the kernel's side (xlated instructions, /proc/kallsyms, BTF by id):
@@ -39,6 +37,8 @@ export interface LoadView {
 export interface ReportData {
   object: ObjectView;
   load?: LoadView;
+  /** Globals given with --set, as they were set (with or without a load). */
+  set?: Record<string, string>;
   /** Why there is no load ("--no-load", "not privileged: ..."). */
   noLoad?: string;
   /** base64 of btfSubset(): the kernel types the object's CO-RE reached. */
