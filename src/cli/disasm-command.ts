@@ -5,14 +5,13 @@
  * subprograms, linked, CO-RE applied against this kernel's BTF or --btf),
  * `--as-compiled` the same before CO-RE, `--sections` the ELF sections.
  */
-import { Btf } from "../btf/btf.js";
 import { CoreCache } from "../core/index.js";
-import { loadKernelBtf } from "../object/kernel-btf.js";
 import { parseObject } from "../spec/object-spec.js";
 import { hasCoreRelocations, relocateProgram } from "../spec/relocate.js";
 import { annotateObjectSections, annotateProgram, disassembleObject, objdumpHeader } from "../disasm/disasm.js";
 import { escapeText } from "../text/escape.js";
 import { parseArgs, UsageError } from "./args.js";
+import { type CoreTarget, readCoreTarget } from "./core-target.js";
 import { readInputFile } from "./input-file.js";
 import { print, printErr } from "./output.js";
 
@@ -100,11 +99,8 @@ export async function disasmCommand(argv: string[]): Promise<number> {
   const btfPath = args.options.get("btf")?.[0];
   if (asCompiled && btfPath) throw new UsageError("--btf applies CO-RE; --as-compiled shows the instructions before it");
   // The kernel's BTF is read only when a program has CO-RE relocations to apply.
-  let target: { btf: Btf; against: string } | undefined;
-  const targetBtf = () =>
-    (target ??= btfPath
-      ? { btf: Btf.parse(readInputFile(btfPath)), against: `BTF of ${escapeText(btfPath)}` }
-      : { btf: loadKernelBtf(), against: "the running kernel's BTF" });
+  let target: CoreTarget | undefined;
+  const targetBtf = () => (target ??= readCoreTarget(btfPath));
   const cache = new CoreCache();
   let out = objdumpHeader(path);
   for (const p of programs) {

@@ -4,11 +4,11 @@
  * verb, maps errors to exit codes (0 ok, 1 runtime failure, 2 usage, 141
  * stdout closed) and one line each, keeping stack traces for --verbose.
  */
-import { readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.js";
 import { errnoMessage, errnoNumber } from "../syscall/errno.js";
 import { escapeText } from "../text/escape.js";
 import { UsageError } from "./args.js";
+import { packageVersion } from "./package-version.js";
 import { guardOutput, outputClosed, print, printErr, STDOUT_CLOSED_EXIT } from "./output.js";
 
 interface Verb {
@@ -108,12 +108,7 @@ filter killed by SIGPIPE — a running load is detached and cleaned up first.
 const GLOBAL_OPTIONS = new Set(["-j", "--json", "-p", "--pretty", "-v", "--verbose"]);
 
 function version(): string {
-  let v = "unknown";
-  try {
-    // dist/src/cli/{main.js,tsbpf.cjs} → the package root.
-    v = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-  } catch {}
-  return `tsbpf v${v}\nnode ${process.version}; no libbpf (raw bpf(2) through koffi)\n`;
+  return `tsbpf v${packageVersion()}\nnode ${process.version}; no libbpf (raw bpf(2) through koffi)\n`;
 }
 
 /** The verb being run: a usage error prints its usage, not the top-level help. */

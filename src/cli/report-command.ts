@@ -7,8 +7,6 @@
  * narration, the verifier's statistics and every CO-RE relocation.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { Btf } from "../btf/btf.js";
-import { loadKernelBtf } from "../object/kernel-btf.js";
 import { btfSubset } from "../report/btf-subset.js";
 import { coreReports, objectView } from "../report/object-view.js";
 import { renderReportPage } from "../report/page.js";
@@ -18,7 +16,9 @@ import { parseObject } from "../spec/object-spec.js";
 import { lackedCapabilities } from "../syscall/capabilities.js";
 import { escapeText } from "../text/escape.js";
 import { parseArgs, UsageError } from "./args.js";
+import { type CoreTarget, readCoreTarget } from "./core-target.js";
 import { readInputFile } from "./input-file.js";
+import { packageVersion } from "./package-version.js";
 import { printErr } from "./output.js";
 import { recordLoad, setValues } from "./report-load.js";
 import { BpfObject } from "../object/bpf-object.js";
@@ -49,14 +49,6 @@ ${SET_HELP}
 ${TRACE_HELP}
 `;
 
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-  } catch {
-    return "unknown";
-  }
-}
-
 /** The browser bundle of the page's script, built beside this module's folder by scripts/bundle-report.mjs. */
 function clientScript(): string {
   return readFileSync(new URL("../report/client.bundle.js", import.meta.url), "utf8");
@@ -84,13 +76,11 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const btfPath = args.options.get("btf")?.[0];
   const needsBtf = spec.programs.some(hasCoreRelocations);
   // The BTF CO-RE is applied against (read before any load is recorded: the same one for page and load).
-  let target: { btf: Btf; against: string } | undefined;
+  let target: CoreTarget | undefined;
   let targetError: string | undefined;
   if (needsBtf) {
     try {
-      target = btfPath
-        ? { btf: Btf.parse(readInputFile(btfPath)), against: `BTF of ${btfPath}` }
-        : { btf: loadKernelBtf(), against: "the running kernel's BTF" };
+      target = readCoreTarget(btfPath);
     } catch (e) {
       if (btfPath) throw e;
       targetError = (e as Error).message;

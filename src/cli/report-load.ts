@@ -7,11 +7,10 @@
  * (bpftool's xlated text) and the verifier's statistics.
  */
 import type { Btf } from "../btf/btf.js";
-import { instructionRows } from "../disasm/disasm.js";
+import { annotationContext, instructionRows } from "../disasm/disasm.js";
 import { decodeInstructions, type Instruction } from "../insn/insn.js";
 import { BpfObject } from "../object/bpf-object.js";
 import type { LoadStep, LoadStepKind } from "../object/load-steps.js";
-import { annotationContext } from "../disasm/disasm.js";
 import { type ObjectView, rowsOf } from "../report/object-view.js";
 import type { LoadView, Phase, SyscallView } from "../report/report-data.js";
 import { inspectObject } from "../spec/inspect.js";
@@ -119,27 +118,26 @@ export function recordLoad(
     });
     pending = [];
   });
-  const loaded = obj;
   try {
     obj.load();
     // What the page shows of the kernel's side (xlated, kallsyms, BTF by id) is read here, not part of the load.
     readingBack = true;
     for (const p of view.programs) {
-      const program = loaded.programs.find((q) => q.name === p.name);
+      const program = obj.programs.find((q) => q.name === p.name);
       if (!program) continue;
-      const spec = loaded.spec.programs.find((q) => q.name === p.name)!;
+      const spec = obj.spec.programs.find((q) => q.name === p.name)!;
       const bytesSent = sent.get(p.name);
       if (bytesSent) {
         // The bytes the kernel got, with the compiled instructions' metadata (names, source lines) kept.
         const raw = decodeInstructions(bytesSent, `PROG_LOAD of ${p.name}`);
         const insns: Instruction[] = raw.map((r, i) => ({ ...spec.insns[i], ...r }));
-        const reports = loaded.coreRelocations(p.name);
+        const reports = obj.coreRelocations(p.name);
         const coreIndex = new Map<number, number>();
         for (const r of reports) {
           const row = view.core.findIndex((c) => c.program === p.name && c.insn === r.insnIndex);
           if (row >= 0) coreIndex.set(r.insnIndex, row);
         }
-        const ctx = { ...annotationContext(loaded.spec), coreAnswers: new Map(reports.map((r) => [r.insnIndex, r])) };
+        const ctx = { ...annotationContext(obj.spec), coreAnswers: new Map(reports.map((r) => [r.insnIndex, r])) };
         p.loaded = rowsOf(insns, instructionRows(insns, ctx), coreIndex);
       }
       p.xlated = dumpXlated(program.fd, { linum: false, opcodes: false }).replace(/\n$/, "").split("\n");

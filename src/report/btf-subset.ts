@@ -60,31 +60,14 @@ export function btfSubset(btf: Btf, reports: readonly CoreRelocationReport[]): U
   return builder.encode();
 }
 
-/** The ids a type refers to; a stubbed struct or union refers to none. */
+/** The ids a type refers to (a stubbed struct or union refers to none): the ones renumbered() would map. */
 function references(t: BtfType, keepMembers: boolean): number[] {
-  switch (t.kind) {
-    case BtfKind.Struct:
-    case BtfKind.Union:
-      return keepMembers ? t.members.map((m) => m.type) : [];
-    case BtfKind.Array:
-      return [t.elemType, t.indexType];
-    case BtfKind.FuncProto:
-      return [t.returnType, ...t.params.map((p) => p.type)];
-    case BtfKind.Ptr:
-    case BtfKind.Typedef:
-    case BtfKind.Volatile:
-    case BtfKind.Const:
-    case BtfKind.Restrict:
-    case BtfKind.TypeTag:
-    case BtfKind.Func:
-    case BtfKind.Var:
-    case BtfKind.DeclTag:
-      return [t.type];
-    case BtfKind.Datasec:
-      return [];
-    default:
-      return [];
-  }
+  const ids: number[] = [];
+  renumbered(t, keepMembers, (id) => {
+    ids.push(id);
+    return id;
+  });
+  return ids;
 }
 
 function renumbered(t: BtfType, keepMembers: boolean, map: (id: number) => number): BtfTypeSpec {

@@ -9,18 +9,21 @@
 import type { Btf } from "../btf/btf.js";
 import { CoreCache, type CoreRelocationReport } from "../core/index.js";
 import { annotationContext, instructionRows, type InstructionRow } from "../disasm/disasm.js";
+import {
+  SHF_EXECINSTR,
+  SHF_WRITE,
+  SHT_NOBITS,
+  SHT_PROGBITS,
+  SHT_REL,
+  SHT_STRTAB,
+  SHT_SYMTAB,
+  STB_LOCAL,
+  STT_FILE,
+} from "../elf/elf-file.js";
 import type { Instruction } from "../insn/insn.js";
 import { type InspectReport, inspectObject } from "../spec/inspect.js";
 import type { ObjectSpec } from "../spec/object-spec.js";
 import { hasCoreRelocations, relocateProgram } from "../spec/relocate.js";
-
-const SHT_PROGBITS = 1;
-const SHT_SYMTAB = 2;
-const SHT_STRTAB = 3;
-const SHT_REL = 9;
-const SHT_NOBITS = 8;
-const SHF_EXECINSTR = 4n;
-const SHF_WRITE = 1n;
 
 /** What a section holds, for colour and legend: drawn from its type, flags and name. */
 export type SectionKind = "code" | "data" | "rodata" | "bss" | "maps" | "btf" | "relocations" | "symbols" | "strings" | "other";
@@ -111,9 +114,9 @@ export function sectionKind(s: { name: string; type: number; flags: bigint }): S
   if (s.name === ".BTF" || s.name === ".BTF.ext") return "btf";
   if (s.name === ".maps" || s.name === "maps") return "maps";
   if (s.type !== SHT_PROGBITS) return "other";
-  if (s.flags & SHF_EXECINSTR) return "code";
+  if (s.flags & BigInt(SHF_EXECINSTR)) return "code";
   if (s.name.startsWith(".rodata")) return "rodata";
-  if (s.flags & SHF_WRITE || s.name.startsWith(".data")) return "data";
+  if (s.flags & BigInt(SHF_WRITE) || s.name.startsWith(".data")) return "data";
   return "other";
 }
 
@@ -125,14 +128,14 @@ export function objectView(spec: ObjectSpec, fileSize: number, opts: ObjectViewO
     .filter((s) => s.index !== 0)
     .map((s) => ({ index: s.index, name: s.name, kind: sectionKind(s), offset: s.offset, size: s.size, nobits: s.type === SHT_NOBITS }));
   const symbols = elf.symbols
-    .filter((s) => s.name !== "" && s.type !== 4 /* STT_FILE */)
+    .filter((s) => s.name !== "" && s.type !== STT_FILE)
     .map((s) => ({
       name: s.name,
       section: elf.sections[s.sectionIndex]?.name ?? "",
       value: s.value,
       size: s.size,
       type: SYMBOL_TYPES[s.type] ?? ("other" as const),
-      global: s.bind !== 0,
+      global: s.bind !== STB_LOCAL,
     }));
   const core: CoreRowView[] = [];
   const cache = new CoreCache();
