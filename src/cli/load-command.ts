@@ -115,7 +115,9 @@ export async function loadCommand(argv: string[]): Promise<number> {
     }
     const streams = streamRecords(obj, new RecordPrinter(json ? "json" : "table", print), args.options.get("record")?.[0], onStep);
     printErr(`tsbpf: running${duration ? ` for ${duration} s` : ""}; Ctrl-C to stop\n`);
-    await untilStopped(duration);
+    const why = await untilStopped(duration);
+    if (why !== "duration")
+      printErr(`\ntsbpf: ${why === "output closed" ? "stdout was closed" : why}: detaching and closing (Ctrl-C again exits at once)\n`);
     await streams.stop();
   } finally {
     stopOnClosedOutput();

@@ -11,6 +11,9 @@
 let installed = false;
 let requested = false;
 let stopping = false;
+/** What asked for the stop: a signal's name, "duration", or "output closed". */
+export type StopReason = NodeJS.Signals | "duration" | "output closed";
+let reason: StopReason = "SIGINT";
 let wake: (() => void) | undefined;
 
 function onSignal(signal: NodeJS.Signals): void {
@@ -18,7 +21,12 @@ function onSignal(signal: NodeJS.Signals): void {
     if (signal === "SIGINT") process.exit(130);
     return;
   }
+  ask(signal);
+}
+
+function ask(why: StopReason): void {
   requested = true;
+  reason = why;
   wake?.();
 }
 
@@ -32,8 +40,7 @@ function install(): void {
 /** Asks the command to stop, as a signal would (the reader of stdout went away). */
 export function requestStop(): void {
   if (requested || stopping) return;
-  requested = true;
-  wake?.();
+  ask("output closed");
 }
 
 /** From now on SIGINT and SIGTERM ask the command to stop instead of killing the process. */
@@ -44,8 +51,13 @@ export function catchStopSignals(): void {
   wake = undefined;
 }
 
-/** Resolves on SIGINT, SIGTERM (also one that came before this call) or after the duration. */
-export function untilStopped(durationSeconds?: number): Promise<void> {
+/**
+ * Resolves on SIGINT, SIGTERM (also one that came before this call) or after
+ * the duration, with what it was. Several threads of the process can take
+ * signals, so two sent in a row may reach these handlers in either order:
+ * only what this resolves with says which one came first.
+ */
+export function untilStopped(durationSeconds?: number): Promise<StopReason> {
   install();
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
@@ -54,10 +66,14 @@ export function untilStopped(durationSeconds?: number): Promise<void> {
       wake = undefined;
       // From now on a Ctrl-C means "stop cleaning up, just exit".
       stopping = true;
-      resolve();
+      resolve(reason);
     };
     if (requested) return done();
     wake = done;
-    if (durationSeconds !== undefined) timer = setTimeout(done, durationSeconds * 1000);
+    if (durationSeconds !== undefined)
+      timer = setTimeout(() => {
+        reason = "duration";
+        done();
+      }, durationSeconds * 1000);
   });
 }
