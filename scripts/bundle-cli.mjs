@@ -26,6 +26,9 @@ await build({
   define: { "import.meta.url": "__bundleUrl" },
   // A script compiled by vm.Script has no import(): esbuild turns it into require().
   supported: { "dynamic-import": false },
+  // Each start reads and decodes the whole source (V8 keeps it beside the cached code):
+  // comments and indentation are a quarter of it. The names stay, for stack traces.
+  minifyWhitespace: true,
   logLevel: "warning",
 });
 // The bundle becomes one function expression, which the launcher calls with

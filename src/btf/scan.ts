@@ -212,5 +212,6 @@ function scanTypes(
     offsets[n++] = p;
     p = next;
   }
-  return { offsets: offsets.slice(0, n), nameOffs: nameOffs.slice(0, n) };
+  // Views, not copies: the untouched tail of an over-sized array is never faulted in.
+  return { offsets: offsets.subarray(0, n), nameOffs: nameOffs.subarray(0, n) };
 }

@@ -9,7 +9,7 @@ import { errnoMessage, errnoNumber } from "../syscall/errno.js";
 import { escapeText } from "../text/escape.js";
 import { UsageError } from "./args.js";
 import { packageVersion } from "./package-version.js";
-import { guardOutput, outputClosed, print, printErr, STDOUT_CLOSED_EXIT } from "./output.js";
+import { outputClosed, print, printErr, STDOUT_CLOSED_EXIT } from "./output.js";
 
 interface Verb {
   summary: string;
@@ -170,7 +170,6 @@ function frames(e: Error): string {
 }
 
 const verbose = process.argv.includes("--verbose") || process.argv.includes("-v");
-guardOutput();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = outputClosed() ? STDOUT_CLOSED_EXIT : code;

@@ -9,18 +9,18 @@
  *   listeners (a running `load`) are told so they detach and clean up, and
  *   the process exits with STDOUT_CLOSED_EXIT, the status a shell reports
  *   for a UNIX filter killed by SIGPIPE (128 + 13). Node ignores SIGPIPE, so
- *   the closed pipe arrives as an EPIPE error on the stream instead.
+ *   the closed pipe arrives as an EPIPE error from write(2) instead.
  */
 import { jsonSafe, terminalSafe } from "../text/escape.js";
+import { StdioWriter } from "./stdio-writer.js";
 
 /** Exit status once stdout was closed under us: 128 + SIGPIPE, as `seq 1e9 | head -1` gives for seq. */
 export const STDOUT_CLOSED_EXIT = 141;
 
 let closed = false;
-let guarded = false;
 const closeListeners = new Set<() => void>();
 
-function onStreamError(err: NodeJS.ErrnoException): void {
+function onStdoutError(err: NodeJS.ErrnoException): void {
   if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") throw err;
   if (closed) return;
   closed = true;
@@ -28,14 +28,13 @@ function onStreamError(err: NodeJS.ErrnoException): void {
   for (const fn of closeListeners) fn();
 }
 
-/** Turns EPIPE on stdout/stderr into "the reader went away" (see the file comment). Idempotent. */
-export function guardOutput(): void {
-  if (guarded) return;
-  guarded = true;
-  process.stdout.on("error", onStreamError);
-  // A reader of stderr going away (`2>&1 | head`) means the same; nothing is left to tell it.
-  process.stderr.on("error", () => {});
-}
+const stdout = new StdioWriter(1, () => process.stdout, onStdoutError);
+// A reader of stderr going away (`2>&1 | head`) means the same; nothing is left to tell it.
+const stderr = new StdioWriter(
+  2,
+  () => process.stderr,
+  () => {},
+);
 
 /** Whether stdout's reader has gone away. */
 export function outputClosed(): boolean {
@@ -50,14 +49,12 @@ export function onOutputClosed(fn: () => void): () => void {
 
 /** Human-readable text to stdout. */
 export function print(text: string): void {
-  guardOutput();
-  if (!closed) process.stdout.write(terminalSafe(text));
+  if (!closed) stdout.write(terminalSafe(text));
 }
 
 /** Human-readable text to stderr (messages, narration, the trace). */
 export function printErr(text: string): void {
-  guardOutput();
-  process.stderr.write(terminalSafe(text));
+  stderr.write(terminalSafe(text));
 }
 
 /** JSON.stringify's replacer for tsbpf values: bigints as decimal strings (JSON has no 64-bit integers), bytes as hex. */
@@ -91,14 +88,13 @@ function needsCheck(data: Uint8Array): boolean {
  * when written or when the reader has gone away.
  */
 export function printBytes(data: Uint8Array): Promise<void> {
-  guardOutput();
   if (closed) return Promise.resolve();
   const safe = needsCheck(data)
     ? Buffer.from(terminalSafe(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8")))
     : data;
   return new Promise((resolve) => {
     const unsubscribe = onOutputClosed(() => resolve());
-    process.stdout.write(safe, () => {
+    stdout.write(safe, () => {
       unsubscribe();
       resolve();
     });
