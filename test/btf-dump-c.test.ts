@@ -8,13 +8,14 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Btf, BtfBuilder, BtfKind, dumpRaw } from "../src/btf/index.js";
 import { loadKernelBtf } from "../src/object/kernel-btf.js";
 import type { BtfTypeSpec, CompositeType, Member } from "../src/btf/index.js";
 import { dumpC, dumpCBytes } from "../src/btf/dump-c/index.js";
 import type { DumpCOptions } from "../src/btf/dump-c/index.js";
 import { btfCommand, BTF_HELP } from "../src/cli/btf-command.js";
+import { redirectOutput } from "../src/cli/output.js";
 import { UsageError } from "../src/cli/args.js";
 import { ElfFile } from "../src/elf/elf-file.js";
 import { NotFoundError, ObjectFormatError, TsbpfError } from "../src/errors.js";
@@ -862,16 +863,12 @@ describe("tsbpf btf dump", () => {
   /** Runs the verb, collecting what it writes to stdout. */
   async function run(argv: string[]): Promise<{ code: number; out: string }> {
     const chunks: Buffer[] = [];
-    const spy = vi.spyOn(process.stdout, "write").mockImplementation(((chunk: string | Uint8Array, cb?: unknown) => {
-      chunks.push(Buffer.from(chunk));
-      if (typeof cb === "function") (cb as () => void)();
-      return true;
-    }) as typeof process.stdout.write);
+    redirectOutput({ out: (chunk) => chunks.push(Buffer.from(chunk)), err: () => {} });
     try {
       const code = await btfCommand(argv);
       return { code, out: Buffer.concat(chunks).toString("utf8") };
     } finally {
-      spy.mockRestore();
+      redirectOutput(undefined);
     }
   }
 

@@ -12,8 +12,9 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DISASM_HELP, disasmCommand } from "../src/cli/disasm-command.js";
+import { redirectOutput } from "../src/cli/output.js";
 import { UsageError } from "../src/cli/args.js";
 import { ElfFile } from "../src/elf/elf-file.js";
 import { parseObject } from "../src/spec/object-spec.js";
@@ -503,13 +504,13 @@ describe("tsbpf disasm", () => {
   let out = "";
   let err = "";
   beforeAll(() => {
-    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-      err += String(chunk);
-      return true;
+    redirectOutput({
+      out: (chunk) => {
+        out += Buffer.from(chunk).toString();
+      },
+      err: (chunk) => {
+        err += Buffer.from(chunk).toString();
+      },
     });
   });
   afterEach(() => {
@@ -517,7 +518,7 @@ describe("tsbpf disasm", () => {
     err = "";
   });
   afterAll(() => {
-    vi.restoreAllMocks();
+    redirectOutput(undefined);
   });
   const bootstrap = join(BPF_DIR, "bootstrap.bpf.o");
 

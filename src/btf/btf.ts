@@ -8,11 +8,11 @@ import { Buffer } from "node:buffer";
 import { NotFoundError, ObjectFormatError } from "../errors.js";
 import { NameOffsetIndex } from "./name-index.js";
 import { scanBtf } from "./scan.js";
-import type { ScannedBtf } from "./scan.js";
+import type { BtfTypeIndex, ScannedBtf } from "./scan.js";
 import { BTF_KIND_NAMES, BtfKind } from "./types.js";
 import type { BtfType, EnumValue, Member, Param, VarSecinfo } from "./types.js";
 
-export { BTF_HEADER_SIZE, BTF_MAGIC, BTF_TYPE_SIZE, BTF_VERSION } from "./scan.js";
+export { BTF_HEADER_SIZE, BTF_MAGIC, BTF_TYPE_SIZE, BTF_VERSION, type BtfTypeIndex, typeIndexFits } from "./scan.js";
 
 /** The kernel's MAX_RESOLVE_DEPTH: longer modifier chains are rejected at load anyway. */
 const MAX_RESOLVE_DEPTH = 32;
@@ -37,6 +37,13 @@ export interface BtfParseOptions {
    * vmlinux. Member names are still bounds-checked when read.
    */
   fromKernel?: boolean;
+  /**
+   * Where each type starts, from an earlier parse of the same bytes
+   * (typeIndex(), kept in a cache): used instead of walking every record
+   * when a sample of it matches the bytes (scan.ts, typeIndexFits), else
+   * the records are walked as without it.
+   */
+  index?: BtfTypeIndex;
 }
 
 const TYPE_CHUNK_BITS = 10;
@@ -103,7 +110,7 @@ export class Btf {
    */
   static parse(bytes: Uint8Array, opts: BtfParseOptions = {}): Btf {
     const where = opts.where ?? "BTF";
-    const scanned = scanBtf(bytes, where, opts.base, opts.inPlace ?? false, opts.fromKernel ?? false);
+    const scanned = scanBtf(bytes, where, opts.base, opts.inPlace ?? false, opts.fromKernel ?? false, opts.index);
     return new Btf(scanned, opts.base, where);
   }
 
@@ -129,6 +136,11 @@ export class Btf {
    */
   typeOffsets(): Uint32Array {
     return this.offsets;
+  }
+
+  /** Where each own type starts and its name_off, by id - startId: what parse's `index` takes. Do not modify. */
+  typeIndex(): BtfTypeIndex {
+    return { offsets: this.offsets, nameOffs: this.nameOffs };
   }
 
   /** Drops decoded types, strings and the name index, after rawBytes() was patched in place. */

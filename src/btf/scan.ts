@@ -33,12 +33,28 @@ export interface ScannedBtf {
   inputDelta: number;
 }
 
+/** Where each type record starts and its name_off, by id - first id: what a scan finds. */
+export interface BtfTypeIndex {
+  readonly offsets: Uint32Array;
+  readonly nameOffs: Uint32Array;
+}
+
 /**
+ * With `index` (a scan's result kept from an earlier run), a blob it fits is
+ * not walked again: see typeIndexFits.
+ *
  * With `inPlace`, input already in the normalised layout (24-byte header,
  * types right after it, strings right after the types) and 4-byte aligned
  * is used as it is, without a copy: kernel BTF is laid out that way.
  */
-export function scanBtf(bytes: Uint8Array, where: string, base: ScanBase | undefined, inPlace = false, fromKernel = false): ScannedBtf {
+export function scanBtf(
+  bytes: Uint8Array,
+  where: string,
+  base: ScanBase | undefined,
+  inPlace = false,
+  fromKernel = false,
+  index?: BtfTypeIndex,
+): ScannedBtf {
   const fail = (offset: number, problem: string): never => {
     throw new ObjectFormatError(where, offset, problem);
   };
@@ -111,7 +127,8 @@ export function scanBtf(bytes: Uint8Array, where: string, base: ScanBase | undef
   const inputDelta = hdrLen + typeOff - BTF_HEADER_SIZE;
   const firstId = base ? base.typeCount : 1;
   const strTotal = (base ? base.stringsSize : 0) + strLen;
-  const { offsets, nameOffs } = scanTypes(raw, typeLen, firstId, strTotal, inputDelta, fail, !fromKernel);
+  const { offsets, nameOffs } =
+    index && indexFits(raw, typeLen, strTotal, index) ? index : scanTypes(raw, typeLen, firstId, strTotal, inputDelta, fail, !fromKernel);
   return { raw, offsets, nameOffs, strStart, strLen, inputDelta };
 }
 
@@ -214,4 +231,57 @@ function scanTypes(
   }
   // Views, not copies: the untouched tail of an over-sized array is never faulted in.
   return { offsets: offsets.subarray(0, n), nameOffs: nameOffs.subarray(0, n) };
+}
+
+/** Where the record at byte `p` ends, from its kind and vlen; -1 for an unknown kind. */
+function recordEnd(words: Uint32Array, p: number): number {
+  const info = words[(p >>> 2) + 1]!;
+  const kind = (info >>> 24) & 0x1f;
+  const fixed = TRAILER_FIXED[kind]!;
+  return fixed < 0 ? -1 : p + BTF_TYPE_SIZE + fixed + (info & 0xffff) * TRAILER_PER[kind]!;
+}
+
+/** Every INDEX_SAMPLE-th entry of an index is checked against the records (vmlinux: ~2000 of 127k). */
+const INDEX_SAMPLE = 61;
+
+/**
+ * Whether `index` is what a scan of these types would give, as far as a
+ * sample shows: its sizes, the first record, every INDEX_SAMPLE-th record and
+ * the last one (each starts where the record before it ends, and its name_off
+ * is the index's), and the end of the type section. An index kept for other
+ * bytes (another kernel, a damaged file) fails at once; one made to fit the
+ * sample but wrong elsewhere is not caught here — types decoded through it
+ * are still bounds-checked, as for any BTF.
+ */
+function indexFits(raw: Uint8Array, typeLen: number, strTotal: number, index: BtfTypeIndex): boolean {
+  const { offsets, nameOffs } = index;
+  const n = offsets.length;
+  if (n === 0 || nameOffs.length !== n || n > Math.floor(typeLen / BTF_TYPE_SIZE)) return false;
+  const words = new Uint32Array(raw.buffer, raw.byteOffset, raw.byteLength >>> 2);
+  const end = BTF_HEADER_SIZE + typeLen;
+  if (offsets[0] !== BTF_HEADER_SIZE) return false;
+  for (let i = 0; ; i = Math.min(i + INDEX_SAMPLE, n - 1)) {
+    const p = offsets[i]!;
+    if (p % 4 !== 0 || p + BTF_TYPE_SIZE > end) return false;
+    const next = recordEnd(words, p);
+    if (next < 0 || next > end || (i + 1 < n ? offsets[i + 1] !== next : next !== end)) return false;
+    if (nameOffs[i] !== words[p >>> 2] || nameOffs[i]! >= strTotal) return false;
+    if (i === n - 1) return true;
+  }
+}
+
+/** Whether `index` fits BTF `bytes` (complete BTF in the normalised layout, as kernel BTF is), by indexFits's sample. */
+export function typeIndexFits(bytes: Uint8Array, index: BtfTypeIndex): boolean {
+  if (bytes.byteLength < BTF_HEADER_SIZE || bytes.byteOffset % 4 !== 0) return false;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [hdrLen, typeOff, typeLen, strOff, strLen] = [4, 8, 12, 16, 20].map((o) => dv.getUint32(o, true)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (hdrLen !== BTF_HEADER_SIZE || typeOff !== 0 || strOff !== typeLen || BTF_HEADER_SIZE + typeLen + strLen > bytes.byteLength)
+    return false;
+  return indexFits(bytes, typeLen, strLen, index);
 }

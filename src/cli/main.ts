@@ -6,6 +6,7 @@
  */
 import { TsbpfError } from "../errors.js";
 import { errnoMessage, errnoNumber } from "../syscall/errno.js";
+import { cacheKernelBtfIndex, defaultCacheDir } from "../object/kernel-btf-index-cache.js";
 import { escapeText } from "../text/escape.js";
 import { UsageError } from "./args.js";
 import { packageVersion } from "./package-version.js";
@@ -102,6 +103,10 @@ Exit status: 0 ok; 1 runtime failure (a file, program or map that does not
 exist, a kernel refusal); 2 usage error (the verb's usage is printed); 141
 when the reader of stdout goes away (\`tsbpf … | head\`), as for a UNIX
 filter killed by SIGPIPE — a running load is detached and cleaned up first.
+
+The index of the running kernel's BTF (where each type record starts) is
+kept between runs in $XDG_CACHE_HOME/tsbpf or ~/.cache/tsbpf, for this boot
+only; TSBPF_CACHE=off neither reads nor writes it.
 `;
 
 /** Options that may come before the verb (bpftool's habit); they are handed to the verb. */
@@ -130,6 +135,7 @@ async function main(argv: string[]): Promise<number> {
   const v = VERBS[verb];
   if (!v) throw new UsageError(`unknown verb "${verb}"`);
   const { run, help } = await v.load();
+  if (process.env.TSBPF_CACHE !== "off") cacheKernelBtfIndex(defaultCacheDir());
   currentHelp = help;
   currentVerb = verb;
   if (rest.includes("--help") || rest.includes("-h")) {

@@ -36,6 +36,18 @@ const stderr = new StdioWriter(
   () => {},
 );
 
+/** Where text goes instead of fds 1 and 2, when redirected. */
+export interface OutputSinks {
+  out(data: string | Uint8Array): void;
+  err(data: string | Uint8Array): void;
+}
+let sinks: OutputSinks | undefined;
+
+/** Sends what the CLI prints to `to` instead of fds 1 and 2 (tests that run a verb in-process); undefined undoes it. */
+export function redirectOutput(to: OutputSinks | undefined): void {
+  sinks = to;
+}
+
 /** Whether stdout's reader has gone away. */
 export function outputClosed(): boolean {
   return closed;
@@ -49,12 +61,15 @@ export function onOutputClosed(fn: () => void): () => void {
 
 /** Human-readable text to stdout. */
 export function print(text: string): void {
-  if (!closed) stdout.write(terminalSafe(text));
+  if (closed) return;
+  if (sinks) sinks.out(terminalSafe(text));
+  else stdout.write(terminalSafe(text));
 }
 
 /** Human-readable text to stderr (messages, narration, the trace). */
 export function printErr(text: string): void {
-  stderr.write(terminalSafe(text));
+  if (sinks) sinks.err(terminalSafe(text));
+  else stderr.write(terminalSafe(text));
 }
 
 /** JSON.stringify's replacer for tsbpf values: bigints as decimal strings (JSON has no 64-bit integers), bytes as hex. */
@@ -92,6 +107,10 @@ export function printBytes(data: Uint8Array): Promise<void> {
   const safe = needsCheck(data)
     ? Buffer.from(terminalSafe(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8")))
     : data;
+  if (sinks) {
+    sinks.out(safe);
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
     const unsubscribe = onOutputClosed(() => resolve());
     stdout.write(safe, () => {

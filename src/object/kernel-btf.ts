@@ -20,6 +20,7 @@ import { trySyscall } from "../syscall/kernel.js";
 import { MAP_PRIVATE, PROT_READ } from "../syscall/mman.js";
 import { memoryView } from "../syscall/native.js";
 import { Btf } from "../btf/btf.js";
+import { indexKey, kernelBtfIndexCacheDir, readIndex, writeIndex } from "./kernel-btf-index-cache.js";
 
 export const KERNEL_BTF_PATH = "/sys/kernel/btf/vmlinux";
 
@@ -54,8 +55,15 @@ function btfBytes(path: string, map: boolean): Uint8Array {
 export function loadKernelBtf(path: string = KERNEL_BTF_PATH): Btf {
   let btf = cache.get(path);
   if (!btf) {
+    const bytes = btfBytes(path, true);
+    // The running kernel's own BTF may come with its index kept by an earlier process.
+    const dir = path === KERNEL_BTF_PATH ? kernelBtfIndexCacheDir() : undefined;
+    const key = dir ? indexKey(bytes) : undefined;
+    const kept = dir && key ? readIndex(dir, key) : undefined;
     // Either way the bytes are the Btf's own: no normalising copy.
-    btf = Btf.parse(btfBytes(path, true), { where: path, inPlace: true, fromKernel: isSysfs(path) });
+    btf = Btf.parse(bytes, { where: path, inPlace: true, fromKernel: isSysfs(path), ...(kept && { index: kept }) });
+    // parse() takes a kept index only when it fits the bytes; else it walked the records itself.
+    if (dir && key && btf.typeIndex().offsets !== kept?.offsets) writeIndex(dir, key, btf.typeIndex());
     cache.set(path, btf);
   }
   return btf;

@@ -7,8 +7,8 @@
  *   .ksyms:   kfuncs and typed variables by kernel BTF id, untyped
  *             variables by address from /proc/kallsyms.
  */
+import { createRequire } from "node:module";
 import { release } from "node:os";
-import { gunzipSync } from "node:zlib";
 import type { Btf } from "../btf/btf.js";
 import { BtfKind } from "../btf/types.js";
 import { NotFoundError, TsbpfError } from "../errors.js";
@@ -33,6 +33,8 @@ export function kernelConfig(): Map<string, string> {
   // As libbpf: /proc/config.gz, else the distribution's copy (Debian's kernels have only that one).
   const boot = `/boot/config-${release()}`;
   if (pathAccessible("/proc/config.gz")) {
+    // Required here, not imported: node:zlib costs ~5 ms at start-up, and few objects read CONFIG_*.
+    const { gunzipSync } = createRequire(import.meta.url)("node:zlib") as typeof import("node:zlib");
     text = gunzipSync(readHostBytes("/proc/config.gz", 64 << 10)).toString("utf8");
     configSource = "/proc/config.gz";
   } else if (pathAccessible(boot)) {

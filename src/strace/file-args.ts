@@ -1,6 +1,6 @@
 /**
  * The file calls of a load (the host files it reads, eventfd counters, the
- * dup of a link's fd) as strace 6.1 prints them:
+ * dup of a link's fd, the CLI's kernel BTF index cache) as strace 6.1 prints them:
  *
  *     openat(AT_FDCWD, "/sys/kernel/btf/vmlinux", O_RDONLY|O_CLOEXEC) = 3
  *     fstat(3, {st_dev=makedev(0, 0x15), st_ino=3741, st_mode=S_IFREG|0444, ...}) = 0
@@ -8,13 +8,17 @@
  *     write(5, "\1\0\0\0\0\0\0\0", 8) = 8
  *     access("/sys/kernel/tracing/events", F_OK) = 0
  *     dup(27) = 31
+ *     mkdirat(AT_FDCWD, "/root/.cache/tsbpf", 0755) = 0
+ *     renameat2(AT_FDCWD, "/root/.cache/tsbpf/vmlinux.btfidx.123", AT_FDCWD, "/root/.cache/tsbpf/vmlinux.btfidx", 0) = 0
  */
 import type {
   AccessRequest,
   DupRequest,
   FstatRequest,
+  MkdiratRequest,
   OpenatRequest,
   ReadRequest,
+  Renameat2Request,
   SyscallResult,
   WriteRequest,
 } from "../syscall/requests.js";
@@ -25,7 +29,7 @@ import { QUOTE_0_TERMINATED } from "./quote.js";
 import { statTimeComment } from "./time.js";
 import * as X from "./xlat.js";
 
-type FileCall = DupRequest | OpenatRequest | ReadRequest | WriteRequest | FstatRequest | AccessRequest;
+type FileCall = DupRequest | OpenatRequest | ReadRequest | WriteRequest | FstatRequest | AccessRequest | MkdiratRequest | Renameat2Request;
 
 const cstr = (s: string) => {
   const b = new TextEncoder().encode(s);
@@ -137,5 +141,10 @@ export function formatFileCallArgs(ctx: PrintContext, req: FileCall, result: Sys
       return `${req.fd | 0}, ${failed ? pointer(ctx, req.statbuf) : stat(ctx, req.statbuf)}`;
     case "access":
       return `${jsString(ctx, req.path, true)}, ${X.printflags(X.ACCESS_MODES, req.mode, "?_OK")}`;
+    case "mkdirat":
+      return `${dirfd(req.dirfd)}, ${jsString(ctx, req.path, true)}, ${octalMode(req.mode)}`;
+    case "renameat2":
+      // tsbpf passes no RENAME_* flag; strace would name them.
+      return `${dirfd(req.olddirfd)}, ${jsString(ctx, req.oldpath, true)}, ${dirfd(req.newdirfd)}, ${jsString(ctx, req.newpath, true)}, ${req.flags === 0 ? "0" : X.hex(req.flags)}`;
   }
 }

@@ -319,6 +319,9 @@ function formatArgs(ctx: PrintContext, req: SyscallRequest, result: SyscallResul
       return formatMsgArgs(ctx, req, result);
     case "unlink":
       return jsString(ctx, req.path, true);
+    case "mkdirat":
+    case "renameat2":
+      return formatFileCallArgs(ctx, req, result);
     default:
       return "...";
   }

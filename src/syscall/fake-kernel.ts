@@ -5,9 +5,10 @@
  * injection only; what can run against the real kernel is tested there.
  *
  * It fakes the kernel's BPF side, not the file system: without a
- * passthrough kernel, host file calls no rule answers (openat, access, and
- * read/fstat/mmap/close of the fds openat gave) still reach the real one,
- * so an object can be loaded against the host's kernel BTF.
+ * passthrough kernel, host file calls no rule answers (openat, access,
+ * mkdirat, renameat2, and read/write/fstat/mmap/close of the fds openat
+ * gave) still reach the real one, so an object can be loaded against the
+ * host's kernel BTF (and its index cache, when enabled).
  */
 import { addressOf, realKernel } from "./libc.js";
 import type { KernelBackend, SyscallRequest, SyscallResult } from "./requests.js";
@@ -75,8 +76,11 @@ export class FakeKernel implements KernelBackend {
     switch (req.call) {
       case "openat":
       case "access":
+      case "mkdirat":
+      case "renameat2":
         return true;
       case "read":
+      case "write":
       case "fstat":
       case "close":
       case "mmap":

@@ -58,6 +58,8 @@ interface Libc {
   sendmsg: Fn;
   recvmsg: Fn;
   unlink: Fn;
+  mkdirat: Fn;
+  renameat2: Fn;
   sigmask: Fn;
   clockGettime: Fn;
 }
@@ -116,6 +118,8 @@ function load(): Libc {
     sendmsg: sys("long sendmsg(int fd, const void *msg, int flags)"),
     recvmsg: sys("long recvmsg(int fd, void *msg, int flags)"),
     unlink: sys("int unlink(const char *path)"),
+    mkdirat: sys("int mkdirat(int dirfd, const char *path, unsigned int mode)"),
+    renameat2: sys("int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)"),
     mount: sys("int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)"),
     sigmask: sys("int pthread_sigmask(int how, const void *set, void *oldset)"),
     clockGettime: sys("int clock_gettime(int clock, void *ts)"),
@@ -278,6 +282,10 @@ function run(l: Libc, req: SyscallRequest): number | bigint {
       return Number(l.recvmsg(req.fd, req.msghdr, req.flags));
     case "unlink":
       return l.unlink(req.path);
+    case "mkdirat":
+      return l.mkdirat(req.dirfd, req.path, req.mode);
+    case "renameat2":
+      return l.renameat2(req.olddirfd, req.oldpath, req.newdirfd, req.newpath, req.flags);
   }
 }
 

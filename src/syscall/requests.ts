@@ -215,6 +215,24 @@ export interface UnlinkRequest {
   path: string;
 }
 
+/** mkdirat(2): a directory of tsbpf's own (its cache). */
+export interface MkdiratRequest {
+  call: "mkdirat";
+  dirfd: number;
+  path: string;
+  mode: number;
+}
+
+/** renameat2(2): a file written under a temporary name put in place at once (flags 0: replace). */
+export interface Renameat2Request {
+  call: "renameat2";
+  olddirfd: number;
+  oldpath: string;
+  newdirfd: number;
+  newpath: string;
+  flags: number;
+}
+
 export type SyscallRequest =
   | BpfRequest
   | PerfEventOpenRequest
@@ -239,7 +257,9 @@ export type SyscallRequest =
   | SocketRequest
   | BindRequest
   | MsgRequest
-  | UnlinkRequest;
+  | UnlinkRequest
+  | MkdiratRequest
+  | Renameat2Request;
 
 /** What a call returned: `ret` (-1 on failure, or an address for mmap) and errno when it failed. */
 export interface SyscallResult {

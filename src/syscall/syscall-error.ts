@@ -23,7 +23,10 @@ export function describeCall(req: SyscallRequest): string {
       return `ioctl(${req.requestName})`;
     case "openat":
     case "access":
+    case "mkdirat":
       return `${req.call}(${JSON.stringify(req.path)})`;
+    case "renameat2":
+      return `${req.call}(${JSON.stringify(req.oldpath)}, ${JSON.stringify(req.newpath)})`;
     default:
       return req.call;
   }

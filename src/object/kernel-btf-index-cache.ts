@@ -1,0 +1,176 @@
+/**
+ * The index of the running kernel's BTF (where each of its ~127k type records
+ * starts, and its name_off), kept on disk between processes.
+ *
+ * Walking vmlinux's records is the largest fixed cost of a first CO-RE load
+ * (~10 ms, most of it before V8 has optimised the loop); an mmap of the
+ * kept index costs ~1 ms. vmlinux BTF cannot change without a reboot, so the
+ * index is keyed on the boot id (/proc/sys/kernel/random/boot_id) and the
+ * BTF's size and section lengths, and Btf.parse still checks a sample of it
+ * against the records (btf/scan.ts) before using it.
+ *
+ * Off unless asked for (a library does not write to its user's home
+ * unasked): the tsbpf CLI turns it on, in $XDG_CACHE_HOME/tsbpf or
+ * ~/.cache/tsbpf. Every call goes through the syscall choke point (so
+ * --trace shows it); any failure only means no index is kept.
+ *
+ * File layout, little-endian u32s: magic "TBIX", version, BTF size, type_len,
+ * str_len, type count, boot id (16 bytes), zeros to 64 bytes; then the
+ * offsets and the name_offs, one u32 per type each.
+ */
+import { constants } from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
+import type { BtfTypeIndex } from "../btf/btf.js";
+import { EEXIST, ENOENT } from "../syscall/errno.js";
+import { AT_FDCWD, O_CLOEXEC, fstatFd, readHostValue } from "../syscall/host-files.js";
+import { trySyscall } from "../syscall/kernel.js";
+import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
+import { memoryView } from "../syscall/native.js";
+
+const MAGIC = 0x58494254; // "TBIX"
+const VERSION = 1;
+const HEADER_SIZE = 64;
+const FILE_NAME = "vmlinux.btfidx";
+
+/** What an index is for: the BTF it was made from, on this boot. */
+export interface IndexKey {
+  btfSize: number;
+  typeLen: number;
+  strLen: number;
+  bootId: Uint8Array;
+}
+
+let cacheDir: string | undefined;
+
+/**
+ * Keeps the running kernel's BTF index in `dir` (created when missing) from
+ * now on in this process, or stops with undefined. `dir` must be absolute.
+ */
+export function cacheKernelBtfIndex(dir: string | undefined): void {
+  if (dir !== undefined && !isAbsolute(dir))
+    throw new TypeError(`the kernel BTF index cache needs an absolute directory, not ${JSON.stringify(dir)}`);
+  cacheDir = dir;
+}
+
+/** The directory set by cacheKernelBtfIndex, if any. */
+export function kernelBtfIndexCacheDir(): string | undefined {
+  return cacheDir;
+}
+
+/** Where a user's caches go: $XDG_CACHE_HOME/tsbpf, else $HOME/.cache/tsbpf (undefined without either). */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg && isAbsolute(xdg)) return join(xdg, "tsbpf");
+  const home = env.HOME;
+  return home && isAbsolute(home) ? join(home, ".cache", "tsbpf") : undefined;
+}
+
+/** The 16 bytes of this boot's id, or undefined where the kernel does not say. */
+function bootId(): Uint8Array | undefined {
+  let text: string;
+  try {
+    text = readHostValue("/proc/sys/kernel/random/boot_id", 64);
+  } catch {
+    return undefined;
+  }
+  const hex = text.trim().replaceAll("-", "");
+  return /^[0-9a-f]{32}$/.test(hex) ? Uint8Array.from(Buffer.from(hex, "hex")) : undefined;
+}
+
+/** The key for vmlinux BTF `bytes` on this boot (undefined: no boot id, no index). */
+export function indexKey(bytes: Uint8Array): IndexKey | undefined {
+  const id = bootId();
+  if (!id || bytes.byteLength < 24) return undefined;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, 24);
+  return { btfSize: bytes.byteLength, typeLen: dv.getUint32(12, true), strLen: dv.getUint32(20, true), bootId: id };
+}
+
+function headerFor(key: IndexKey, count: number): Uint8Array {
+  const header = new Uint8Array(HEADER_SIZE);
+  new Uint32Array(header.buffer, 0, 6).set([MAGIC, VERSION, key.btfSize, key.typeLen, key.strLen, count]);
+  header.set(key.bootId, 24);
+  return header;
+}
+
+/** The index kept in `dir` for `key`, mapped copy-on-write; undefined when there is none for it. */
+export function readIndex(dir: string, key: IndexKey): BtfTypeIndex | undefined {
+  const path = join(dir, FILE_NAME);
+  const fd = Number(
+    trySyscall({ call: "openat", dirfd: AT_FDCWD, path, flags: constants.O_RDONLY | constants.O_NOFOLLOW | O_CLOEXEC, mode: 0 }).ret,
+  );
+  if (fd < 0) return undefined;
+  try {
+    const size = Number(fstatFd(fd).size);
+    const count = (size - HEADER_SIZE) / 8;
+    if (size < HEADER_SIZE + 8 || !Number.isInteger(count)) return undefined;
+    // Private and writable: Btf.invalidate() may write its name_offs, which must never reach the file.
+    const r = trySyscall({ call: "mmap", addr: 0n, length: size, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE, fd, offset: 0 });
+    if (r.ret === -1) return undefined;
+    const mapped = new Uint8Array(memoryView(BigInt(r.ret), size));
+    const expected = headerFor(key, count);
+    if (!mapped.subarray(0, HEADER_SIZE).every((b, i) => b === expected[i])) {
+      trySyscall({ call: "munmap", addr: BigInt(r.ret), length: size });
+      return undefined;
+    }
+    // Never unmapped: the Btf it indexes is kept for the life of the process.
+    return {
+      offsets: new Uint32Array(mapped.buffer, mapped.byteOffset + HEADER_SIZE, count),
+      nameOffs: new Uint32Array(mapped.buffer, mapped.byteOffset + HEADER_SIZE + count * 4, count),
+    };
+  } finally {
+    trySyscall({ call: "close", fd });
+  }
+}
+
+/** mkdir -p, through the choke point; whether `dir` exists afterwards. */
+function makeDirs(dir: string): boolean {
+  const mkdir = () => trySyscall({ call: "mkdirat", dirfd: AT_FDCWD, path: dir, mode: 0o755 });
+  let r = mkdir();
+  if (r.ret === -1 && r.errno === ENOENT && dirname(dir) !== dir && makeDirs(dirname(dir))) r = mkdir();
+  return r.ret === 0 || r.errno === EEXIST;
+}
+
+/**
+ * Keeps `index` in `dir` for `key`: written under a name of this process's
+ * own, then renamed over the old one, so that a reader never sees half a file
+ * and concurrent writers do not mix. Best effort: false when anything failed.
+ */
+export function writeIndex(dir: string, key: IndexKey, index: BtfTypeIndex): boolean {
+  if (!makeDirs(dir)) return false;
+  const path = join(dir, FILE_NAME);
+  const temporary = `${path}.${process.pid}`;
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | O_CLOEXEC;
+  const fd = Number(trySyscall({ call: "openat", dirfd: AT_FDCWD, path: temporary, flags, mode: 0o644 }).ret);
+  if (fd < 0) return false;
+  let written = false;
+  try {
+    const parts = [headerFor(key, index.offsets.length), index.offsets, index.nameOffs].map(
+      (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
+    );
+    written = parts.every((part) => writeWhole(fd, part));
+  } finally {
+    trySyscall({ call: "close", fd });
+  }
+  if (
+    written &&
+    trySyscall({ call: "renameat2", olddirfd: AT_FDCWD, oldpath: temporary, newdirfd: AT_FDCWD, newpath: path, flags: 0 }).ret === 0
+  )
+    return true;
+  trySyscall({ call: "unlink", path: temporary });
+  return false;
+}
+
+function writeWhole(fd: number, bytes: Uint8Array): boolean {
+  let rest = bytes;
+  while (rest.byteLength > 0) {
+    const n = Number(trySyscall({ call: "write", fd, buf: rest }).ret);
+    if (n <= 0) return false;
+    rest = rest.subarray(n);
+  }
+  return true;
+}
+
+/** For tests: the index file's path in `dir`. */
+export function indexPath(dir: string): string {
+  return join(dir, FILE_NAME);
+}

@@ -1,0 +1,163 @@
+/**
+ * The kept index of the running kernel's BTF (src/object/kernel-btf-index-cache.ts):
+ * the first process writes it (under a temporary name, then renamed), the
+ * next maps it instead of walking vmlinux's records and finds the same
+ * types; an index that does not fit (damaged, another boot) is walked past
+ * and rewritten; the CLI keeps it in $XDG_CACHE_HOME/tsbpf unless
+ * TSBPF_CACHE=off; a directory that cannot be made only means no index.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Btf, typeIndexFits } from "../src/btf/btf.js";
+import { KERNEL_BTF_PATH } from "../src/object/kernel-btf.js";
+import { defaultCacheDir } from "../src/object/kernel-btf-index-cache.js";
+
+const ROOT = join(import.meta.dirname, "..");
+const dist = (p: string) => JSON.stringify(join(ROOT, "dist", "src", p));
+const CLI = join(ROOT, "dist", "src", "cli", "tsbpf.mjs");
+const work = mkdtempSync(join(tmpdir(), "tsbpf-btfidx-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Run {
+  typeCount: number;
+  taskStruct: number[];
+  lastOffset: number;
+  /** The traced calls on the index file and its directory. */
+  calls: string[];
+}
+
+/** A fresh process that keeps the index in `dir` and parses vmlinux BTF once. */
+function parseInFreshProcess(dir: string): Run {
+  const script = `
+    import { cacheKernelBtfIndex } from ${dist("object/kernel-btf-index-cache.js")};
+    import { loadKernelBtf } from ${dist("object/kernel-btf.js")};
+    import { startTracer } from ${dist("strace/tracer.js")};
+    const calls = [];
+    const stop = startTracer((line) => { if (line.includes(${JSON.stringify(dir)})) calls.push(line); });
+    cacheKernelBtfIndex(${JSON.stringify(dir)});
+    const btf = loadKernelBtf();
+    stop();
+    const taskStruct = btf.idsByName("task_struct");
+    console.log(JSON.stringify({ typeCount: btf.typeCount, taskStruct, lastOffset: btf.typeOffset(btf.typeCount - 1), calls }));
+  `;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Run;
+}
+
+const kernelBtf = () => new Uint8Array(readFileSync(KERNEL_BTF_PATH));
+
+describe("typeIndexFits", () => {
+  const bytes = kernelBtf();
+  const btf = Btf.parse(bytes, { inPlace: true });
+  const own = btf.typeIndex();
+  const copy = () => ({ offsets: own.offsets.slice(), nameOffs: own.nameOffs.slice() });
+
+  it("a scan's own index fits; a shifted, short or renamed one does not", () => {
+    expect(typeIndexFits(bytes, own)).toBe(true);
+    const shifted = copy();
+    shifted.offsets[61]! += 4;
+    expect(typeIndexFits(bytes, shifted)).toBe(false);
+    expect(typeIndexFits(bytes, { offsets: own.offsets.subarray(1), nameOffs: own.nameOffs.subarray(1) })).toBe(false);
+    const short = { offsets: own.offsets.subarray(0, -1), nameOffs: own.nameOffs.subarray(0, -1) };
+    expect(typeIndexFits(bytes, short)).toBe(false);
+    const renamed = copy();
+    renamed.nameOffs[122]! += 1;
+    expect(typeIndexFits(bytes, renamed)).toBe(false);
+  });
+
+  it("Btf.parse walks the records past an index that does not fit, and answers the same", () => {
+    const bad = copy();
+    bad.offsets[61]! += 4;
+    const parsed = Btf.parse(bytes, { inPlace: true, index: bad });
+    expect(parsed.typeIndex().offsets).not.toBe(bad.offsets);
+    expect([...parsed.typeIndex().offsets]).toEqual([...own.offsets]);
+    const reused = Btf.parse(bytes, { inPlace: true, index: own });
+    expect(reused.typeIndex().offsets).toBe(own.offsets);
+    expect(reused.idsByName("task_struct")).toEqual(btf.idsByName("task_struct"));
+  });
+});
+
+describe("the kept index across processes", () => {
+  const dir = join(work, "nested", "tsbpf");
+  const file = join(dir, "vmlinux.btfidx");
+  let first: Run;
+
+  it("the first process makes the directory and writes the index under its own name, then renames it", () => {
+    first = parseInFreshProcess(dir);
+    expect(first.calls.some((l) => l.startsWith("mkdirat(") && l.endsWith("= 0"))).toBe(true);
+    expect(first.calls.some((l) => /^openat\(.*vmlinux\.btfidx\.\d+", O_WRONLY\|O_CREAT\|O_EXCL/.test(l))).toBe(true);
+    expect(first.calls.some((l) => l.startsWith("renameat2(") && l.endsWith("= 0"))).toBe(true);
+    expect(readdirSync(dir)).toEqual(["vmlinux.btfidx"]);
+    // 64-byte header, then two u32 per type (void has no record).
+    expect(readFileSync(file).byteLength).toBe(64 + 8 * (first.typeCount - 1));
+  });
+
+  it("the next maps it, writes nothing, and finds the same types", () => {
+    const before = readFileSync(file);
+    const next = parseInFreshProcess(dir);
+    expect(next.calls.filter((l) => l.startsWith("openat(")).map((l) => l.replace(/ = \d+$/, ""))).toEqual([
+      `openat(AT_FDCWD, "${file}", O_RDONLY|O_NOFOLLOW|O_CLOEXEC)`,
+    ]);
+    expect(next.calls.some((l) => l.startsWith("renameat2("))).toBe(false);
+    expect({ ...next, calls: [] }).toEqual({ ...first, calls: [] });
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it("a damaged index is walked past and rewritten; so is one from another boot", () => {
+    const good = readFileSync(file);
+    const damaged = Buffer.from(good);
+    damaged.writeUInt32LE(damaged.readUInt32LE(64 + 4 * 61) + 4, 64 + 4 * 61);
+    writeFileSync(file, damaged);
+    const afterDamage = parseInFreshProcess(dir);
+    expect(afterDamage.calls.some((l) => l.startsWith("renameat2("))).toBe(true);
+    expect({ ...afterDamage, calls: [] }).toEqual({ ...first, calls: [] });
+    expect(readFileSync(file).equals(good)).toBe(true);
+
+    const otherBoot = Buffer.from(good);
+    otherBoot[24]! ^= 0xff;
+    writeFileSync(file, otherBoot);
+    const afterReboot = parseInFreshProcess(dir);
+    expect(afterReboot.calls.some((l) => l.startsWith("renameat2("))).toBe(true);
+    expect(readFileSync(file).equals(good)).toBe(true);
+  });
+
+  it("a directory that cannot be made: no index, no stray file, the same types", () => {
+    const blocker = join(work, "a-file");
+    writeFileSync(blocker, "");
+    const run = parseInFreshProcess(join(blocker, "tsbpf"));
+    expect(run.calls.some((l) => l.startsWith("mkdirat(") && l.includes("ENOTDIR"))).toBe(true);
+    expect(run.calls.some((l) => l.startsWith("renameat2("))).toBe(false);
+    expect({ ...run, calls: [] }).toEqual({ ...first, calls: [] });
+  });
+});
+
+describe("the CLI keeps it", () => {
+  const load = (env: Record<string, string>) =>
+    spawnSync(process.execPath, [CLI, "load", "bpf/bootstrap.bpf.o", "--duration", "0.01"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, ...env },
+    });
+
+  it("in $XDG_CACHE_HOME/tsbpf, or ~/.cache/tsbpf", () => {
+    expect(defaultCacheDir({ XDG_CACHE_HOME: "/x/cache", HOME: "/home/u" })).toBe("/x/cache/tsbpf");
+    expect(defaultCacheDir({ HOME: "/home/u" })).toBe("/home/u/.cache/tsbpf");
+    expect(defaultCacheDir({ XDG_CACHE_HOME: "relative", HOME: "/home/u" })).toBe("/home/u/.cache/tsbpf");
+    expect(defaultCacheDir({})).toBeUndefined();
+    const xdg = join(work, "xdg");
+    const r = load({ XDG_CACHE_HOME: xdg });
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(xdg, "tsbpf", "vmlinux.btfidx"))).toBe(true);
+  });
+
+  it("not with TSBPF_CACHE=off", () => {
+    const xdg = join(work, "xdg-off");
+    const r = load({ XDG_CACHE_HOME: xdg, TSBPF_CACHE: "off" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(xdg)).toBe(false);
+  });
+});
