@@ -84,12 +84,6 @@ export function valueAt(values: object, path: string): unknown {
   return v;
 }
 
-function lookup(values: object, keys: string[]): unknown {
-  let v = (values as Record<string, unknown>)[keys[0]!];
-  for (let i = 1; i < keys.length && v !== undefined && v !== null; i++) v = (v as Record<string, unknown>)[keys[i]!];
-  return v;
-}
-
 /**
  * Encodes `values` into `size` zeroed bytes (the struct's size by default).
  * Pointer fields take a Uint8Array (its address, via `addressOf`; an empty
@@ -104,14 +98,35 @@ export function encodeStruct<In>(
   size = s.size,
 ): Uint8Array {
   const buf = new Uint8Array(size);
-  const view = new DataView(buf.buffer);
-  for (const { path, keys, field } of compile(s as AbiStruct)) {
-    const value = lookup(values as object, keys);
-    if (value === undefined || value === null) continue;
-    if (field.offset + field.size > size) throw new TypeError(`${s.name}: field ${path} lies past the ${size} bytes being sent`);
-    writeField(view, field, value, path, addressOf);
-  }
+  encodeValues(new DataView(buf.buffer), s as AbiStruct, values as object, "", size, addressOf);
   return buf;
+}
+
+/**
+ * Writes the fields `values` gives, walking its keys rather than the
+ * struct's fields: a call sets a handful of perf_event_attr's ~70 fields or
+ * bpf_attr's, and every attach and load encodes one, mostly before V8 has
+ * compiled this. Keys that name no field are ignored, as the types forbid them.
+ */
+function encodeValues(
+  view: DataView,
+  s: AbiStruct,
+  values: object,
+  prefix: string,
+  size: number,
+  addressOf: (buf: Uint8Array) => bigint,
+): void {
+  const fields = s.fields as Record<string, AbiField | undefined>;
+  for (const key of Object.keys(values)) {
+    const value = (values as Record<string, unknown>)[key];
+    if (value === undefined || value === null) continue;
+    const path = prefix === "" ? key : `${prefix}.${key}`;
+    const field = Object.hasOwn(fields, path) ? fields[path] : undefined;
+    if (field) {
+      if (field.offset + field.size > size) throw new TypeError(`${s.name}: field ${path} lies past the ${size} bytes being sent`);
+      writeField(view, field, value, path, addressOf);
+    } else if (typeof value === "object" && !ArrayBuffer.isView(value)) encodeValues(view, s, value, path, size, addressOf);
+  }
 }
 
 function writeField(view: DataView, field: AbiField, value: unknown, path: string, addressOf: (buf: Uint8Array) => bigint): void {

@@ -3,7 +3,7 @@
  * tracepoints, kprobes, uprobes and perf events.
  */
 import { endOf, decodeStruct, encodeStruct } from "../abi/layout.js";
-import { PERF_EVENT_ATTR, type PerfEventAttrInput } from "../abi/perf-event-attr.js";
+import { PERF_EVENT_ATTR, type PerfEventAttr, type PerfEventAttrInput } from "../abi/perf-event-attr.js";
 import { syscall } from "./kernel.js";
 import { addressOf } from "./libc.js";
 import type { PerfEventOpenRequest } from "./requests.js";
@@ -40,7 +40,21 @@ export function perfEventOpenRequest(
   flags = PERF_FLAG_FD_CLOEXEC,
 ): PerfEventOpenRequest {
   const encoded = encodePerfEventAttr(attr);
-  return { call: "perf_event_open", attr: encoded, fields: decodeStruct(PERF_EVENT_ATTR, encoded), pid, cpu, groupFd, flags };
+  // Decoded only when read (by the tracer): as sent, before the kernel writes its size into `attr` on E2BIG.
+  const sent = encoded.slice();
+  let fields: PerfEventAttr | undefined;
+  return {
+    call: "perf_event_open",
+    attr: encoded,
+    get fields() {
+      fields ??= decodeStruct(PERF_EVENT_ATTR, sent);
+      return fields;
+    },
+    pid,
+    cpu,
+    groupFd,
+    flags,
+  };
 }
 
 export function perfEventOpen(attr: PerfEventAttrInput, pid: number, cpu: number, groupFd = -1, flags = PERF_FLAG_FD_CLOEXEC): number {
