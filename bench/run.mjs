@@ -14,7 +14,8 @@
 // libbpf-dev and bpftool. Benchmarks are not tests: "met" is informative,
 // the exit code only says whether every measurement ran.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -46,20 +47,24 @@ function log(msg) {
 function build() {
   log("building bench/build/libbpf-bench");
   execFileSync("make", ["-s", "-C", here], { stdio: ["ignore", "inherit", "inherit"] });
-  if (!existsSync(join(root, "dist", "src", "object", "bpf-object.js"))) {
+  if (!existsSync(join(root, "dist", "lib", "index.js"))) {
     throw new Error("dist/ is missing: run npm run build first");
   }
 }
 
 /** Runs a command that prints one JSON line; returns it parsed. */
-function json(cmd, args) {
-  const r = spawnSync(cmd, args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 });
+function json(cmd, args, env = process.env) {
+  const r = spawnSync(cmd, args, { cwd: root, env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited with ${r.status ?? r.signal}`);
   const line = r.stdout.trim().split("\n").pop();
   return JSON.parse(line);
 }
 
 const tsbpf = (...args) => json(process.execPath, [TS, ...args]);
+/** The kernel BTF index kept between processes (as the CLI does), in a directory of this run's own. */
+const keptIndexDir = mkdtempSync(join(tmpdir(), "tsbpf-bench-index-"));
+process.on("exit", () => rmSync(keptIndexDir, { recursive: true, force: true }));
+const tsbpfKept = (...args) => json(process.execPath, [TS, ...args], { ...process.env, TSBPF_BENCH_KEEP_INDEX: keptIndexDir });
 const libbpf = (...args) => json(BIN, args);
 
 /** The fields of a drain result that belong to one mode. */
@@ -162,31 +167,47 @@ async function main() {
     // A cold load happens once per process, so it is sampled over several
     // processes, the two sides alternating; warm figures are each process's
     // median, and the medians of those are reported.
+    // A third column: tsbpf with the kernel BTF index kept by an earlier process (the first
+    // run writes it), as the CLI and any tool that opts in get.
     const sides = (obj, iters) => {
       const l = [];
       const t = [];
+      const k = [];
+      tsbpfKept("load", obj, "1");
       for (let p = 0; p < N.processes; p++) {
         l.push(libbpf("load", obj, String(iters)));
         t.push(tsbpf("load", obj, String(iters)));
+        k.push(tsbpfKept("load", obj, String(iters)));
       }
       const med = (runs, key) => median(runs.map((r) => r[key]));
       return {
         l: { cold_us: med(l, "cold_us"), warm_us: med(l, "warm_us") },
         t: { cold_us: med(t, "cold_us"), warm_us: med(t, "warm_us") },
+        k: { cold_us: med(k, "cold_us") },
       };
     };
     log(`load.bootstrap: ${N.processes} processes a side, ${N.load} open+load each`);
-    const { l, t } = sides(BOOTSTRAP, N.load);
+    const { l, t, k } = sides(BOOTSTRAP, N.load);
     metric("load.bootstrap.cold", t.cold_us / 1000, l.cold_us / 1000, "ms", "lower", { ratio: 0.8 }, `median of ${N.processes} processes`);
+    metric(
+      "load.bootstrap.cold.kept",
+      k.cold_us / 1000,
+      l.cold_us / 1000,
+      "ms",
+      "lower",
+      undefined,
+      "kernel BTF index kept (cacheKernelBtfIndex)",
+    );
     metric("load.bootstrap.warm", t.warm_us / 1000, l.warm_us / 1000, "ms", "lower", { ratio: 0.5 });
     log(`load.minimal: ${N.processes} processes a side, ${N.minimal} open+load each`);
     const { l: lm, t: tm } = sides(MINIMAL, N.minimal);
     metric("load.minimal", tm.warm_us / 1000, lm.warm_us / 1000, "ms", "lower", { ratio: 1.2 }, "warm median");
     metric("load.minimal.cold", tm.cold_us / 1000, lm.cold_us / 1000, "ms", "lower", { ratio: 3.0 }, "first load in the process");
     log(`load.many: ${N.processes} processes a side, ${N.many} open+load each of bpf/bench_many.bpf.o`);
-    const { l: ly, t: ty } = sides(MANY, N.many);
+    const { l: ly, t: ty, k: ky } = sides(MANY, N.many);
     const many = "20 programs, 4 maps, subprograms, CO-RE";
     metric("load.many.cold", ty.cold_us / 1000, ly.cold_us / 1000, "ms", "lower", { ratio: 1.0 }, many);
+    metric("load.many.cold.kept", ky.cold_us / 1000, ly.cold_us / 1000, "ms", "lower", undefined, "kernel BTF index kept");
     metric("load.many.warm", ty.warm_us / 1000, ly.warm_us / 1000, "ms", "lower", { ratio: 0.5 }, many);
   });
 

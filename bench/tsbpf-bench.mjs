@@ -13,10 +13,13 @@ import { performance } from "node:perf_hooks";
 
 const dist = new URL("../dist/src/", import.meta.url);
 const [cmd, ...args] = process.argv.slice(2);
-// Only what a command needs is imported (dumpc is timed as a whole process).
+// Only what a command needs is imported (dumpc is timed as a whole process); the loads use the
+// package's entry point, as a user's `import … from "tsbpf"` does.
 const needsObject = cmd !== "dumpc";
-const { BpfObject } = needsObject ? await import(new URL("object/bpf-object.js", dist).href) : {};
-const { destroyLinks } = needsObject ? await import(new URL("programs/link.js", dist).href) : {};
+const lib = needsObject ? await import(new URL("../dist/lib/index.js", import.meta.url).href) : {};
+const { BpfObject, destroyLinks } = lib;
+// TSBPF_BENCH_KEEP_INDEX=DIR: the kernel BTF index kept in DIR, as the CLI keeps it (opt-in for a library).
+if (needsObject && process.env.TSBPF_BENCH_KEEP_INDEX) lib.cacheKernelBtfIndex(process.env.TSBPF_BENCH_KEEP_INDEX);
 
 const now = () => performance.now() * 1000; // µs
 

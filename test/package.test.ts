@@ -494,9 +494,22 @@ describe("kernel-free sub-paths (tsbpf/elf, btf, core, spec, insn, disasm)", () 
     writeFileSync(join(offline, "package.json"), JSON.stringify({ name: "offline", type: "module", private: true }));
     writeFileSync(
       join(offline, "hooks.mjs"),
-      `export async function resolve(specifier, context, next) {
+      // The package's entry points are bundles (dist/lib): a file holds the kernel side when its
+      // source map lists a source from it.
+      `import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+const KERNEL = /\\/src\\/(syscall|maps|programs|object|strace|cli)\\//;
+export async function resolve(specifier, context, next) {
   const r = await next(specifier, context);
-  if (/\\/dist\\/src\\/(syscall|maps|programs|object|strace|cli)\\/|\\/koffi\\//.test(r.url)) throw new Error("kernel side loaded: " + r.url);
+  if (KERNEL.test(r.url) || /\\/koffi\\//.test(r.url)) throw new Error("kernel side loaded: " + r.url);
+  if (r.url.startsWith("file:") && r.url.endsWith(".js")) {
+    let sources = [];
+    try {
+      sources = JSON.parse(readFileSync(fileURLToPath(r.url) + ".map", "utf8")).sources;
+    } catch {}
+    const held = sources.find((s) => KERNEL.test(s));
+    if (held) throw new Error("kernel side loaded: " + r.url + " holds " + held);
+  }
   return r;
 }
 `,
@@ -513,7 +526,7 @@ describe("kernel-free sub-paths (tsbpf/elf, btf, core, spec, insn, disasm)", () 
     expect(koffi.stderr).toMatch(/Cannot find package 'koffi'/);
     const main = node("--input-type=module", "-e", 'await import("tsbpf")');
     expect(main.status).not.toBe(0);
-    expect(main.stderr).toMatch(/kernel side loaded: .*\/dist\/src\/(syscall|maps|programs|object|strace)\//);
+    expect(main.stderr).toMatch(/kernel side loaded: .*\/dist\/lib\/.* holds \.\.\/\.\.\/src\/(syscall|maps|programs|object|strace)\//);
   });
 
   it("parses, relocates (CO-RE against the kernel's BTF file), dumps and disassembles without the kernel side", () => {
