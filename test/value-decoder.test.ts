@@ -165,6 +165,18 @@ describe("makeDecoder (clang as the oracle)", () => {
     expect(a.name).toBe("comm");
   });
 
+  it("64-bit fields read the same at every alignment of the record (typed-array and DataView paths)", () => {
+    const decode = makeDecoder(btf, "all");
+    const expected = decode(bytes);
+    for (let shift = 0; shift < 8; shift++) {
+      const big = new Uint8Array(bytes.byteLength + 16);
+      big.set(bytes, shift);
+      expect(decode.at(big, shift), `record at byte ${shift}`).toEqual(expected);
+      expect(decode(new Uint8Array(big.buffer, shift, bytes.byteLength)), `view at byte ${shift}`).toEqual(expected);
+    }
+    expect(Object.values(expected).filter((v) => typeof v === "bigint").length).toBeGreaterThan(2);
+  });
+
   it("options: enum names, 64-bit numbers, char arrays as bytes", () => {
     const v = makeDecoder(btf, "all", { enumNames: true, int64: "number", chars: "bytes" })(bytes);
     expect(v.col).toBe("NEG");
