@@ -7,7 +7,7 @@
  * TSBPF_CACHE=off; a directory that cannot be made only means no index.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -125,13 +125,28 @@ describe("the kept index across processes", () => {
     expect(readFileSync(file).equals(good)).toBe(true);
   });
 
-  it("a directory that cannot be made: no index, no stray file, the same types", () => {
+  it("not into a directory of another user's (root through sudo with the caller's HOME)", () => {
+    const home = join(work, "someone-else");
+    mkdirSync(home);
+    chownSync(home, 65534, 65534);
+    const run = parseInFreshProcess(join(home, ".cache", "tsbpf"));
+    expect(run.calls.filter((l) => /^(mkdirat|renameat2)\(|O_CREAT/.test(l))).toEqual([]);
+    expect(readdirSync(home)).toEqual([]);
+    expect({ ...run, calls: [] }).toEqual({ ...first, calls: [] });
+  });
+
+  it("a directory that cannot be made, or a file in the way: no index, no stray file, the same types", () => {
+    // procfs refuses new directories (ENOENT), though root owns it.
+    const refused = parseInFreshProcess("/proc/tsbpf-index-test/tsbpf");
+    expect(refused.calls.some((l) => l.startsWith("mkdirat(") && l.includes("= -1 "))).toBe(true);
+    expect(refused.calls.some((l) => /^renameat2\(|O_CREAT/.test(l))).toBe(false);
+    expect({ ...refused, calls: [] }).toEqual({ ...first, calls: [] });
     const blocker = join(work, "a-file");
     writeFileSync(blocker, "");
-    const run = parseInFreshProcess(join(blocker, "tsbpf"));
-    expect(run.calls.some((l) => l.startsWith("mkdirat(") && l.includes("ENOTDIR"))).toBe(true);
-    expect(run.calls.some((l) => l.startsWith("renameat2("))).toBe(false);
-    expect({ ...run, calls: [] }).toEqual({ ...first, calls: [] });
+    const blocked = parseInFreshProcess(join(blocker, "tsbpf"));
+    expect(blocked.calls.some((l) => /^(mkdirat|renameat2)\(|O_CREAT/.test(l))).toBe(false);
+    expect(readFileSync(blocker, "utf8")).toBe("");
+    expect({ ...blocked, calls: [] }).toEqual({ ...first, calls: [] });
   });
 });
 

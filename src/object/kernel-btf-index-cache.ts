@@ -11,7 +11,8 @@
  *
  * Off unless asked for (a library does not write to its user's home
  * unasked): the tsbpf CLI turns it on, in $XDG_CACHE_HOME/tsbpf or
- * ~/.cache/tsbpf. Every call goes through the syscall choke point (so
+ * ~/.cache/tsbpf. It is written only where the nearest existing directory
+ * belongs to the process's user (not by root into a sudo caller's home). Every call goes through the syscall choke point (so
  * --trace shows it); any failure only means no index is kept.
  *
  * File layout, little-endian u32s: magic "TBIX", version, BTF size, type_len,
@@ -22,10 +23,11 @@ import { constants } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import type { BtfTypeIndex } from "../btf/btf.js";
 import { EEXIST, ENOENT } from "../syscall/errno.js";
-import { AT_FDCWD, O_CLOEXEC, fstatFd, readHostValue } from "../syscall/host-files.js";
+import { AT_FDCWD, O_CLOEXEC, fstatFd, pathStat, readHostValue } from "../syscall/host-files.js";
 import { trySyscall } from "../syscall/kernel.js";
 import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
 import { memoryView } from "../syscall/native.js";
+import type { FileStat } from "../syscall/stat.js";
 
 const MAGIC = 0x58494254; // "TBIX"
 const VERSION = 1;
@@ -122,6 +124,26 @@ export function readIndex(dir: string, key: IndexKey): BtfTypeIndex | undefined 
   }
 }
 
+/**
+ * Whether the nearest existing directory of `dir` (itself or an ancestor) is
+ * this process's user's: root run through sudo with the caller's HOME must
+ * not leave root-owned files in that home, where the user could no longer
+ * replace them.
+ */
+function ownedByUs(dir: string): boolean {
+  const euid = process.geteuid?.();
+  for (let d = dir; ; d = dirname(d)) {
+    let st: FileStat | undefined;
+    try {
+      st = pathStat(d);
+    } catch {
+      return false; // ENOTDIR, EACCES...: no place for an index
+    }
+    if (st) return st.uid === euid;
+    if (dirname(d) === d) return false;
+  }
+}
+
 /** mkdir -p, through the choke point; whether `dir` exists afterwards. */
 function makeDirs(dir: string): boolean {
   const mkdir = () => trySyscall({ call: "mkdirat", dirfd: AT_FDCWD, path: dir, mode: 0o755 });
@@ -136,7 +158,7 @@ function makeDirs(dir: string): boolean {
  * and concurrent writers do not mix. Best effort: false when anything failed.
  */
 export function writeIndex(dir: string, key: IndexKey, index: BtfTypeIndex): boolean {
-  if (!makeDirs(dir)) return false;
+  if (!ownedByUs(dir) || !makeDirs(dir)) return false;
   const path = join(dir, FILE_NAME);
   const temporary = `${path}.${process.pid}`;
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | O_CLOEXEC;
