@@ -13,34 +13,39 @@ export interface ExtInfoBlob {
 
 /** struct bpf_func_info { u32 insn_off; u32 type_id; } */
 export function funcInfoBlob(insns: readonly Instruction[]): ExtInfoBlob | undefined {
-  const recs: Array<[number, number]> = [];
-  insns.forEach((insn, i) => {
-    if (insn.funcInfo) recs.push([i, insn.funcInfo.typeId]);
-  });
-  if (recs.length === 0) return undefined;
-  const bytes = new Uint8Array(recs.length * 8);
-  const v = new DataView(bytes.buffer);
-  recs.forEach(([off, type], i) => {
-    v.setUint32(i * 8, off, true);
-    v.setUint32(i * 8 + 4, type, true);
-  });
-  return { recSize: 8, bytes, count: recs.length };
+  let count = 0;
+  for (const insn of insns) if (insn.funcInfo) count++;
+  if (count === 0) return undefined;
+  const words = new Uint32Array(count * 2);
+  for (let i = 0, w = 0; i < insns.length; i++) {
+    const fi = insns[i]!.funcInfo;
+    if (!fi) continue;
+    words[w++] = i;
+    words[w++] = fi.typeId;
+  }
+  return { recSize: 8, bytes: littleEndianBytes(words), count };
 }
 
 /** struct bpf_line_info { u32 insn_off; u32 file_name_off; u32 line_off; u32 line_col; } */
 export function lineInfoBlob(insns: readonly Instruction[]): ExtInfoBlob | undefined {
-  const recs: number[][] = [];
-  insns.forEach((insn, i) => {
-    const li = insn.lineInfo;
-    if (li) recs.push([i, li.fileNameOff, li.lineOff, li.lineCol]);
-  });
-  if (recs.length === 0) return undefined;
-  const bytes = new Uint8Array(recs.length * 16);
-  const v = new DataView(bytes.buffer);
-  recs.forEach((r, i) => {
-    r.forEach((x, j) => {
-      v.setUint32(i * 16 + j * 4, x, true);
-    });
-  });
-  return { recSize: 16, bytes, count: recs.length };
+  // Flat loops into one typed array: a load builds these for every program, mostly before V8
+  // has compiled this, so no array per record.
+  let count = 0;
+  for (const insn of insns) if (insn.lineInfo) count++;
+  if (count === 0) return undefined;
+  const words = new Uint32Array(count * 4);
+  for (let i = 0, w = 0; i < insns.length; i++) {
+    const li = insns[i]!.lineInfo;
+    if (!li) continue;
+    words[w++] = i;
+    words[w++] = li.fileNameOff;
+    words[w++] = li.lineOff;
+    words[w++] = li.lineCol;
+  }
+  return { recSize: 16, bytes: littleEndianBytes(words), count };
+}
+
+/** u32 words as the kernel reads them: little-endian, which is also the host order on x86-64 and arm64. */
+function littleEndianBytes(words: Uint32Array): Uint8Array {
+  return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
 }
