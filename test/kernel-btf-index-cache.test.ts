@@ -25,7 +25,7 @@ interface Run {
   typeCount: number;
   taskStruct: number[];
   lastOffset: number;
-  /** The traced calls on the index file and its directory. */
+  /** The traced calls on the index file and its directory, and every munmap. */
   calls: string[];
 }
 
@@ -36,7 +36,7 @@ function parseInFreshProcess(dir: string): Run {
     import { loadKernelBtf } from ${dist("object/kernel-btf.js")};
     import { startTracer } from ${dist("strace/tracer.js")};
     const calls = [];
-    const stop = startTracer((line) => { if (line.includes(${JSON.stringify(dir)})) calls.push(line); });
+    const stop = startTracer((line) => { if (line.includes(${JSON.stringify(dir)}) || line.startsWith("munmap(")) calls.push(line); });
     cacheKernelBtfIndex(${JSON.stringify(dir)});
     const btf = loadKernelBtf();
     stop();
@@ -102,7 +102,7 @@ describe("the kept index across processes", () => {
     expect(next.calls.filter((l) => l.startsWith("openat(")).map((l) => l.replace(/ = \d+$/, ""))).toEqual([
       `openat(AT_FDCWD, "${file}", O_RDONLY|O_NOFOLLOW|O_CLOEXEC)`,
     ]);
-    expect(next.calls.some((l) => l.startsWith("renameat2("))).toBe(false);
+    expect(next.calls.some((l) => l.startsWith("renameat2(") || l.startsWith("munmap("))).toBe(false);
     expect({ ...next, calls: [] }).toEqual({ ...first, calls: [] });
     expect(readFileSync(file).equals(before)).toBe(true);
   });
@@ -114,6 +114,8 @@ describe("the kept index across processes", () => {
     writeFileSync(file, damaged);
     const afterDamage = parseInFreshProcess(dir);
     expect(afterDamage.calls.some((l) => l.startsWith("renameat2("))).toBe(true);
+    // The mapping of the index that did not fit is released.
+    expect(afterDamage.calls.filter((l) => l.startsWith("munmap(") && l.includes(`, ${good.byteLength}) = 0`))).toHaveLength(1);
     expect({ ...afterDamage, calls: [] }).toEqual({ ...first, calls: [] });
     expect(readFileSync(file).equals(good)).toBe(true);
 

@@ -94,8 +94,13 @@ function headerFor(key: IndexKey, count: number): Uint8Array {
   return header;
 }
 
+/** A kept index as mapped: unmap() when the BTF did not take it. */
+export interface KeptIndex extends BtfTypeIndex {
+  unmap(): void;
+}
+
 /** The index kept in `dir` for `key`, mapped copy-on-write; undefined when there is none for it. */
-export function readIndex(dir: string, key: IndexKey): BtfTypeIndex | undefined {
+export function readIndex(dir: string, key: IndexKey): KeptIndex | undefined {
   const path = join(dir, FILE_NAME);
   const fd = Number(
     trySyscall({ call: "openat", dirfd: AT_FDCWD, path, flags: constants.O_RDONLY | constants.O_NOFOLLOW | O_CLOEXEC, mode: 0 }).ret,
@@ -108,16 +113,19 @@ export function readIndex(dir: string, key: IndexKey): BtfTypeIndex | undefined 
     // Private and writable: Btf.invalidate() may write its name_offs, which must never reach the file.
     const r = trySyscall({ call: "mmap", addr: 0n, length: size, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE, fd, offset: 0 });
     if (r.ret === -1) return undefined;
-    const mapped = new Uint8Array(memoryView(BigInt(r.ret), size));
+    const addr = BigInt(r.ret);
+    const unmap = () => void trySyscall({ call: "munmap", addr, length: size });
+    const mapped = new Uint8Array(memoryView(addr, size));
     const expected = headerFor(key, count);
     if (!mapped.subarray(0, HEADER_SIZE).every((b, i) => b === expected[i])) {
-      trySyscall({ call: "munmap", addr: BigInt(r.ret), length: size });
+      unmap();
       return undefined;
     }
-    // Never unmapped: the Btf it indexes is kept for the life of the process.
+    // Once a Btf takes it, never unmapped: that Btf is kept for the life of the process.
     return {
       offsets: new Uint32Array(mapped.buffer, mapped.byteOffset + HEADER_SIZE, count),
       nameOffs: new Uint32Array(mapped.buffer, mapped.byteOffset + HEADER_SIZE + count * 4, count),
+      unmap,
     };
   } finally {
     trySyscall({ call: "close", fd });

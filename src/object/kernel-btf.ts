@@ -63,7 +63,10 @@ export function loadKernelBtf(path: string = KERNEL_BTF_PATH): Btf {
     // Either way the bytes are the Btf's own: no normalising copy.
     btf = Btf.parse(bytes, { where: path, inPlace: true, fromKernel: isSysfs(path), ...(kept && { index: kept }) });
     // parse() takes a kept index only when it fits the bytes; else it walked the records itself.
-    if (dir && key && btf.typeIndex().offsets !== kept?.offsets) writeIndex(dir, key, btf.typeIndex());
+    if (dir && key && btf.typeIndex().offsets !== kept?.offsets) {
+      kept?.unmap();
+      writeIndex(dir, key, btf.typeIndex());
+    }
     cache.set(path, btf);
   }
   return btf;
