@@ -199,8 +199,3 @@ function writeWhole(fd: number, bytes: Uint8Array): boolean {
   }
   return true;
 }
-
-/** For tests: the index file's path in `dir`. */
-export function indexPath(dir: string): string {
-  return join(dir, FILE_NAME);
-}

@@ -13,39 +13,53 @@ export interface ExtInfoBlob {
 
 /** struct bpf_func_info { u32 insn_off; u32 type_id; } */
 export function funcInfoBlob(insns: readonly Instruction[]): ExtInfoBlob | undefined {
-  let count = 0;
-  for (const insn of insns) if (insn.funcInfo) count++;
-  if (count === 0) return undefined;
-  const words = new Uint32Array(count * 2);
-  for (let i = 0, w = 0; i < insns.length; i++) {
-    const fi = insns[i]!.funcInfo;
-    if (!fi) continue;
-    words[w++] = i;
-    words[w++] = fi.typeId;
-  }
-  return { recSize: 8, bytes: littleEndianBytes(words), count };
+  return extInfoBlob(
+    insns,
+    2,
+    (insn) => insn.funcInfo,
+    (fi, words, w) => {
+      words[w] = fi.typeId;
+    },
+  );
 }
 
 /** struct bpf_line_info { u32 insn_off; u32 file_name_off; u32 line_off; u32 line_col; } */
 export function lineInfoBlob(insns: readonly Instruction[]): ExtInfoBlob | undefined {
-  // Flat loops into one typed array: a load builds these for every program, mostly before V8
-  // has compiled this, so no array per record.
-  let count = 0;
-  for (const insn of insns) if (insn.lineInfo) count++;
-  if (count === 0) return undefined;
-  const words = new Uint32Array(count * 4);
-  for (let i = 0, w = 0; i < insns.length; i++) {
-    const li = insns[i]!.lineInfo;
-    if (!li) continue;
-    words[w++] = i;
-    words[w++] = li.fileNameOff;
-    words[w++] = li.lineOff;
-    words[w++] = li.lineCol;
-  }
-  return { recSize: 16, bytes: littleEndianBytes(words), count };
+  return extInfoBlob(
+    insns,
+    4,
+    (insn) => insn.lineInfo,
+    (li, words, w) => {
+      words[w] = li.fileNameOff;
+      words[w + 1] = li.lineOff;
+      words[w + 2] = li.lineCol;
+    },
+  );
 }
 
-/** u32 words as the kernel reads them: little-endian, which is also the host order on x86-64 and arm64. */
-function littleEndianBytes(words: Uint32Array): Uint8Array {
-  return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+/**
+ * One record of `recWords` u32s per instruction that carries `info`: its
+ * index, then what `fill` writes. Flat loops into one typed array: a load
+ * builds these for every program, mostly before V8 has compiled this, so no
+ * array per record. Little-endian, the kernel's order and the host's on
+ * x86-64 and arm64.
+ */
+function extInfoBlob<I>(
+  insns: readonly Instruction[],
+  recWords: number,
+  info: (insn: Instruction) => I | undefined,
+  fill: (info: I, words: Uint32Array, at: number) => void,
+): ExtInfoBlob | undefined {
+  let count = 0;
+  for (const insn of insns) if (info(insn)) count++;
+  if (count === 0) return undefined;
+  const words = new Uint32Array(count * recWords);
+  for (let i = 0, w = 0; i < insns.length; i++) {
+    const found = info(insns[i]!);
+    if (!found) continue;
+    words[w] = i;
+    fill(found, words, w + 1);
+    w += recWords;
+  }
+  return { recSize: recWords * 4, bytes: new Uint8Array(words.buffer), count };
 }
