@@ -6,8 +6,19 @@
  * and rewritten; the CLI keeps it in $XDG_CACHE_HOME/tsbpf unless
  * TSBPF_CACHE=off; a directory that cannot be made only means no index.
  */
-import { spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -89,7 +100,7 @@ describe("the kept index across processes", () => {
   it("the first process makes the directory and writes the index under its own name, then renames it", () => {
     first = parseInFreshProcess(dir);
     expect(first.calls.some((l) => l.startsWith("mkdirat(") && l.endsWith("= 0"))).toBe(true);
-    expect(first.calls.some((l) => /^openat\(.*vmlinux\.btfidx\.\d+", O_WRONLY\|O_CREAT\|O_EXCL/.test(l))).toBe(true);
+    expect(first.calls.some((l) => /^openat\(.*vmlinux\.btfidx\.\d+\.[0-9a-f]+", O_WRONLY\|O_CREAT\|O_EXCL/.test(l))).toBe(true);
     expect(first.calls.some((l) => l.startsWith("renameat2(") && l.endsWith("= 0"))).toBe(true);
     expect(readdirSync(dir)).toEqual(["vmlinux.btfidx"]);
     // 64-byte header, then two u32 per type (void has no record).
@@ -100,7 +111,8 @@ describe("the kept index across processes", () => {
     const before = readFileSync(file);
     const next = parseInFreshProcess(dir);
     expect(next.calls.filter((l) => l.startsWith("openat(")).map((l) => l.replace(/ = \d+$/, ""))).toEqual([
-      `openat(AT_FDCWD, "${file}", O_RDONLY|O_NOFOLLOW|O_CLOEXEC)`,
+      `openat(AT_FDCWD, "${dir}", O_RDONLY|O_CLOEXEC|O_PATH)`, // whose directory it is
+      `openat(AT_FDCWD, "${file}", O_RDONLY|O_NONBLOCK|O_NOFOLLOW|O_CLOEXEC)`,
     ]);
     expect(next.calls.some((l) => l.startsWith("renameat2(") || l.startsWith("munmap("))).toBe(false);
     expect({ ...next, calls: [] }).toEqual({ ...first, calls: [] });
@@ -127,6 +139,40 @@ describe("the kept index across processes", () => {
     expect(readFileSync(file).equals(good)).toBe(true);
   });
 
+  it("not read when others could have written it: another user's, group- or world-writable, not a regular file", () => {
+    const good = readFileSync(file);
+    const notTaken = (prepare: () => void, why: string) => {
+      rmSync(file, { force: true });
+      prepare();
+      const run = parseInFreshProcess(dir);
+      // Opened (a FIFO without blocking), judged by its fstat, never mapped, then replaced by this process's own.
+      expect(
+        run.calls.some((l) => l.startsWith("mmap(")),
+        why,
+      ).toBe(false);
+      expect(
+        run.calls.some((l) => l.startsWith("renameat2(") && l.endsWith("= 0")),
+        why,
+      ).toBe(true);
+      expect({ ...run, calls: [] }, why).toEqual({ ...first, calls: [] });
+      expect(readFileSync(file).equals(good), why).toBe(true);
+      expect(statSync(file).mode & 0o022, why).toBe(0);
+    };
+    notTaken(() => {
+      writeFileSync(file, good);
+      chownSync(file, 65534, 65534);
+    }, "another user's");
+    notTaken(() => {
+      writeFileSync(file, good);
+      chmodSync(file, 0o664);
+    }, "group-writable");
+    notTaken(() => {
+      writeFileSync(file, good);
+      chmodSync(file, 0o646);
+    }, "world-writable");
+    notTaken(() => execFileSync("mkfifo", [file]), "a FIFO");
+  });
+
   it("not into a directory of another user's (root through sudo with the caller's HOME)", () => {
     const home = join(work, "someone-else");
     mkdirSync(home);
@@ -134,6 +180,14 @@ describe("the kept index across processes", () => {
     const run = parseInFreshProcess(join(home, ".cache", "tsbpf"));
     expect(run.calls.filter((l) => /^(mkdirat|renameat2)\(|O_CREAT/.test(l))).toEqual([]);
     expect(readdirSync(home)).toEqual([]);
+    // Nor read from one: a file there could be that user's, whatever its owner says.
+    const theirs = join(home, "tsbpf");
+    mkdirSync(theirs);
+    writeFileSync(join(theirs, "vmlinux.btfidx"), readFileSync(file));
+    chownSync(theirs, 65534, 65534);
+    const reader = parseInFreshProcess(theirs);
+    expect(reader.calls.filter((l) => l.includes("vmlinux.btfidx"))).toEqual([]);
+    expect({ ...reader, calls: [] }).toEqual({ ...first, calls: [] });
     expect({ ...run, calls: [] }).toEqual({ ...first, calls: [] });
   });
 

@@ -177,6 +177,23 @@ describe("makeDecoder (clang as the oracle)", () => {
     expect(Object.values(expected).filter((v) => typeof v === "bigint").length).toBeGreaterThan(2);
   });
 
+  it("a resizable buffer that grew or shrank between records decodes what it holds now", () => {
+    const decode = makeDecoder(btf, "all");
+    const expected = decode(bytes);
+    const buffer = new ArrayBuffer(bytes.byteLength, { maxByteLength: bytes.byteLength * 4 });
+    new Uint8Array(buffer).set(bytes);
+    expect(decode(new Uint8Array(buffer))).toEqual(expected);
+    // Grown: the record now sits past the views made for the old length.
+    buffer.resize(bytes.byteLength * 3);
+    new Uint8Array(buffer).set(bytes, bytes.byteLength * 2);
+    expect(decode.at(new Uint8Array(buffer), bytes.byteLength * 2)).toEqual(expected);
+    // Shrunk, then one record written at its start again.
+    buffer.resize(bytes.byteLength);
+    new Uint8Array(buffer).fill(0);
+    new Uint8Array(buffer).set(bytes);
+    expect(decode(new Uint8Array(buffer))).toEqual(expected);
+  });
+
   it("options: enum names, 64-bit numbers, char arrays as bytes", () => {
     const v = makeDecoder(btf, "all", { enumNames: true, int64: "number", chars: "bytes" })(bytes);
     expect(v.col).toBe("NEG");

@@ -12,7 +12,9 @@
  * Off unless asked for (a library does not write to its user's home
  * unasked): the tsbpf CLI turns it on, in $XDG_CACHE_HOME/tsbpf or
  * ~/.cache/tsbpf. It is written only where the nearest existing directory
- * belongs to the process's user (not by root into a sudo caller's home). Every call goes through the syscall choke point (so
+ * belongs to the process's user (not by root into a sudo caller's home),
+ * and read only from there, and only a regular file of that user's that
+ * others cannot write. Every call goes through the syscall choke point (so
  * --trace shows it); any failure only means no index is kept.
  *
  * File layout, little-endian u32s: magic "TBIX", version, BTF size, type_len,
@@ -23,11 +25,11 @@ import { constants } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import type { BtfTypeIndex } from "../btf/btf.js";
 import { EEXIST, ENOENT } from "../syscall/errno.js";
-import { AT_FDCWD, O_CLOEXEC, fstatFd, pathStat, readHostValue } from "../syscall/host-files.js";
+import { AT_FDCWD, O_CLOEXEC, O_NONBLOCK, fstatFd, pathStat, readHostValue } from "../syscall/host-files.js";
 import { trySyscall } from "../syscall/kernel.js";
 import { MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../syscall/mman.js";
 import { memoryView } from "../syscall/native.js";
-import type { FileStat } from "../syscall/stat.js";
+import { type FileStat, S_IFDIR, S_IFMT, S_IFREG } from "../syscall/stat.js";
 
 const MAGIC = 0x58494254; // "TBIX"
 const VERSION = 1;
@@ -101,13 +103,18 @@ export interface KeptIndex extends BtfTypeIndex {
 
 /** The index kept in `dir` for `key`, mapped copy-on-write; undefined when there is none for it. */
 export function readIndex(dir: string, key: IndexKey): KeptIndex | undefined {
+  // Only from a directory of this user's: root with a sudo caller's HOME reads no file that user made.
+  const dirStat = pathStatOrUndefined(dir);
+  if (!dirStat || (dirStat.mode & S_IFMT) !== S_IFDIR || dirStat.uid !== process.geteuid?.()) return undefined;
   const path = join(dir, FILE_NAME);
-  const fd = Number(
-    trySyscall({ call: "openat", dirfd: AT_FDCWD, path, flags: constants.O_RDONLY | constants.O_NOFOLLOW | O_CLOEXEC, mode: 0 }).ret,
-  );
+  // O_NONBLOCK: a FIFO put in its place must not hang the load.
+  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+  const fd = Number(trySyscall({ call: "openat", dirfd: AT_FDCWD, path, flags, mode: 0 }).ret);
   if (fd < 0) return undefined;
   try {
-    const size = Number(fstatFd(fd).size);
+    const st = fstatFd(fd);
+    if (!writtenByUs(st)) return undefined;
+    const size = Number(st.size);
     const count = (size - HEADER_SIZE) / 8;
     if (size < HEADER_SIZE + 8 || !Number.isInteger(count)) return undefined;
     // Private and writable: Btf.invalidate() may write its name_offs, which must never reach the file.
@@ -141,15 +148,24 @@ export function readIndex(dir: string, key: IndexKey): KeptIndex | undefined {
 function ownedByUs(dir: string): boolean {
   const euid = process.geteuid?.();
   for (let d = dir; ; d = dirname(d)) {
-    let st: FileStat | undefined;
-    try {
-      st = pathStat(d);
-    } catch {
-      return false; // ENOTDIR, EACCES...: no place for an index
-    }
+    const st = pathStatOrUndefined(d);
     if (st) return st.uid === euid;
-    if (dirname(d) === d) return false;
+    if (st === null || dirname(d) === d) return false;
   }
+}
+
+/** What fstat says of `path`; undefined if it does not exist, null if it cannot be asked (ENOTDIR, EACCES...). */
+function pathStatOrUndefined(path: string): FileStat | undefined | null {
+  try {
+    return pathStat(path);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `st` is a regular file of this process's user that no one else may write (as writeIndex leaves it). */
+function writtenByUs(st: FileStat): boolean {
+  return (st.mode & S_IFMT) === S_IFREG && st.uid === process.geteuid?.() && (st.mode & 0o022) === 0;
 }
 
 /** mkdir -p, through the choke point; whether `dir` exists afterwards. */
@@ -168,7 +184,8 @@ function makeDirs(dir: string): boolean {
 export function writeIndex(dir: string, key: IndexKey, index: BtfTypeIndex): boolean {
   if (!ownedByUs(dir) || !makeDirs(dir)) return false;
   const path = join(dir, FILE_NAME);
-  const temporary = `${path}.${process.pid}`;
+  // Random too: a file left by a writer that was killed must not block a later process with its pid.
+  const temporary = `${path}.${process.pid}.${Math.random().toString(16).slice(2, 10)}`;
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | O_CLOEXEC;
   const fd = Number(trySyscall({ call: "openat", dirfd: AT_FDCWD, path: temporary, flags, mode: 0o644 }).ret);
   if (fd < 0) return false;

@@ -61,7 +61,12 @@ export function loadKernelBtf(path: string = KERNEL_BTF_PATH): Btf {
     const key = dir ? indexKey(bytes) : undefined;
     const kept = dir && key ? readIndex(dir, key) : undefined;
     // Either way the bytes are the Btf's own: no normalising copy.
-    btf = Btf.parse(bytes, { where: path, inPlace: true, fromKernel: isSysfs(path), ...(kept && { index: kept }) });
+    try {
+      btf = Btf.parse(bytes, { where: path, inPlace: true, fromKernel: isSysfs(path), ...(kept && { index: kept }) });
+    } catch (e) {
+      kept?.unmap();
+      throw e;
+    }
     // parse() takes a kept index only when it fits the bytes; else it walked the records itself.
     if (dir && key && btf.typeIndex().offsets !== kept?.offsets) {
       kept?.unmap();
