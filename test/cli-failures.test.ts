@@ -2,11 +2,12 @@
  * How the tsbpf command fails: one line and exit 1 for a missing or
  * unreadable input (a stack trace only with -v), a refusal to run when
  * trace_pipe is held by another reader (instead of losing the object's
- * printk output), and a reader of stdout that goes away (`| head`): no
- * stack trace, everything detached, exit 141 from every verb.
+ * printk output), a reader of stdout that goes away (`| head`): no
+ * stack trace, everything detached, exit 141 from every verb; and a stdout
+ * that fails otherwise (a full disk): one line, everything detached, exit 1.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readlinkSync, readdirSync } from "node:fs";
+import { closeSync, openSync, readlinkSync, readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BpfObject } from "../src/object/bpf-object.js";
 import { mapInfo } from "../src/syscall/obj-info.js";
@@ -143,4 +144,44 @@ describe("a reader of stdout that goes away", () => {
     expect(stderr).not.toContain("    at ");
     expect(stderr).not.toContain("EPIPE");
   });
+});
+
+/** Runs tsbpf with stdout /dev/full: every write gets ENOSPC. */
+function withFullStdout(args: string[], whileRunning?: () => Promise<unknown>): Promise<{ code: number | null; stderr: string }> {
+  const full = openSync("/dev/full", "w");
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", full, "pipe"] });
+  closeSync(full);
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
+  const closed = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on("close", (code) => resolve({ code, stderr })));
+  void (async () => {
+    while (whileRunning && child.exitCode === null) await whileRunning();
+  })();
+  return closed;
+}
+
+const ENOSPC_LINE = "tsbpf: cannot write to stdout: No space left on device (ENOSPC)\n";
+
+describe("a stdout that fails (a full disk: /dev/full)", () => {
+  it("inspect: that one line, exit 1", async () => {
+    const r = await withFullStdout(["inspect", "bpf/bootstrap.bpf.o"]);
+    expect(r.stderr).toBe(ENOSPC_LINE);
+    expect(r.code).toBe(1);
+  });
+
+  it.skipIf(!root)(
+    "load: a record that cannot be written ends the run with that one line; it detaches, cleans up and exits 1",
+    async () => {
+      // Exec and exit records keep coming until tsbpf writes one.
+      const r = await withFullStdout(["load", "bpf/bootstrap.bpf.o"], async () => {
+        await new Promise((done) => spawn("true").on("exit", done));
+        await new Promise((done) => setTimeout(done, 20));
+      });
+      expect(r.stderr.split(ENOSPC_LINE)).toHaveLength(2);
+      expect(r.stderr).toContain("tsbpf: stdout failed: detaching and closing");
+      expect(r.stderr).toContain("tsbpf: detached and closed everything");
+      expect(r.stderr).not.toContain("    at ");
+      expect(r.code).toBe(1);
+    },
+  );
 });

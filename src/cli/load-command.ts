@@ -7,7 +7,7 @@ import { BpfObject } from "../object/bpf-object.js";
 import { escapeText } from "../text/escape.js";
 import { parseArgs, UsageError } from "./args.js";
 import { readInputFile } from "./input-file.js";
-import { onOutputClosed, print, printErr } from "./output.js";
+import { closedOutputExit, onOutputClosed, print, printErr } from "./output.js";
 import { TraceForwarder } from "./printk-forwarder.js";
 import { applySetOption, SET_HELP } from "./set-option.js";
 import { catchStopSignals, requestStop, untilStopped } from "./signals.js";
@@ -117,7 +117,9 @@ export async function loadCommand(argv: string[]): Promise<number> {
     printErr(`tsbpf: running${duration ? ` for ${duration} s` : ""}; Ctrl-C to stop\n`);
     const why = await untilStopped(duration);
     if (why !== "duration")
-      printErr(`\ntsbpf: ${why === "output closed" ? "stdout was closed" : why}: detaching and closing (Ctrl-C again exits at once)\n`);
+      printErr(
+        `\ntsbpf: ${why === "output closed" ? (closedOutputExit() === 1 ? "stdout failed" : "stdout was closed") : why}: detaching and closing (Ctrl-C again exits at once)\n`,
+      );
     await streams.stop();
   } finally {
     stopOnClosedOutput();

@@ -10,7 +10,7 @@ import { cacheKernelBtfIndex, defaultCacheDir } from "../object/kernel-btf-index
 import { escapeText } from "../text/escape.js";
 import { UsageError } from "./args.js";
 import { packageVersion } from "./package-version.js";
-import { outputClosed, print, printErr, STDOUT_CLOSED_EXIT } from "./output.js";
+import { closedOutputExit, print, printErr } from "./output.js";
 
 interface Verb {
   summary: string;
@@ -178,11 +178,12 @@ function frames(e: Error): string {
 const verbose = process.argv.includes("--verbose") || process.argv.includes("-v");
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = outputClosed() ? STDOUT_CLOSED_EXIT : code;
+    process.exitCode = closedOutputExit() ?? code;
   },
   (e: unknown) => {
-    if (outputClosed()) {
-      process.exitCode = STDOUT_CLOSED_EXIT;
+    const closedExit = closedOutputExit();
+    if (closedExit !== undefined) {
+      process.exitCode = closedExit;
       return;
     }
     if (e instanceof UsageError) {

@@ -11,6 +11,7 @@
  *   for a UNIX filter killed by SIGPIPE (128 + 13). Node ignores SIGPIPE, so
  *   the closed pipe arrives as an EPIPE error from write(2) instead.
  */
+import { errnoMessage, errnoNumber } from "../syscall/errno.js";
 import { jsonSafe, terminalSafe } from "../text/escape.js";
 import { StdioWriter } from "./stdio-writer.js";
 
@@ -18,14 +19,34 @@ import { StdioWriter } from "./stdio-writer.js";
 export const STDOUT_CLOSED_EXIT = 141;
 
 let closed = false;
+/** Set when stdout failed for another reason than its reader going away (ENOSPC, EIO...). */
+let failure: NodeJS.ErrnoException | undefined;
 const closeListeners = new Set<() => void>();
 
+/**
+ * Any failed write ends stdout. Its reader going away is a quiet SIGPIPE-like
+ * end; anything else (a full disk, an I/O error) is said once on stderr and
+ * exits 1. Either way a running `load` is told, and detaches: the failure may
+ * come from inside a ring buffer callback, where a throw would be uncaught.
+ */
 function onStdoutError(err: NodeJS.ErrnoException): void {
-  if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") throw err;
   if (closed) return;
   closed = true;
-  process.exitCode = STDOUT_CLOSED_EXIT;
+  if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") {
+    failure = err;
+    let text = err.message;
+    try {
+      text = errnoMessage(errnoNumber(err.code ?? ""));
+    } catch {}
+    printErr(`tsbpf: cannot write to stdout: ${text} (${err.code})\n`);
+  }
+  process.exitCode = closedOutputExit();
   for (const fn of closeListeners) fn();
+}
+
+/** The exit status stdout's end calls for (141 for a closed pipe, 1 for a failed write), or undefined while it works. */
+export function closedOutputExit(): number | undefined {
+  return closed ? (failure ? 1 : STDOUT_CLOSED_EXIT) : undefined;
 }
 
 const stdout = new StdioWriter(1, () => process.stdout, onStdoutError);
@@ -48,12 +69,12 @@ export function redirectOutput(to: OutputSinks | undefined): void {
   sinks = to;
 }
 
-/** Whether stdout's reader has gone away. */
+/** Whether stdout has ended: its reader went away or a write failed. */
 export function outputClosed(): boolean {
   return closed;
 }
 
-/** Calls `fn` once when stdout's reader goes away; returns the unsubscribe function. */
+/** Calls `fn` once when stdout ends (see outputClosed); returns the unsubscribe function. */
 export function onOutputClosed(fn: () => void): () => void {
   closeListeners.add(fn);
   return () => closeListeners.delete(fn);
