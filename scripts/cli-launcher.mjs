@@ -20,6 +20,9 @@ try {
   cachedData = readFileSync(cacheFile);
 } catch {}
 const script = new Script(readFileSync(file, "utf8"), { filename: file, cachedData });
+// For the test that the build's cache is one this Node takes (a rejected one only costs time, silently).
+if (process.env.TSBPF_CODE_CACHE_REPORT === "1")
+  process.stderr.write(`code cache: ${cachedData === undefined ? "none" : script.cachedDataRejected ? "rejected" : "accepted"}\n`);
 const mod = { exports: {} };
 script.runInThisContext()(mod.exports, require, mod, file, file.slice(0, file.lastIndexOf("/")), url.href);
 if (process.env.TSBPF_WRITE_CODE_CACHE === "1") {

@@ -25,6 +25,15 @@ describe("tsbpf CLI", () => {
     }
   });
 
+  it("starts from the code cache the build wrote beside the bundle: this Node takes it", () => {
+    const r = spawnSync(process.execPath, ["dist/src/cli/tsbpf.mjs", "--version"], {
+      encoding: "utf8",
+      env: { ...process.env, TSBPF_CODE_CACHE_REPORT: "1" },
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe("code cache: accepted\n");
+  });
+
   it("a malformed object is a runtime failure (1) with a typed message and no stack trace", () => {
     const r = tsbpf("inspect", "package.json");
     expect(r.status).toBe(1);
