@@ -50,19 +50,27 @@ describe("input files that cannot be read", () => {
   });
 });
 
-/** A process of ours holding trace_pipe open, or undefined if another reader already holds it. */
+/**
+ * A process of ours holding trace_pipe open. While another reader holds it,
+ * cat exits at once (EBUSY): that reader may let go at any moment, so cat is
+ * started again until it is ours that holds it.
+ */
 async function holdTracePipe(): Promise<ChildProcess> {
-  const cat = spawn("cat", ["/sys/kernel/tracing/trace_pipe"], { stdio: ["ignore", "ignore", "ignore"] });
-  const holds = () => {
-    try {
-      return readdirSync(`/proc/${cat.pid}/fd`).some((fd) => readlinkSync(`/proc/${cat.pid}/fd/${fd}`).endsWith("trace_pipe"));
-    } catch {
-      return false;
-    }
-  };
-  // Until cat has it open, or has exited (EBUSY: someone else holds it, which serves as well).
-  while (!holds() && cat.exitCode === null) await new Promise((r) => setTimeout(r, 20));
-  return cat;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const cat = spawn("cat", ["/sys/kernel/tracing/trace_pipe"], { stdio: ["ignore", "ignore", "ignore"] });
+    const holds = () => {
+      try {
+        return readdirSync(`/proc/${cat.pid}/fd`).some((fd) => readlinkSync(`/proc/${cat.pid}/fd/${fd}`).endsWith("trace_pipe"));
+      } catch {
+        return false;
+      }
+    };
+    while (!holds() && cat.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    if (holds()) return cat;
+    if (Date.now() > deadline) throw new Error("trace_pipe stayed held by another reader for 30 s");
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 describe.skipIf(!root)("trace_pipe held by another reader", () => {
