@@ -10,12 +10,17 @@ function start(args: string[]): { child: ChildProcess; output: () => string; rea
   const child = spawn(process.execPath, ["dist/examples/bootstrap.js", ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let resolveReady!: () => void;
-  const ready = new Promise<void>((r) => (resolveReady = r));
+  let rejectReady!: (e: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
   child.stdout!.on("data", (d) => {
     out += d;
     if (out.includes("FILENAME/EXIT CODE")) resolveReady();
   });
   child.stderr!.on("data", (d) => (out += d));
+  child.on("exit", (code) => rejectReady(new Error(`the example exited (${code}) before its header:\n${out}`)));
   return { child, output: () => out, ready };
 }
 
@@ -34,8 +39,10 @@ function lineFor(out: string, event: "EXEC" | "EXIT", pid: number): string | und
   });
 }
 
-async function stop(child: ChildProcess): Promise<number | null> {
-  await new Promise((r) => setTimeout(r, 300)); // let the last records arrive
+/** Ctrl-C once `seen()` (the last record a test waits for is printed), or after 10 s: a busy machine may take a while. */
+async function stop(child: ChildProcess, seen: () => boolean): Promise<number | null> {
+  for (const deadline = Date.now() + 10_000; !seen() && Date.now() < deadline && child.exitCode === null; )
+    await new Promise((r) => setTimeout(r, 20));
   child.kill("SIGINT");
   return new Promise((r) => child.on("exit", (code) => r(code)));
 }
@@ -45,7 +52,7 @@ describe("examples/bootstrap (npm start)", () => {
     const b = start([]);
     await b.ready;
     const pid = await run("exit 3");
-    expect(await stop(b.child)).toBe(0);
+    expect(await stop(b.child, () => lineFor(b.output(), "EXIT", pid) !== undefined)).toBe(0);
     const out = b.output();
     expect(out.split("\n")[0]).toBe("TIME     EVENT COMM             PID     PPID    FILENAME/EXIT CODE");
     const exec = lineFor(out, "EXEC", pid);
@@ -60,7 +67,8 @@ describe("examples/bootstrap (npm start)", () => {
     await b.ready;
     const quick = await run("exit 3");
     const slow = await run("sleep 1.2; exit 5");
-    expect(await stop(b.child)).toBe(0);
+    // Records come in order: the quick one's would be printed before the slow one's.
+    expect(await stop(b.child, () => lineFor(b.output(), "EXIT", slow) !== undefined)).toBe(0);
     const out = b.output();
     const lines = out.split("\n");
     expect(lineFor(out, "EXIT", quick)).toBeUndefined();

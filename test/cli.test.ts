@@ -67,17 +67,25 @@ describe("tsbpf CLI", () => {
   });
 
   it("load streams ring buffer records decoded through BTF, as JSON lines with --json", async () => {
-    const child = spawn(process.execPath, ["dist/src/cli/tsbpf.mjs", "load", "bpf/bootstrap.bpf.o", "--json", "--duration", "2"], {
+    const child = spawn(process.execPath, ["dist/src/cli/tsbpf.mjs", "load", "bpf/bootstrap.bpf.o", "--json"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (err += d));
-    while (!err.includes("running")) await new Promise((r) => setTimeout(r, 50));
+    const exited = new Promise((r) => child.on("exit", r));
+    while (!err.includes("running")) {
+      if (child.exitCode !== null) throw new Error(`tsbpf load exited early:\n${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const sh = spawn("sh", ["-c", "exit 6"]);
     await new Promise((r) => sh.on("exit", r));
-    const code = await new Promise((r) => child.on("exit", r));
+    // Until its exit record is printed (a busy machine may take a while), then Ctrl-C.
+    for (const deadline = Date.now() + 10_000; !out.includes(`"pid":${sh.pid},`) && Date.now() < deadline; )
+      await new Promise((r) => setTimeout(r, 20));
+    child.kill("SIGINT");
+    const code = await exited;
     expect(code).toBe(0);
     const records = out
       .trim()

@@ -65,7 +65,7 @@ describe("minimal.bpf.o on the real kernel", () => {
   it("`tsbpf load bpf/minimal.bpf.o --duration 2` prints the lines and never maps libbpf", async () => {
     // trace_pipe has one reader at a time: a run refused because another
     // reader held it is run again once it is free.
-    const run = await whileTracePipeBusy(runMinimalCli, (r) => r.code === 1 && TRACE_PIPE_BUSY.test(r.err));
+    const run = await whileTracePipeBusy(runMinimalCli, (r) => (r as MinimalRun).code === 1 && TRACE_PIPE_BUSY.test((r as MinimalRun).err));
     expect(run.err).toContain("attached handle_tp → tracepoint syscalls/sys_enter_write");
     expect(run.maps).toMatch(/koffi|libc\.so/); // it is the right process and it has native code mapped
     expect(run.maps).not.toMatch(/libbpf/);
@@ -75,7 +75,15 @@ describe("minimal.bpf.o on the real kernel", () => {
 });
 
 /** One `tsbpf load bpf/minimal.bpf.o --duration 2`, with its /proc/PID/maps read while the program is attached. */
-async function runMinimalCli(): Promise<{ pid: number; code: number | null; out: string; err: string; maps: string }> {
+interface MinimalRun {
+  pid: number;
+  code: number | null;
+  out: string;
+  err: string;
+  maps: string;
+}
+
+async function runMinimalCli(): Promise<MinimalRun> {
   const child = spawn(process.execPath, ["dist/src/cli/tsbpf.mjs", "load", MINIMAL, "--duration", "2"], {
     stdio: ["ignore", "pipe", "pipe"],
   });

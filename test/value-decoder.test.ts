@@ -180,7 +180,9 @@ describe("makeDecoder (clang as the oracle)", () => {
   it("a resizable buffer that grew or shrank between records decodes what it holds now", () => {
     const decode = makeDecoder(btf, "all");
     const expected = decode(bytes);
-    const buffer = new ArrayBuffer(bytes.byteLength, { maxByteLength: bytes.byteLength * 4 });
+    // ES2024's resizable ArrayBuffer (Node 20 has it; the project's lib types are ES2022).
+    const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void };
+    const buffer = new Resizable(bytes.byteLength, { maxByteLength: bytes.byteLength * 4 });
     new Uint8Array(buffer).set(bytes);
     expect(decode(new Uint8Array(buffer))).toEqual(expected);
     // Grown: the record now sits past the views made for the old length.

@@ -55,6 +55,8 @@ export function streamRecords(obj: BpfObject, printer: RecordPrinter, recordType
     async stop() {
       poller().stop();
       await running;
+      // What the programs wrote before the stop and the poller had not woken for yet: shown, not dropped.
+      poller().consume();
       poller().close();
       for (const r of opened) r.close();
     },
