@@ -112,8 +112,15 @@ describe.skipIf(process.getuid?.() !== 0)("ring-buffer strings from a process na
   const escapedComm = "\\x1b]0;OWNED\\x07\\x1b[31m";
   const escapedName = `${escapedComm}x`;
 
-  /** Starts `cmd`, waits for `ready` on its output, runs the hostile binary, then collects everything until exit. */
-  async function traceHostile(cmd: string[], ready: string, stop: (c: ChildProcess) => void): Promise<{ out: Buffer; err: Buffer }> {
+  /**
+   * Starts `cmd`, waits for `ready` on its output, runs the hostile binary,
+   * then collects everything until exit (`stop` says when to end it).
+   */
+  async function traceHostile(
+    cmd: string[],
+    ready: string,
+    stop: (c: ChildProcess, out: () => Buffer) => void,
+  ): Promise<{ out: Buffer; err: Buffer }> {
     const child = spawn(process.execPath, cmd, { stdio: ["ignore", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -125,11 +132,17 @@ describe.skipIf(process.getuid?.() !== 0)("ring-buffer strings from a process na
     }
     const run = spawn(binary, [], { stdio: "ignore" });
     await new Promise((r) => run.on("exit", r));
-    stop(child);
-    await new Promise((r) => child.on("exit", r));
+    const exited = new Promise((r) => child.on("exit", r));
+    stop(child, () => Buffer.concat(out));
+    await exited;
     return { out: Buffer.concat(out), err: Buffer.concat(err) };
   }
-  const afterRecords = (c: ChildProcess) => setTimeout(() => c.kill("SIGINT"), 500);
+  /** Ctrl-C once the hostile name is on stdout (escaped or in JSON, "OWNED" is there), or after 10 s. */
+  const afterRecords = (c: ChildProcess, out: () => Buffer) => {
+    const deadline = Date.now() + 10_000;
+    const check = () => (out().includes("OWNED") || Date.now() > deadline ? c.kill("SIGINT") : setTimeout(check, 20));
+    check();
+  };
 
   it("tsbpf load prints comm and filename escaped (table)", async () => {
     const { out, err } = await traceHostile([CLI, "load", "bpf/bootstrap.bpf.o"], "running", afterRecords);
