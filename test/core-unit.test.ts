@@ -20,6 +20,12 @@ import {
   typesAreCompatible,
   typesMatch,
 } from "../src/core/index.js";
+import {
+  adoptEssentialNameTable,
+  buildEssentialNameTable,
+  essentialNameTableFits,
+  typesWithEssentialName,
+} from "../src/core/essential-name-table.js";
 import { RelocationError } from "../src/errors.js";
 import { CALL, LD_IMM64, type Instruction } from "../src/insn/insn.js";
 
@@ -269,6 +275,68 @@ describe("several candidates", () => {
     expect(findCandidates(target, "foo", BtfKind.Struct)).toBe(ids);
     expect(findCandidates(target, "foo___y___local", BtfKind.Struct).map((id) => target.name(id))).toEqual(["foo___y___z"]);
     expect(findCandidates(target, "foo", BtfKind.Union).map((id) => target.name(id))).toEqual(["foo"]);
+  });
+});
+
+describe("the essential-name table (CO-RE candidates by hash)", () => {
+  // Exact and flavored names, a name twice, a union beside a struct, a multi-byte name, enums (one class with enum64).
+  const fill = (b: Builder) => {
+    struct(b, "foo___x", 8, [m("a", b.int, 0)]);
+    struct(b, "foo___y___z", 8, [m("a", b.int, 0)]);
+    struct(b, "foo", 4, [m("a", b.int, 0)], BtfKind.Union);
+    struct(b, "foo", 4, [m("a", b.int, 0)]);
+    struct(b, "bar____x", 4, [m("a", b.int, 0)]);
+    struct(b, "café___1", 4, [m("a", b.int, 0)]);
+    b.add({ kind: BtfKind.Enum, name: "e___v1", size: 4, signed: false, values: [{ name: "A", value: 0n }] });
+    b.add({ kind: BtfKind.Enum64, name: "e", size: 8, signed: false, values: [{ name: "A", value: 0n }] });
+    for (let i = 0; i < 300; i++) b.add({ kind: BtfKind.Typedef, name: `t${i % 97}`, type: b.int });
+  };
+  const queries: Array<[string, BtfKind]> = [
+    ["foo", BtfKind.Struct],
+    ["foo", BtfKind.Union],
+    ["foo___y", BtfKind.Struct],
+    ["bar____x", BtfKind.Struct],
+    ["bar_", BtfKind.Struct],
+    ["café", BtfKind.Struct],
+    ["e", BtfKind.Enum],
+    ["t5", BtfKind.Typedef],
+    ["t96", BtfKind.Typedef],
+    ["absent", BtfKind.Struct],
+    ["int", BtfKind.Int],
+  ];
+
+  it("finds exactly what the string searches find", () => {
+    const searched = btf(fill);
+    const hashed = btf(fill);
+    const table = buildEssentialNameTable(hashed)!;
+    expect(essentialNameTableFits(hashed, table)).toBe(true);
+    adoptEssentialNameTable(hashed, table);
+    for (const [name, kind] of queries) {
+      const want = findCandidates(searched, name, kind);
+      expect(findCandidates(hashed, name, kind), `${name} (${BtfKind[kind]})`).toEqual(want);
+    }
+    expect(findCandidates(hashed, "foo", BtfKind.Struct).map((id) => hashed.name(id))).toEqual(["foo___x", "foo"]);
+    expect(findCandidates(hashed, "t5", BtfKind.Typedef)).toHaveLength(4);
+  });
+
+  it("a damaged table does not fit, and one out of range is never read past", () => {
+    const target = btf(fill);
+    const table = buildEssentialNameTable(target)!;
+    const buckets = table.bucketStarts.length - 1;
+    // Emptied entries: the sample's types are missing from their buckets.
+    expect(essentialNameTableFits(target, { ...table, entries: new Uint32Array(table.entries.length) })).toBe(false);
+    // Not a power of two, or counts that disagree.
+    expect(essentialNameTableFits(target, { ...table, bucketStarts: table.bucketStarts.subarray(0, buckets) })).toBe(false);
+    expect(essentialNameTableFits(target, { ...table, entries: table.entries.subarray(1) })).toBe(false);
+    // Entries past the types: the lookup gives up (the caller searches) instead of answering.
+    const wild = { bucketStarts: table.bucketStarts, entries: table.entries.map(() => 1 << 30) };
+    expect(typesWithEssentialName(target, wild, "foo")).toBeUndefined();
+  });
+
+  it("split BTF gets no table (its own strings are small)", () => {
+    const base = btf(fill);
+    const split = Btf.parse(new BtfBuilder({ base }).encode(), { base });
+    expect(buildEssentialNameTable(split)).toBeUndefined();
   });
 });
 

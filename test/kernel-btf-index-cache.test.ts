@@ -23,6 +23,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Btf, typeIndexFits } from "../src/btf/btf.js";
+import { buildEssentialNameTable, essentialNameTableFits, typesWithEssentialName } from "../src/core/essential-name-table.js";
+import { essentialName } from "../src/core/names.js";
 import { KERNEL_BTF_PATH } from "../src/object/kernel-btf.js";
 import { defaultCacheDir } from "../src/object/kernel-btf-index-cache.js";
 
@@ -36,6 +38,8 @@ interface Run {
   typeCount: number;
   taskStruct: number[];
   lastOffset: number;
+  /** Whether CO-RE candidate lookups use an essential-name table (kept or built). */
+  tableAdopted: boolean;
   /** The traced calls on the index file and its directory, and every munmap. */
   calls: string[];
 }
@@ -46,13 +50,15 @@ function parseInFreshProcess(dir: string): Run {
     import { cacheKernelBtfIndex } from ${dist("object/kernel-btf-index-cache.js")};
     import { loadKernelBtf } from ${dist("object/kernel-btf.js")};
     import { startTracer } from ${dist("strace/tracer.js")};
+    import { adoptedEssentialNameTable } from ${dist("core/essential-name-table.js")};
     const calls = [];
     const stop = startTracer((line) => { if (line.includes(${JSON.stringify(dir)}) || line.startsWith("munmap(")) calls.push(line); });
     cacheKernelBtfIndex(${JSON.stringify(dir)});
     const btf = loadKernelBtf();
     stop();
     const taskStruct = btf.idsByName("task_struct");
-    console.log(JSON.stringify({ typeCount: btf.typeCount, taskStruct, lastOffset: btf.typeOffset(btf.typeCount - 1), calls }));
+    const tableAdopted = adoptedEssentialNameTable(btf) !== undefined;
+    console.log(JSON.stringify({ typeCount: btf.typeCount, taskStruct, lastOffset: btf.typeOffset(btf.typeCount - 1), tableAdopted, calls }));
   `;
   const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
   expect(r.status, r.stderr).toBe(0);
@@ -60,6 +66,9 @@ function parseInFreshProcess(dir: string): Run {
 }
 
 const kernelBtf = () => new Uint8Array(readFileSync(KERNEL_BTF_PATH));
+
+/** What a run found in vmlinux BTF (the same whether or not an index was kept). */
+const types = ({ typeCount, taskStruct, lastOffset }: Run) => ({ typeCount, taskStruct, lastOffset });
 
 describe("typeIndexFits", () => {
   const bytes = kernelBtf();
@@ -70,25 +79,48 @@ describe("typeIndexFits", () => {
   it("a scan's own index fits; a shifted, short or renamed one does not", () => {
     expect(typeIndexFits(bytes, own)).toBe(true);
     const shifted = copy();
-    shifted.offsets[61]! += 4;
+    shifted.offsets[499]! += 4;
     expect(typeIndexFits(bytes, shifted)).toBe(false);
     expect(typeIndexFits(bytes, { offsets: own.offsets.subarray(1), nameOffs: own.nameOffs.subarray(1) })).toBe(false);
     const short = { offsets: own.offsets.subarray(0, -1), nameOffs: own.nameOffs.subarray(0, -1) };
     expect(typeIndexFits(bytes, short)).toBe(false);
     const renamed = copy();
-    renamed.nameOffs[122]! += 1;
+    renamed.nameOffs[998]! += 1;
     expect(typeIndexFits(bytes, renamed)).toBe(false);
   });
 
   it("Btf.parse walks the records past an index that does not fit, and answers the same", () => {
     const bad = copy();
-    bad.offsets[61]! += 4;
+    bad.offsets[499]! += 4;
     const parsed = Btf.parse(bytes, { inPlace: true, index: bad });
     expect(parsed.typeIndex().offsets).not.toBe(bad.offsets);
     expect([...parsed.typeIndex().offsets]).toEqual([...own.offsets]);
     const reused = Btf.parse(bytes, { inPlace: true, index: own });
     expect(reused.typeIndex().offsets).toBe(own.offsets);
     expect(reused.idsByName("task_struct")).toEqual(btf.idsByName("task_struct"));
+  });
+});
+
+describe("vmlinux's essential-name table", () => {
+  it("finds, for every name vmlinux has, the types a search of every type finds", () => {
+    const btf = Btf.parse(kernelBtf(), { inPlace: true });
+    const table = buildEssentialNameTable(btf)!;
+    expect(essentialNameTableFits(btf, table)).toBe(true);
+    const byName = new Map<string, number[]>();
+    for (let id = 1; id < btf.typeCount; id++) {
+      const name = btf.name(id);
+      if (!name) continue;
+      const essential = essentialName(name);
+      const ids = byName.get(essential);
+      if (ids) ids.push(id);
+      else byName.set(essential, [id]);
+    }
+    expect(byName.size).toBeGreaterThan(50_000);
+    const wrong = [...byName].filter(
+      ([essential, ids]) => JSON.stringify(typesWithEssentialName(btf, table, essential)) !== JSON.stringify(ids),
+    );
+    expect(wrong).toEqual([]);
+    expect(typesWithEssentialName(btf, table, "no_such_type_in_vmlinux")).toEqual([]);
   });
 });
 
@@ -103,8 +135,13 @@ describe("the kept index across processes", () => {
     expect(first.calls.some((l) => /^openat\(.*vmlinux\.btfidx\.\d+\.[0-9a-f]+", O_WRONLY\|O_CREAT\|O_EXCL/.test(l))).toBe(true);
     expect(first.calls.some((l) => l.startsWith("renameat2(") && l.endsWith("= 0"))).toBe(true);
     expect(readdirSync(dir)).toEqual(["vmlinux.btfidx"]);
-    // 64-byte header, then two u32 per type (void has no record).
-    expect(readFileSync(file).byteLength).toBe(64 + 8 * (first.typeCount - 1));
+    // 64-byte header, two u32 per type (void has no record), then the essential-name table's buckets and entries.
+    const kept = readFileSync(file);
+    const [buckets, entries] = [kept.readUInt32LE(40), kept.readUInt32LE(44)];
+    expect(buckets & (buckets - 1)).toBe(0);
+    expect(entries).toBeGreaterThan(50_000); // vmlinux's named types
+    expect(kept.byteLength).toBe(64 + 8 * (first.typeCount - 1) + 4 * (buckets + 1 + entries));
+    expect(first.tableAdopted).toBe(true);
   });
 
   it("the next maps it, writes nothing, and finds the same types", () => {
@@ -115,20 +152,20 @@ describe("the kept index across processes", () => {
       `openat(AT_FDCWD, "${file}", O_RDONLY|O_NONBLOCK|O_NOFOLLOW|O_CLOEXEC)`,
     ]);
     expect(next.calls.some((l) => l.startsWith("renameat2(") || l.startsWith("munmap("))).toBe(false);
-    expect({ ...next, calls: [] }).toEqual({ ...first, calls: [] });
+    expect(types(next)).toEqual(types(first));
     expect(readFileSync(file).equals(before)).toBe(true);
   });
 
   it("a damaged index is walked past and rewritten; so is one from another boot", () => {
     const good = readFileSync(file);
     const damaged = Buffer.from(good);
-    damaged.writeUInt32LE(damaged.readUInt32LE(64 + 4 * 61) + 4, 64 + 4 * 61);
+    damaged.writeUInt32LE(damaged.readUInt32LE(64 + 4 * 499) + 4, 64 + 4 * 499);
     writeFileSync(file, damaged);
     const afterDamage = parseInFreshProcess(dir);
     expect(afterDamage.calls.some((l) => l.startsWith("renameat2("))).toBe(true);
     // The mapping of the index that did not fit is released.
     expect(afterDamage.calls.filter((l) => l.startsWith("munmap(") && l.includes(`, ${good.byteLength}) = 0`))).toHaveLength(1);
-    expect({ ...afterDamage, calls: [] }).toEqual({ ...first, calls: [] });
+    expect(types(afterDamage)).toEqual(types(first));
     expect(readFileSync(file).equals(good)).toBe(true);
 
     const otherBoot = Buffer.from(good);
@@ -136,6 +173,23 @@ describe("the kept index across processes", () => {
     writeFileSync(file, otherBoot);
     const afterReboot = parseInFreshProcess(dir);
     expect(afterReboot.calls.some((l) => l.startsWith("renameat2("))).toBe(true);
+    expect(readFileSync(file).equals(good)).toBe(true);
+  });
+
+  it("a damaged essential-name table is not used: built again and rewritten, with the index as it was", () => {
+    const good = readFileSync(file);
+    const count = good.readUInt32LE(20);
+    const buckets = good.readUInt32LE(40);
+    const damaged = Buffer.from(good);
+    // Every entry 0: the sampled types are missing from their buckets.
+    damaged.fill(0, 64 + 8 * count + 4 * (buckets + 1));
+    writeFileSync(file, damaged);
+    const run = parseInFreshProcess(dir);
+    expect(run.tableAdopted).toBe(true);
+    expect(run.calls.some((l) => l.startsWith("renameat2(") && l.endsWith("= 0"))).toBe(true);
+    // The index itself fitted and was kept mapped: nothing unmapped.
+    expect(run.calls.filter((l) => l.startsWith("munmap("))).toEqual([]);
+    expect(types(run)).toEqual(types(first));
     expect(readFileSync(file).equals(good)).toBe(true);
   });
 
@@ -154,7 +208,7 @@ describe("the kept index across processes", () => {
         run.calls.some((l) => l.startsWith("renameat2(") && l.endsWith("= 0")),
         why,
       ).toBe(true);
-      expect({ ...run, calls: [] }, why).toEqual({ ...first, calls: [] });
+      expect(types(run), why).toEqual(types(first));
       expect(readFileSync(file).equals(good), why).toBe(true);
       expect(statSync(file).mode & 0o022, why).toBe(0);
     };
@@ -180,6 +234,7 @@ describe("the kept index across processes", () => {
     const run = parseInFreshProcess(join(home, ".cache", "tsbpf"));
     expect(run.calls.filter((l) => /^(mkdirat|renameat2)\(|O_CREAT/.test(l))).toEqual([]);
     expect(readdirSync(home)).toEqual([]);
+    expect(run.tableAdopted).toBe(false);
     // Nor read from one: a file there could be that user's, whatever its owner says.
     const theirs = join(home, "tsbpf");
     mkdirSync(theirs);
@@ -187,8 +242,8 @@ describe("the kept index across processes", () => {
     chownSync(theirs, 65534, 65534);
     const reader = parseInFreshProcess(theirs);
     expect(reader.calls.filter((l) => l.includes("vmlinux.btfidx"))).toEqual([]);
-    expect({ ...reader, calls: [] }).toEqual({ ...first, calls: [] });
-    expect({ ...run, calls: [] }).toEqual({ ...first, calls: [] });
+    expect(types(reader)).toEqual(types(first));
+    expect(types(run)).toEqual(types(first));
   });
 
   it("a directory that cannot be made, or a file in the way: no index, no stray file, the same types", () => {
@@ -196,13 +251,14 @@ describe("the kept index across processes", () => {
     const refused = parseInFreshProcess("/proc/tsbpf-index-test/tsbpf");
     expect(refused.calls.some((l) => l.startsWith("mkdirat(") && l.includes("= -1 "))).toBe(true);
     expect(refused.calls.some((l) => /^renameat2\(|O_CREAT/.test(l))).toBe(false);
-    expect({ ...refused, calls: [] }).toEqual({ ...first, calls: [] });
+    expect(refused.tableAdopted).toBe(false);
+    expect(types(refused)).toEqual(types(first));
     const blocker = join(work, "a-file");
     writeFileSync(blocker, "");
     const blocked = parseInFreshProcess(join(blocker, "tsbpf"));
     expect(blocked.calls.some((l) => /^(mkdirat|renameat2)\(|O_CREAT/.test(l))).toBe(false);
     expect(readFileSync(blocker, "utf8")).toBe("");
-    expect({ ...blocked, calls: [] }).toEqual({ ...first, calls: [] });
+    expect(types(blocked)).toEqual(types(first));
   });
 });
 

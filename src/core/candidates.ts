@@ -9,8 +9,11 @@
  * `E___`, so a native search for those bytes at the start of each string of
  * the target (Btf.idsWithNamePrefix) finds them; those whose essential name
  * is exactly E are kept. Nothing is done for names no relocation asks
- * about. The result is cached per target BTF under (essential name, kind
- * class), so every object relocated against the same kernel BTF shares it.
+ * about. Where a table of the target's essential names was adopted (the
+ * kernel BTF with a kept index, essential-name-table.ts), a hash lookup
+ * replaces both searches. The result is cached per target BTF under
+ * (essential name, kind class), so every object relocated against the same
+ * kernel BTF shares it.
  *
  * libbpf also narrows a local type's candidate list to the candidates that
  * matched, each time a relocation against that type succeeds, for the rest
@@ -19,6 +22,7 @@
 import type { Btf } from "../btf/btf.js";
 import type { BtfKind } from "../btf/types.js";
 import { kindClass } from "./compat.js";
+import { adoptedEssentialNameTable, typesWithEssentialName } from "./essential-name-table.js";
 import { essentialName } from "./names.js";
 
 /** What is cached about one target BTF; shared by every CoreCache. */
@@ -40,6 +44,9 @@ class TargetIndex {
 
   private search(essential: string, cls: BtfKind): readonly number[] {
     const btf = this.btf;
+    const table = adoptedEssentialNameTable(btf);
+    const hashed = table && typesWithEssentialName(btf, table, essential);
+    if (hashed) return Object.freeze(hashed.filter((id) => kindClass(btf.kind(id)) === cls));
     const found: number[] = [];
     // A name that itself carries a flavor suffix is not its own essential name.
     if (essentialName(essential) === essential) {

@@ -17,13 +17,19 @@
  * others cannot write. Every call goes through the syscall choke point (so
  * --trace shows it); any failure only means no index is kept.
  *
+ * Beside it, the table of the types' essential names that CO-RE candidate
+ * searches use instead of scanning vmlinux's strings (core/essential-name-
+ * table.ts), checked on a sample too.
+ *
  * File layout, little-endian u32s: magic "TBIX", version, BTF size, type_len,
- * str_len, type count, boot id (16 bytes), zeros to 64 bytes; then the
- * offsets and the name_offs, one u32 per type each.
+ * str_len, type count, boot id (16 bytes), the table's bucket count and entry
+ * count, zeros to 64 bytes; then the offsets and the name_offs, one u32 per
+ * type each; then the table's bucket starts (buckets + 1) and entries.
  */
 import { constants } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import type { BtfTypeIndex } from "../btf/btf.js";
+import type { EssentialNameTable } from "../core/essential-name-table.js";
 import { EEXIST, ENOENT } from "../syscall/errno.js";
 import { AT_FDCWD, O_CLOEXEC, O_NONBLOCK, fstatFd, pathStat, readHostValue } from "../syscall/host-files.js";
 import { trySyscall } from "../syscall/kernel.js";
@@ -32,7 +38,7 @@ import { memoryView } from "../syscall/native.js";
 import { type FileStat, S_IFDIR, S_IFMT, S_IFREG } from "../syscall/stat.js";
 
 const MAGIC = 0x58494254; // "TBIX"
-const VERSION = 1;
+const VERSION = 2;
 const HEADER_SIZE = 64;
 const FILE_NAME = "vmlinux.btfidx";
 
@@ -89,15 +95,21 @@ export function indexKey(bytes: Uint8Array): IndexKey | undefined {
   return { btfSize: bytes.byteLength, typeLen: dv.getUint32(12, true), strLen: dv.getUint32(20, true), bootId: id };
 }
 
-function headerFor(key: IndexKey, count: number): Uint8Array {
+/** The header's first 40 bytes: what the file is for (the table's counts follow). */
+const KEY_SIZE = 40;
+
+function headerFor(key: IndexKey, count: number, names: EssentialNameTable): Uint8Array {
   const header = new Uint8Array(HEADER_SIZE);
   new Uint32Array(header.buffer, 0, 6).set([MAGIC, VERSION, key.btfSize, key.typeLen, key.strLen, count]);
   header.set(key.bootId, 24);
+  new Uint32Array(header.buffer, KEY_SIZE, 2).set([names.bucketStarts.length - 1, names.entries.length]);
   return header;
 }
 
 /** A kept index as mapped: unmap() when the BTF did not take it. */
 export interface KeptIndex extends BtfTypeIndex {
+  /** The essential-name table kept with it (still to be checked against the BTF: essentialNameTableFits). */
+  names: EssentialNameTable;
   unmap(): void;
 }
 
@@ -115,23 +127,31 @@ export function readIndex(dir: string, key: IndexKey): KeptIndex | undefined {
     const st = fstatFd(fd);
     if (!writtenByUs(st)) return undefined;
     const size = Number(st.size);
-    const count = (size - HEADER_SIZE) / 8;
-    if (size < HEADER_SIZE + 8 || !Number.isInteger(count)) return undefined;
+    if (size < HEADER_SIZE + 8 || size % 4 !== 0) return undefined;
     // Private and writable: Btf.invalidate() may write its name_offs, which must never reach the file.
     const r = trySyscall({ call: "mmap", addr: 0n, length: size, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE, fd, offset: 0 });
     if (r.ret === -1) return undefined;
     const addr = BigInt(r.ret);
     const unmap = () => void trySyscall({ call: "munmap", addr, length: size });
     const mapped = new Uint8Array(memoryView(addr, size));
-    const expected = headerFor(key, count);
-    if (!mapped.subarray(0, HEADER_SIZE).every((b, i) => b === expected[i])) {
+    const words = new Uint32Array(mapped.buffer, mapped.byteOffset, size >>> 2);
+    const [count = 0, buckets = 0, entries = 0] = [words[5], words[KEY_SIZE / 4], words[KEY_SIZE / 4 + 1]];
+    const expected = headerFor(key, count, { bucketStarts: new Uint32Array(buckets + 1), entries: new Uint32Array(0) });
+    const fits =
+      mapped.subarray(0, KEY_SIZE).every((b, i) => b === expected[i]) &&
+      mapped.subarray(KEY_SIZE + 8, HEADER_SIZE).every((b) => b === 0) &&
+      size === HEADER_SIZE + 4 * (2 * count + buckets + 1 + entries);
+    if (!fits) {
       unmap();
       return undefined;
     }
+    const u32s = (at: number, length: number) => new Uint32Array(mapped.buffer, mapped.byteOffset + at, length);
+    const tableAt = HEADER_SIZE + 8 * count;
     // Once a Btf takes it, never unmapped: that Btf is kept for the life of the process.
     return {
-      offsets: new Uint32Array(mapped.buffer, mapped.byteOffset + HEADER_SIZE, count),
-      nameOffs: new Uint32Array(mapped.buffer, mapped.byteOffset + HEADER_SIZE + count * 4, count),
+      offsets: u32s(HEADER_SIZE, count),
+      nameOffs: u32s(HEADER_SIZE + 4 * count, count),
+      names: { bucketStarts: u32s(tableAt, buckets + 1), entries: u32s(tableAt + 4 * (buckets + 1), entries) },
       unmap,
     };
   } finally {
@@ -177,21 +197,31 @@ function makeDirs(dir: string): boolean {
 }
 
 /**
- * Keeps `index` in `dir` for `key`: written under a name of this process's
+ * Keeps `index` and its essential-name table in `dir` for `key`: written under a name of this process's
  * own, then renamed over the old one, so that a reader never sees half a file
- * and concurrent writers do not mix. Best effort: false when anything failed.
+ * and concurrent writers do not mix. Best effort. `buildNames` is called only
+ * where the file can be made; returns what it built.
  */
-export function writeIndex(dir: string, key: IndexKey, index: BtfTypeIndex): boolean {
-  if (!ownedByUs(dir) || !makeDirs(dir)) return false;
+export function writeIndex(
+  dir: string,
+  key: IndexKey,
+  index: BtfTypeIndex,
+  buildNames: () => EssentialNameTable | undefined,
+): EssentialNameTable | undefined {
+  if (!ownedByUs(dir) || !makeDirs(dir)) return undefined;
   const path = join(dir, FILE_NAME);
   // Random too: a file left by a writer that was killed must not block a later process with its pid.
   const temporary = `${path}.${process.pid}.${Math.random().toString(16).slice(2, 10)}`;
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | O_CLOEXEC;
   const fd = Number(trySyscall({ call: "openat", dirfd: AT_FDCWD, path: temporary, flags, mode: 0o644 }).ret);
-  if (fd < 0) return false;
+  if (fd < 0) return undefined;
   let written = false;
+  // Built only once it can be kept (~35 ms for vmlinux: more than a process's lookups would save).
+  let names: EssentialNameTable | undefined;
   try {
-    const parts = [headerFor(key, index.offsets.length), index.offsets, index.nameOffs].map(
+    names = buildNames();
+    if (!names) return undefined;
+    const parts = [headerFor(key, index.offsets.length, names), index.offsets, index.nameOffs, names.bucketStarts, names.entries].map(
       (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
     );
     written = parts.every((part) => writeWhole(fd, part));
@@ -199,12 +229,12 @@ export function writeIndex(dir: string, key: IndexKey, index: BtfTypeIndex): boo
     trySyscall({ call: "close", fd });
   }
   if (
-    written &&
-    trySyscall({ call: "renameat2", olddirfd: AT_FDCWD, oldpath: temporary, newdirfd: AT_FDCWD, newpath: path, flags: 0 }).ret === 0
+    !written ||
+    trySyscall({ call: "renameat2", olddirfd: AT_FDCWD, oldpath: temporary, newdirfd: AT_FDCWD, newpath: path, flags: 0 }).ret !== 0
   )
-    return true;
-  trySyscall({ call: "unlink", path: temporary });
-  return false;
+    trySyscall({ call: "unlink", path: temporary });
+  // Built for this BTF either way: usable in this process even if it could not be kept.
+  return names;
 }
 
 function writeWhole(fd: number, bytes: Uint8Array): boolean {

@@ -12,6 +12,10 @@
  * is cached for the life of the process). Anything else, or an older
  * kernel: read(2) as before. Either way openat, fstat, mmap or read, and
  * close go through the syscall choke point, so --trace shows them.
+ *
+ * With a cache directory (kernel-btf-index-cache.ts) vmlinux's type index
+ * and its table of essential names (for CO-RE candidate lookups) are kept
+ * between processes; without one, CO-RE searches vmlinux's strings.
  */
 import { join } from "node:path";
 import { UnsupportedError } from "../errors.js";
@@ -20,6 +24,7 @@ import { trySyscall } from "../syscall/kernel.js";
 import { MAP_PRIVATE, PROT_READ } from "../syscall/mman.js";
 import { memoryView } from "../syscall/native.js";
 import { Btf } from "../btf/btf.js";
+import { adoptEssentialNameTable, buildEssentialNameTable, essentialNameTableFits } from "../core/essential-name-table.js";
 import { indexKey, kernelBtfIndexCacheDir, readIndex, writeIndex } from "./kernel-btf-index-cache.js";
 
 export const KERNEL_BTF_PATH = "/sys/kernel/btf/vmlinux";
@@ -68,9 +73,14 @@ export function loadKernelBtf(path: string = KERNEL_BTF_PATH): Btf {
       throw e;
     }
     // parse() takes a kept index only when it fits the bytes; else it walked the records itself.
-    if (dir && key && btf.typeIndex().offsets !== kept?.offsets) {
-      kept?.unmap();
-      writeIndex(dir, key, btf.typeIndex());
+    const indexTaken = kept !== undefined && btf.typeIndex().offsets === kept.offsets;
+    if (indexTaken && essentialNameTableFits(btf, kept.names)) adoptEssentialNameTable(btf, kept.names);
+    else if (dir && key) {
+      // Once per boot: the walk's index, and the table that spares each CO-RE load its string searches.
+      const walked = btf;
+      const names = writeIndex(dir, key, walked.typeIndex(), () => buildEssentialNameTable(walked));
+      if (names) adoptEssentialNameTable(btf, names);
+      if (!indexTaken) kept?.unmap();
     }
     cache.set(path, btf);
   }
