@@ -24,10 +24,10 @@ export function hashCString(bytes: Uint8Array, at: number): number {
   return h >>> 0;
 }
 
-/** FNV-1a over `bytes`, equal to hashCString of the same bytes NUL-terminated. */
-export function hashBytes(bytes: Uint8Array): number {
+/** FNV-1a over bytes[start, end), equal to hashCString of the same bytes NUL-terminated. */
+export function hashBytes(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return h >>> 0;
 }
 

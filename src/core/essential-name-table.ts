@@ -14,6 +14,7 @@
  * a comparison, never a wrong candidate.
  */
 import type { Btf } from "../btf/btf.js";
+import { hashBytes } from "../btf/name-index.js";
 import { essentialName } from "./names.js";
 
 export interface EssentialNameTable {
@@ -25,13 +26,6 @@ export interface EssentialNameTable {
 const UNDERSCORE = 0x5f;
 /** Types a kept table is checked on before use. */
 const SAMPLES = 32;
-
-/** FNV-1a over bytes[start, end). */
-function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return h >>> 0;
-}
 
 /**
  * essentialNameLength on UTF-8 bytes: '_' is one byte, and no byte of a
@@ -109,7 +103,7 @@ function bucket(table: EssentialNameTable, hash: number): [number, number] | und
  */
 export function typesWithEssentialName(btf: Btf, table: EssentialNameTable, essential: string): number[] | undefined {
   const bytes = Buffer.from(essential, "utf8");
-  const range = bucket(table, hashBytes(bytes, 0, bytes.byteLength));
+  const range = bucket(table, hashBytes(bytes));
   if (!range) return undefined;
   const own = btf.typeCount - btf.startId;
   const ids: number[] = [];
