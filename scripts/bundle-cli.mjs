@@ -34,6 +34,9 @@ await build({
 // The bundle becomes one function expression, which the launcher calls with
 // CommonJS's arguments (the hashbang goes: it is only valid at a file's start).
 const body = readFileSync(cli("tsbpf.cjs"), "utf8").replace(/^#!.*\n/, "");
+// The launcher reads the bundle as latin1, which equals UTF-8 only for ASCII (esbuild's default charset).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range is the point
+if (/[^\x00-\x7f]/.test(body)) throw new Error("the CLI bundle is not ASCII: the launcher reads it as latin1");
 writeFileSync(cli("tsbpf.cjs"), `(function (exports, require, module, __filename, __dirname, __bundleUrl) {${body}\n})`);
 copyFileSync(new URL("./cli-launcher.mjs", import.meta.url).pathname, cli("tsbpf.mjs"));
 

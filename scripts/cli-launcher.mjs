@@ -19,7 +19,9 @@ let cachedData;
 try {
   cachedData = readFileSync(cacheFile);
 } catch {}
-const script = new Script(readFileSync(file, "utf8"), { filename: file, cachedData });
+// latin1: the bundle is ASCII (esbuild escapes the rest; the build checks), and latin1 is a plain
+// copy where UTF-8 is decoded and validated (~1.3 ms of 650 kB).
+const script = new Script(readFileSync(file, "latin1"), { filename: file, cachedData });
 // For the test that the build's cache is one this Node takes (a rejected one only costs time, silently).
 if (process.env.TSBPF_CODE_CACHE_REPORT === "1")
   process.stderr.write(`code cache: ${cachedData === undefined ? "none" : script.cachedDataRejected ? "rejected" : "accepted"}\n`);
