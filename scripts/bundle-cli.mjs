@@ -52,6 +52,8 @@ const writeCache = (args) => {
   execFileSync(process.execPath, [cli("tsbpf.mjs"), ...args], {
     env: { ...process.env, TSBPF_WRITE_CODE_CACHE: "1" },
     stdio: ["ignore", "ignore", "pipe"],
+    // A load that hangs (a kernel that never answers) must not hang the build: inspect instead.
+    timeout: 60_000,
   });
 };
 try {

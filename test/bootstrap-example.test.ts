@@ -41,10 +41,11 @@ function lineFor(out: string, event: "EXEC" | "EXIT", pid: number): string | und
 
 /** Ctrl-C once `seen()` (the last record a test waits for is printed), or after 10 s: a busy machine may take a while. */
 async function stop(child: ChildProcess, seen: () => boolean): Promise<number | null> {
+  const exited = new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.on("exit", (code) => r(code))));
   for (const deadline = Date.now() + 10_000; !seen() && Date.now() < deadline && child.exitCode === null; )
     await new Promise((r) => setTimeout(r, 20));
   child.kill("SIGINT");
-  return new Promise((r) => child.on("exit", (code) => r(code)));
+  return exited;
 }
 
 describe("examples/bootstrap (npm start)", () => {

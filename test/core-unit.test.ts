@@ -26,6 +26,7 @@ import {
   essentialNameTableFits,
   typesWithEssentialName,
 } from "../src/core/essential-name-table.js";
+import { hashBytes } from "../src/btf/name-index.js";
 import { RelocationError } from "../src/errors.js";
 import { CALL, LD_IMM64, type Instruction } from "../src/insn/insn.js";
 
@@ -319,6 +320,27 @@ describe("the essential-name table (CO-RE candidates by hash)", () => {
     expect(findCandidates(hashed, "t5", BtfKind.Typedef)).toHaveLength(4);
   });
 
+  it("names that are not UTF-8 are compared as bytes, as the searches compare them", () => {
+    // Three two-byte names, made invalid UTF-8 after encoding, in the bucket of "\ufffd\ufffd"'s bytes
+    // (4 named types: 4 buckets): each decodes to that text, none is it.
+    const wanted = hashBytes(Buffer.from("\ufffd\ufffd")) & 3;
+    const seconds: number[] = [];
+    for (let x = 0x80; seconds.length < 3; x++) if ((hashBytes(Uint8Array.of(0xff, x)) & 3) === wanted) seconds.push(x);
+    const b = new BtfBuilder() as Builder;
+    b.int = b.add({ kind: BtfKind.Int, name: "int", size: 4, encoding: BTF_INT_SIGNED, bitOffset: 0, bits: 32 });
+    const names = ["Z!", "Z#", "Z%"];
+    for (const name of names) struct(b, name, 4, [m("a", b.int, 0)]);
+    const bytes = b.encode();
+    for (const [k, name] of names.entries()) bytes.set([0xff, seconds[k]!], Buffer.from(bytes).indexOf(`\0${name}\0`) + 1);
+    const searched = Btf.parse(bytes.slice());
+    const hashed = Btf.parse(bytes.slice());
+    adoptEssentialNameTable(hashed, buildEssentialNameTable(hashed)!);
+    expect(searched.name(2)).toBe("\ufffd\ufffd");
+    for (const query of ["\ufffd\ufffd", "\ufffd", "Z!"])
+      expect(findCandidates(hashed, query, BtfKind.Struct), query).toEqual(findCandidates(searched, query, BtfKind.Struct));
+    expect(findCandidates(hashed, "\ufffd\ufffd", BtfKind.Struct)).toEqual([]);
+  });
+
   it("a damaged table does not fit, and one out of range is never read past", () => {
     const target = btf(fill);
     const table = buildEssentialNameTable(target)!;
@@ -328,6 +350,14 @@ describe("the essential-name table (CO-RE candidates by hash)", () => {
     // Not a power of two, or counts that disagree.
     expect(essentialNameTableFits(target, { ...table, bucketStarts: table.bucketStarts.subarray(0, buckets) })).toBe(false);
     expect(essentialNameTableFits(target, { ...table, entries: table.entries.subarray(1) })).toBe(false);
+    // A bucket out of order (entries are written ascending): given up too.
+    const shared = [...table.bucketStarts.keys()].find((b) => b < buckets && table.bucketStarts[b + 1]! - table.bucketStarts[b]! >= 2)!;
+    const [from] = [table.bucketStarts[shared]!];
+    const swapped = table.entries.slice();
+    [swapped[from], swapped[from + 1]] = [swapped[from + 1]!, swapped[from]!];
+    const inShared = target.name(target.startId + table.entries[from]!);
+    expect(typesWithEssentialName(target, table, essentialName(inShared))).toBeDefined();
+    expect(typesWithEssentialName(target, { ...table, entries: swapped }, essentialName(inShared))).toBeUndefined();
     // Entries past the types: the lookup gives up (the caller searches) instead of answering.
     const wild = { bucketStarts: table.bucketStarts, entries: table.entries.map(() => 1 << 30) };
     expect(typesWithEssentialName(target, wild, "foo")).toBeUndefined();

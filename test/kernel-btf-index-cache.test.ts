@@ -168,6 +168,15 @@ describe("the kept index across processes", () => {
     expect(types(afterDamage)).toEqual(types(first));
     expect(readFileSync(file).equals(good)).toBe(true);
 
+    // Counts in the header that do not account for the file's size are refused before anything is sized by them.
+    const hugeCounts = Buffer.from(good);
+    hugeCounts.writeUInt32LE(0xfffffff0, 40);
+    writeFileSync(file, hugeCounts);
+    const afterCounts = parseInFreshProcess(dir);
+    expect(afterCounts.calls.some((l) => l.startsWith("renameat2("))).toBe(true);
+    expect(types(afterCounts)).toEqual(types(first));
+    expect(readFileSync(file).equals(good)).toBe(true);
+
     const otherBoot = Buffer.from(good);
     otherBoot[24]! ^= 0xff;
     writeFileSync(file, otherBoot);

@@ -90,12 +90,19 @@ async function runMinimalCli(): Promise<MinimalRun> {
   let out = "";
   let err = "";
   let maps = "";
-  const exited = new Promise<number | null>((r) => child.on("exit", r));
+  // "close": after the exit and every byte of stdout/stderr (a refusal is the last thing the child writes).
+  const exited = new Promise<number | null>((r) => child.on("close", r));
   child.stdout.on("data", (d) => (out += d));
   child.stderr.on("data", (d) => {
     err += d;
     // Look at the process while the program is attached: it says so on stderr, then runs for 2 s.
-    if (!maps && err.includes("running for 2 s")) maps = readFileSync(`/proc/${child.pid}/maps`, "utf8");
+    if (!maps && err.includes("running for 2 s")) {
+      try {
+        maps = readFileSync(`/proc/${child.pid}/maps`, "utf8");
+      } catch {
+        maps = "(the process had already exited)";
+      }
+    }
   });
   const code = await exited;
   return { pid: child.pid!, code, out, err, maps };

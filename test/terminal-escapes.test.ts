@@ -122,6 +122,7 @@ describe.skipIf(process.getuid?.() !== 0)("ring-buffer strings from a process na
     stop: (c: ChildProcess, out: () => Buffer) => void,
   ): Promise<{ out: Buffer; err: Buffer }> {
     const child = spawn(process.execPath, cmd, { stdio: ["ignore", "pipe", "pipe"] });
+    const exited = new Promise((r) => child.on("close", r));
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on("data", (d: Buffer) => out.push(d));
@@ -132,7 +133,6 @@ describe.skipIf(process.getuid?.() !== 0)("ring-buffer strings from a process na
     }
     const run = spawn(binary, [], { stdio: "ignore" });
     await new Promise((r) => run.on("exit", r));
-    const exited = new Promise((r) => child.on("exit", r));
     stop(child, () => Buffer.concat(out));
     await exited;
     return { out: Buffer.concat(out), err: Buffer.concat(err) };

@@ -10,7 +10,7 @@ import { cacheKernelBtfIndex, defaultCacheDir } from "../object/kernel-btf-index
 import { escapeText } from "../text/escape.js";
 import { UsageError } from "./args.js";
 import { packageVersion } from "./package-version.js";
-import { closedOutputExit, print, printErr } from "./output.js";
+import { closedOutputExit, print, printErr, STDOUT_CLOSED_EXIT } from "./output.js";
 
 interface Verb {
   summary: string;
@@ -181,9 +181,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = closedOutputExit() ?? code;
   },
   (e: unknown) => {
-    const closedExit = closedOutputExit();
-    if (closedExit !== undefined) {
-      process.exitCode = closedExit;
+    // A reader of stdout that went away ends the command quietly; after a failed write, other errors are still said.
+    if (closedOutputExit() === STDOUT_CLOSED_EXIT) {
+      process.exitCode = STDOUT_CLOSED_EXIT;
       return;
     }
     if (e instanceof UsageError) {

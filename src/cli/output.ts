@@ -38,7 +38,7 @@ function onStdoutError(err: NodeJS.ErrnoException): void {
     try {
       text = errnoMessage(errnoNumber(err.code ?? ""));
     } catch {}
-    printErr(`tsbpf: cannot write to stdout: ${text} (${err.code})\n`);
+    printErr(`tsbpf: cannot write to stdout: ${text}${err.code ? ` (${err.code})` : ""}\n`);
   }
   process.exitCode = closedOutputExit();
   for (const fn of closeListeners) fn();

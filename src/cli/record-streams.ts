@@ -54,11 +54,14 @@ export function streamRecords(obj: BpfObject, printer: RecordPrinter, recordType
   return {
     async stop() {
       poller().stop();
-      await running;
-      // What the programs wrote before the stop and the poller had not woken for yet: shown, not dropped.
-      poller().consume();
-      poller().close();
-      for (const r of opened) r.close();
+      try {
+        await running;
+        // What the programs wrote before the stop and the poller had not woken for yet: shown, not dropped.
+        poller().consume();
+      } finally {
+        poller().close();
+        for (const r of opened) r.close();
+      }
     },
   };
 }

@@ -15,7 +15,6 @@
  */
 import type { Btf } from "../btf/btf.js";
 import { hashBytes } from "../btf/name-index.js";
-import { essentialName } from "./names.js";
 
 export interface EssentialNameTable {
   /** One more than the bucket count, which is a power of two. */
@@ -100,18 +99,28 @@ function bucket(table: EssentialNameTable, hash: number): [number, number] | und
 /**
  * Ids of `btf`'s own types whose essential name is `essential`, ascending;
  * undefined when the table is found damaged (the caller searches instead).
+ * Names are compared as bytes, as the string searches compare them: two
+ * invalid UTF-8 names decode to the same text but are different names.
  */
 export function typesWithEssentialName(btf: Btf, table: EssentialNameTable, essential: string): number[] | undefined {
-  const bytes = Buffer.from(essential, "utf8");
-  const range = bucket(table, hashBytes(bytes));
+  const wanted = Buffer.from(essential, "utf8");
+  const range = bucket(table, hashBytes(wanted));
   if (!range) return undefined;
-  const own = btf.typeCount - btf.startId;
+  const raw = btf.rawBytes();
+  const strStart = stringsStart(raw);
+  const { nameOffs } = btf.typeIndex();
   const ids: number[] = [];
+  let previous = -1;
   for (let k = range[0]; k < range[1]; k++) {
     const index = table.entries[k]!;
-    if (index >= own) return undefined;
-    const id = btf.startId + index;
-    if (essentialName(btf.name(id)) === essential) ids.push(id);
+    // Built in ascending order of types that exist: anything else is a damaged table.
+    if (index <= previous || index >= nameOffs.length) return undefined;
+    previous = index;
+    const nameOff = nameOffs[index]!;
+    if (nameOff === 0) continue;
+    const start = strStart + nameOff;
+    const end = essentialEnd(raw, start, raw.indexOf(0, start));
+    if (end - start === wanted.byteLength && wanted.equals(raw.subarray(start, end))) ids.push(btf.startId + index);
   }
   return ids;
 }

@@ -98,11 +98,11 @@ export function indexKey(bytes: Uint8Array): IndexKey | undefined {
 /** The header's first 40 bytes: what the file is for (the table's counts follow). */
 const KEY_SIZE = 40;
 
-function headerFor(key: IndexKey, count: number, names: EssentialNameTable): Uint8Array {
+function headerFor(key: IndexKey, count: number, buckets: number, entries: number): Uint8Array {
   const header = new Uint8Array(HEADER_SIZE);
   new Uint32Array(header.buffer, 0, 6).set([MAGIC, VERSION, key.btfSize, key.typeLen, key.strLen, count]);
   header.set(key.bootId, 24);
-  new Uint32Array(header.buffer, KEY_SIZE, 2).set([names.bucketStarts.length - 1, names.entries.length]);
+  new Uint32Array(header.buffer, KEY_SIZE, 2).set([buckets, entries]);
   return header;
 }
 
@@ -133,30 +133,39 @@ export function readIndex(dir: string, key: IndexKey): KeptIndex | undefined {
     if (r.ret === -1) return undefined;
     const addr = BigInt(r.ret);
     const unmap = () => void trySyscall({ call: "munmap", addr, length: size });
-    const mapped = new Uint8Array(memoryView(addr, size));
-    const words = new Uint32Array(mapped.buffer, mapped.byteOffset, size >>> 2);
-    const [count = 0, buckets = 0, entries = 0] = [words[5], words[KEY_SIZE / 4], words[KEY_SIZE / 4 + 1]];
-    const expected = headerFor(key, count, { bucketStarts: new Uint32Array(buckets + 1), entries: new Uint32Array(0) });
-    const fits =
-      mapped.subarray(0, KEY_SIZE).every((b, i) => b === expected[i]) &&
-      mapped.subarray(KEY_SIZE + 8, HEADER_SIZE).every((b) => b === 0) &&
-      size === HEADER_SIZE + 4 * (2 * count + buckets + 1 + entries);
-    if (!fits) {
+    try {
+      return keptAt(new Uint8Array(memoryView(addr, size)), key, unmap);
+    } catch {
       unmap();
       return undefined;
     }
-    const u32s = (at: number, length: number) => new Uint32Array(mapped.buffer, mapped.byteOffset + at, length);
-    const tableAt = HEADER_SIZE + 8 * count;
-    // Once a Btf takes it, never unmapped: that Btf is kept for the life of the process.
-    return {
-      offsets: u32s(HEADER_SIZE, count),
-      nameOffs: u32s(HEADER_SIZE + 4 * count, count),
-      names: { bucketStarts: u32s(tableAt, buckets + 1), entries: u32s(tableAt + 4 * (buckets + 1), entries) },
-      unmap,
-    };
   } finally {
     trySyscall({ call: "close", fd });
   }
+}
+
+/** The index in `mapped` (the whole file), or undefined (and unmapped) when it is not one for `key`. */
+function keptAt(mapped: Uint8Array, key: IndexKey, unmap: () => void): KeptIndex | undefined {
+  const size = mapped.byteLength;
+  const words = new Uint32Array(mapped.buffer, mapped.byteOffset, size >>> 2);
+  const [count = 0, buckets = 0, entries = 0] = [words[5], words[KEY_SIZE / 4], words[KEY_SIZE / 4 + 1]];
+  // The counts are the file's own: they must account for its size before anything is sized by them.
+  const fits =
+    size === HEADER_SIZE + 4 * (2 * count + buckets + 1 + entries) &&
+    headerFor(key, count, buckets, entries).every((b, i) => b === mapped[i]);
+  if (!fits) {
+    unmap();
+    return undefined;
+  }
+  const u32s = (at: number, length: number) => new Uint32Array(mapped.buffer, mapped.byteOffset + at, length);
+  const tableAt = HEADER_SIZE + 8 * count;
+  // Once a Btf takes it, never unmapped: that Btf is kept for the life of the process.
+  return {
+    offsets: u32s(HEADER_SIZE, count),
+    nameOffs: u32s(HEADER_SIZE + 4 * count, count),
+    names: { bucketStarts: u32s(tableAt, buckets + 1), entries: u32s(tableAt + 4 * (buckets + 1), entries) },
+    unmap,
+  };
 }
 
 /**
@@ -221,7 +230,8 @@ export function writeIndex(
   try {
     names = buildNames();
     if (!names) return undefined;
-    const parts = [headerFor(key, index.offsets.length, names), index.offsets, index.nameOffs, names.bucketStarts, names.entries].map(
+    const header = headerFor(key, index.offsets.length, names.bucketStarts.length - 1, names.entries.length);
+    const parts = [header, index.offsets, index.nameOffs, names.bucketStarts, names.entries].map(
       (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
     );
     written = parts.every((part) => writeWhole(fd, part));
