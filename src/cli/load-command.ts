@@ -7,7 +7,7 @@ import { BpfObject } from "../object/bpf-object.js";
 import { escapeText } from "../text/escape.js";
 import { parseArgs, UsageError } from "./args.js";
 import { readInputFile } from "./input-file.js";
-import { closedOutputExit, onOutputClosed, print, printErr } from "./output.js";
+import { closedOutputExit, onOutputClosed, print, printErr, STDOUT_CLOSED_EXIT } from "./output.js";
 import { TraceForwarder } from "./printk-forwarder.js";
 import { applySetOption, SET_HELP } from "./set-option.js";
 import { catchStopSignals, requestStop, untilStopped } from "./signals.js";
@@ -118,7 +118,7 @@ export async function loadCommand(argv: string[]): Promise<number> {
     const why = await untilStopped(duration);
     if (why !== "duration")
       printErr(
-        `\ntsbpf: ${why === "output closed" ? (closedOutputExit() === 1 ? "stdout failed" : "stdout was closed") : why}: detaching and closing (Ctrl-C again exits at once)\n`,
+        `\ntsbpf: ${why === "output closed" ? (closedOutputExit() === STDOUT_CLOSED_EXIT ? "stdout was closed" : "stdout failed") : why}: detaching and closing (Ctrl-C again exits at once)\n`,
       );
     await streams.stop();
   } finally {

@@ -5,12 +5,11 @@
  * stdout closed) and one line each, keeping stack traces for --verbose.
  */
 import { TsbpfError } from "../errors.js";
-import { errnoMessage, errnoNumber } from "../syscall/errno.js";
 import { cacheKernelBtfIndex, defaultCacheDir } from "../object/kernel-btf-index-cache.js";
 import { escapeText } from "../text/escape.js";
 import { UsageError } from "./args.js";
 import { packageVersion } from "./package-version.js";
-import { closedOutputExit, print, printErr, STDOUT_CLOSED_EXIT } from "./output.js";
+import { closedOutputExit, print, printErr, STDOUT_CLOSED_EXIT, systemErrorText } from "./output.js";
 
 interface Verb {
   summary: string;
@@ -159,12 +158,8 @@ function isSystemError(e: unknown): e is NodeJS.ErrnoException & { syscall: stri
 }
 
 function systemErrorLine(e: NodeJS.ErrnoException & { syscall: string }): string {
-  let text = e.message;
-  try {
-    text = errnoMessage(errnoNumber(e.code!));
-  } catch {}
   const what = e.path !== undefined ? ` ${escapeText(e.path)}` : "";
-  return `cannot ${e.syscall}${what}: ${text} (${e.code})`;
+  return `cannot ${e.syscall}${what}: ${systemErrorText(e)}`;
 }
 
 /** The stack's frames only: the message was printed already, and a verifier log should not appear twice. */

@@ -34,14 +34,19 @@ function onStdoutError(err: NodeJS.ErrnoException): void {
   closed = true;
   if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") {
     failure = err;
-    let text = err.message;
-    try {
-      text = errnoMessage(errnoNumber(err.code ?? ""));
-    } catch {}
-    printErr(`tsbpf: cannot write to stdout: ${text}${err.code ? ` (${err.code})` : ""}\n`);
+    printErr(`tsbpf: cannot write to stdout: ${systemErrorText(err)}\n`);
   }
   process.exitCode = closedOutputExit();
   for (const fn of closeListeners) fn();
+}
+
+/** A Node system error as strerror(3) words and its code: "No space left on device (ENOSPC)". */
+export function systemErrorText(err: NodeJS.ErrnoException): string {
+  let text = err.message;
+  try {
+    text = errnoMessage(errnoNumber(err.code ?? ""));
+  } catch {}
+  return err.code ? `${text} (${err.code})` : text;
 }
 
 /** The exit status stdout's end calls for (141 for a closed pipe, 1 for a failed write), or undefined while it works. */

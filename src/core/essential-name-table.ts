@@ -15,6 +15,7 @@
  */
 import type { Btf } from "../btf/btf.js";
 import { hashBytes } from "../btf/name-index.js";
+import { essentialNameEnd } from "./names.js";
 
 export interface EssentialNameTable {
   /** One more than the bucket count, which is a power of two. */
@@ -22,40 +23,25 @@ export interface EssentialNameTable {
   readonly entries: Uint32Array;
 }
 
-const UNDERSCORE = 0x5f;
 /** Types a kept table is checked on before use. */
 const SAMPLES = 32;
-
-/**
- * essentialNameLength on UTF-8 bytes: '_' is one byte, and no byte of a
- * multi-byte character is '_', so the separator falls at the same character.
- */
-function essentialEnd(bytes: Uint8Array, start: number, end: number): number {
-  for (let i = end - 5; i >= start; i--) {
-    if (
-      bytes[i] !== UNDERSCORE &&
-      bytes[i + 1] === UNDERSCORE &&
-      bytes[i + 2] === UNDERSCORE &&
-      bytes[i + 3] === UNDERSCORE &&
-      bytes[i + 4] !== UNDERSCORE
-    )
-      return i + 1;
-  }
-  return end;
-}
 
 /** Where the string section starts in rawBytes() (normalised: header, types, strings). */
 function stringsStart(raw: Uint8Array): number {
   return 24 + new DataView(raw.buffer, raw.byteOffset, 24).getUint32(16, true);
 }
 
-/** The hash of the essential name of the own type at `index`, or undefined when it has no name. */
+/** Where the essential part of the name starting at `start` in `raw` ends. */
+function essentialEndAt(raw: Uint8Array, start: number): number {
+  // parse() checked that the section ends with a NUL and that every name_off lies inside it.
+  return essentialNameEnd(raw, start, raw.indexOf(0, start));
+}
+
+/** The hash of the essential name of a type named at `nameOff`, or undefined when it has no name. */
 function typeHash(raw: Uint8Array, strStart: number, nameOff: number): number | undefined {
   if (nameOff === 0) return undefined;
   const start = strStart + nameOff;
-  // parse() checked that the section ends with a NUL and that every name_off lies inside it.
-  const end = raw.indexOf(0, start);
-  return hashBytes(raw, start, essentialEnd(raw, start, end));
+  return hashBytes(raw, start, essentialEndAt(raw, start));
 }
 
 /** The table of `btf`'s own types; undefined for split BTF (module BTF: a scan is cheap there). */
@@ -119,8 +105,7 @@ export function typesWithEssentialName(btf: Btf, table: EssentialNameTable, esse
     const nameOff = nameOffs[index]!;
     if (nameOff === 0) continue;
     const start = strStart + nameOff;
-    const end = essentialEnd(raw, start, raw.indexOf(0, start));
-    if (end - start === wanted.byteLength && wanted.equals(raw.subarray(start, end))) ids.push(btf.startId + index);
+    if (wanted.equals(raw.subarray(start, essentialEndAt(raw, start)))) ids.push(btf.startId + index);
   }
   return ids;
 }

@@ -23,6 +23,26 @@ export function essentialNameLength(name: string): number {
   return name.length;
 }
 
+/**
+ * essentialNameLength on a name's UTF-8 bytes[start, end): where its
+ * essential part ends. '_' is one byte and no byte of a multi-byte character
+ * is '_', so the separator falls at the same character as in the text.
+ */
+export function essentialNameEnd(bytes: Uint8Array, start: number, end: number): number {
+  for (let i = end - 5; i >= start; i--) {
+    if (
+      bytes[i] !== UNDERSCORE &&
+      bytes[i + 1] === UNDERSCORE &&
+      bytes[i + 2] === UNDERSCORE &&
+      bytes[i + 3] === UNDERSCORE &&
+      bytes[i + 4] !== UNDERSCORE
+    ) {
+      return i + 1;
+    }
+  }
+  return end;
+}
+
 /** `name` without its flavor suffix: "task_struct___old" → "task_struct". */
 export function essentialName(name: string): string {
   const n = essentialNameLength(name);

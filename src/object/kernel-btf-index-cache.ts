@@ -139,6 +139,8 @@ export function readIndex(dir: string, key: IndexKey): KeptIndex | undefined {
       unmap();
       return undefined;
     }
+  } catch {
+    return undefined; // fstat refused...: no index, as for any failure here
   } finally {
     trySyscall({ call: "close", fd });
   }
@@ -209,7 +211,7 @@ function makeDirs(dir: string): boolean {
  * Keeps `index` and its essential-name table in `dir` for `key`: written under a name of this process's
  * own, then renamed over the old one, so that a reader never sees half a file
  * and concurrent writers do not mix. Best effort. `buildNames` is called only
- * where the file can be made; returns what it built.
+ * where the directory is there and the user's; returns what it built, kept or not.
  */
 export function writeIndex(
   dir: string,
@@ -218,18 +220,17 @@ export function writeIndex(
   buildNames: () => EssentialNameTable | undefined,
 ): EssentialNameTable | undefined {
   if (!ownedByUs(dir) || !makeDirs(dir)) return undefined;
+  // Built only once it can be kept (~35 ms for vmlinux: more than a process's lookups would save).
+  const names = buildNames();
+  if (!names) return undefined;
   const path = join(dir, FILE_NAME);
   // Random too: a file left by a writer that was killed must not block a later process with its pid.
   const temporary = `${path}.${process.pid}.${Math.random().toString(16).slice(2, 10)}`;
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | O_CLOEXEC;
   const fd = Number(trySyscall({ call: "openat", dirfd: AT_FDCWD, path: temporary, flags, mode: 0o644 }).ret);
-  if (fd < 0) return undefined;
+  if (fd < 0) return names;
   let written = false;
-  // Built only once it can be kept (~35 ms for vmlinux: more than a process's lookups would save).
-  let names: EssentialNameTable | undefined;
   try {
-    names = buildNames();
-    if (!names) return undefined;
     const header = headerFor(key, index.offsets.length, names.bucketStarts.length - 1, names.entries.length);
     const parts = [header, index.offsets, index.nameOffs, names.bucketStarts, names.entries].map(
       (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength),

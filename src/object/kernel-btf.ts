@@ -25,7 +25,7 @@ import { MAP_PRIVATE, PROT_READ } from "../syscall/mman.js";
 import { memoryView } from "../syscall/native.js";
 import { Btf } from "../btf/btf.js";
 import { adoptEssentialNameTable, buildEssentialNameTable, essentialNameTableFits } from "../core/essential-name-table.js";
-import { type IndexKey, type KeptIndex, indexKey, kernelBtfIndexCacheDir, readIndex, writeIndex } from "./kernel-btf-index-cache.js";
+import { indexKey, kernelBtfIndexCacheDir, readIndex, writeIndex } from "./kernel-btf-index-cache.js";
 
 export const KERNEL_BTF_PATH = "/sys/kernel/btf/vmlinux";
 
@@ -56,15 +56,6 @@ function btfBytes(path: string, map: boolean): Uint8Array {
   }
 }
 
-/** The index kept in `dir`, if any: whatever goes wrong reading it only means there is none. */
-function keptIndex(dir: string, key: IndexKey): KeptIndex | undefined {
-  try {
-    return readIndex(dir, key);
-  } catch {
-    return undefined;
-  }
-}
-
 /** vmlinux BTF (or another complete BTF file), parsed once per path. */
 export function loadKernelBtf(path: string = KERNEL_BTF_PATH): Btf {
   let btf = cache.get(path);
@@ -73,7 +64,7 @@ export function loadKernelBtf(path: string = KERNEL_BTF_PATH): Btf {
     // The running kernel's own BTF may come with its index kept by an earlier process.
     const dir = path === KERNEL_BTF_PATH ? kernelBtfIndexCacheDir() : undefined;
     const key = dir ? indexKey(bytes) : undefined;
-    const kept = dir && key ? keptIndex(dir, key) : undefined;
+    const kept = dir && key ? readIndex(dir, key) : undefined;
     // Either way the bytes are the Btf's own: no normalising copy.
     try {
       btf = Btf.parse(bytes, { where: path, inPlace: true, fromKernel: isSysfs(path), ...(kept && { index: kept }) });
