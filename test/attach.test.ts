@@ -18,6 +18,7 @@ import { UnsupportedError } from "../src/errors.js";
 import { fentryVerdict, haveTcx } from "./helpers/kernel-facts.js";
 import { thrownBy } from "./helpers/thrown.js";
 import { NO_NEW_OBJECTS, kernelObjects, openFdCount, remainingKernelObjects, settle } from "./helpers/kernel.js";
+import { waitUntil } from "./helpers/wait.js";
 
 async function sendUdp(n: number): Promise<void> {
   const rx = createSocket("udp4");
@@ -81,8 +82,7 @@ describe("attach kinds on the real kernel", () => {
       const send = `for i in 1 2 3 4 5; do printf x > /dev/udp/10.199.0.1/9; done`;
       execFileSync("ip", ["netns", "exec", ns, "bash", "-c", send]);
       // XDP on a veth runs in NAPI (softirq), which a busy machine may defer to ksoftirqd: wait for it.
-      for (const deadline = Date.now() + 5_000; count(obj, "SLOT_XDP") < 5n && Date.now() < deadline; ) await settle(20);
-      if (tcx) for (const deadline = Date.now() + 5_000; count(obj, "SLOT_TCX") < 5n && Date.now() < deadline; ) await settle(20);
+      await waitUntil(() => count(obj, "SLOT_XDP") >= 5n && (!tcx || count(obj, "SLOT_TCX") >= 5n), 5_000);
       expect(count(obj, "SLOT_XDP")).toBeGreaterThanOrEqual(5n);
       if (tcx) expect(count(obj, "SLOT_TCX")).toBeGreaterThanOrEqual(5n);
       else expect(count(obj, "SLOT_TCX")).toBe(0n);

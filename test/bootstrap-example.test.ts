@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { waitUntil } from "./helpers/wait.js";
 
 function start(args: string[]): { child: ChildProcess; output: () => string; ready: Promise<void> } {
   const child = spawn(process.execPath, ["dist/examples/bootstrap.js", ...args], { stdio: ["ignore", "pipe", "pipe"] });
@@ -42,8 +43,7 @@ function lineFor(out: string, event: "EXEC" | "EXIT", pid: number): string | und
 /** Ctrl-C once `seen()` (the last record a test waits for is printed), or after 10 s: a busy machine may take a while. */
 async function stop(child: ChildProcess, seen: () => boolean): Promise<number | null> {
   const exited = new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.on("exit", (code) => r(code))));
-  for (const deadline = Date.now() + 10_000; !seen() && Date.now() < deadline && child.exitCode === null; )
-    await new Promise((r) => setTimeout(r, 20));
+  await waitUntil(() => seen() || child.exitCode !== null);
   child.kill("SIGINT");
   return exited;
 }

@@ -4,6 +4,7 @@ import { linkSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { waitUntil } from "./helpers/wait.js";
 
 const tsbpf = (...args: string[]) => spawnSync(process.execPath, ["dist/src/cli/tsbpf.mjs", ...args], { encoding: "utf8" });
 
@@ -82,8 +83,7 @@ describe("tsbpf CLI", () => {
     const sh = spawn("sh", ["-c", "exit 6"]);
     await new Promise((r) => sh.on("exit", r));
     // Until its exit record is printed (a busy machine may take a while), then Ctrl-C.
-    for (const deadline = Date.now() + 10_000; !out.includes(`"pid":${sh.pid},`) && Date.now() < deadline; )
-      await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => out.includes(`"pid":${sh.pid},`));
     child.kill("SIGINT");
     const code = await exited;
     expect(code).toBe(0);

@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lonelyNamespace, tcIn, type VethPair, vethPair } from "./helpers/netns.js";
+import { waitUntil } from "./helpers/wait.js";
 
 const ROOT = resolve(".");
 const work = mkdtempSync(join(tmpdir(), "tsbpf-pack-"));
@@ -405,7 +406,7 @@ describe("BPF_PROG_TEST_RUN, map operations, perf buffers, introspection, errors
     expect(child.status).toBe(0);
     const line = new RegExp(`^exec pid \\d+ ppid ${process.pid} true$`, "m");
     // Until it is printed (a busy machine may take a while), then Ctrl-C.
-    for (const deadline = Date.now() + 10_000; !line.test(ex.out()) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => line.test(ex.out()));
     expect(await interrupt(ex.child)).toBe(0);
     expect(ex.out()).toMatch(line);
     expect(ex.out()).toMatch(/^lost 0 in all$/m);

@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { waitUntil } from "./helpers/wait.js";
 
 const CLI = "dist/src/cli/tsbpf.mjs";
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-escapes-"));
@@ -138,11 +139,7 @@ describe.skipIf(process.getuid?.() !== 0)("ring-buffer strings from a process na
     return { out: Buffer.concat(out), err: Buffer.concat(err) };
   }
   /** Ctrl-C once the hostile name is on stdout (escaped or in JSON, "OWNED" is there), or after 10 s. */
-  const afterRecords = (c: ChildProcess, out: () => Buffer) => {
-    const deadline = Date.now() + 10_000;
-    const check = () => (out().includes("OWNED") || Date.now() > deadline ? c.kill("SIGINT") : setTimeout(check, 20));
-    check();
-  };
+  const afterRecords = (c: ChildProcess, out: () => Buffer) => void waitUntil(() => out().includes("OWNED")).then(() => c.kill("SIGINT"));
 
   it("tsbpf load prints comm and filename escaped (table)", async () => {
     const { out, err } = await traceHostile([CLI, "load", "bpf/bootstrap.bpf.o"], "running", afterRecords);
