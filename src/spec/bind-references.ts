@@ -50,11 +50,14 @@ export function bindMapReferences(
   mapFd: (name: string) => number | undefined,
   externs: ReadonlyMap<string, ExternBinding> = new Map(),
 ): Instruction[] {
-  const out = insns.map(cloneInstruction);
+  // Copy on write: only the instructions patched here (and the second slot of a patched
+  // ld_imm64) are copies; the rest stay the caller's objects, which nothing writes.
+  const out = insns.slice();
   for (let i = 0; i < out.length; i++) {
-    const insn = out[i]!;
-    const ref = insn.reference;
+    const ref = out[i]!.reference;
     if (!ref) continue;
+    const insn = (out[i] = cloneInstruction(out[i]!));
+    if (isLdImm64(insn) && i + 1 < out.length) out[i + 1] = cloneInstruction(out[i + 1]!);
     if (ref.kind === "map" || ref.kind === "map_value") {
       const fd = mapFd(ref.map);
       if (fd === undefined) throw new RelocationError(`${program}: instruction ${i} refers to map ${ref.map}, which was not created`);

@@ -51,7 +51,8 @@ function extInfoBlob<I>(
   fill: (info: I, words: Uint32Array, at: number) => void,
 ): ExtInfoBlob | undefined {
   let count = 0;
-  for (const insn of insns) if (info(insn)) count++;
+  // An index loop: unoptimised (a cold load), for-of allocates an iterator result per instruction.
+  for (let i = 0; i < insns.length; i++) if (info(insns[i]!)) count++;
   if (count === 0) return undefined;
   const words = new Uint32Array(count * recWords);
   for (let i = 0, w = 0; i < insns.length; i++) {

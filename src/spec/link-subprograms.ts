@@ -1,6 +1,7 @@
 /**
  * BPF-to-BPF linking: a program is its own function followed by a copy of
- * every subprogram it (transitively) calls. The kernel verifies the whole as
+ * every subprogram it (transitively) calls (a copy of the array: instruction
+ * objects are shared, and only the calls patched here are copies). The kernel verifies the whole as
  * one instruction array, so calls are relative slot offsets inside it.
  *
  * Subprograms are appended depth-first in order of first call, as libbpf
@@ -23,9 +24,13 @@ export function linkProgram(main: BpfFunction, functions: ReadonlyMap<string, Bp
   const append = (fn: BpfFunction): void => {
     functionStarts.set(fn.name, insns.length);
     const start = insns.length;
-    for (const insn of fn.insns) insns.push(cloneInstruction(insn));
-    // Walk the copy just appended; a callee appended meanwhile is walked by its own append().
-    for (let i = start; i < start + fn.insns.length; i++) {
+    // The function's own instruction objects: only the calls patched below are copied.
+    // (Index loops, here and below: this runs once per program before V8 optimises it,
+    // and an unoptimised for-of allocates an iterator result per element.)
+    const own = fn.insns;
+    for (let i = 0; i < own.length; i++) insns.push(own[i]!);
+    // Walk what was just appended; a callee appended meanwhile is walked by its own append().
+    for (let i = start; i < start + own.length; i++) {
       const ref = insns[i]!.reference;
       if (!ref || (ref.kind !== "call" && ref.kind !== "func_addr")) continue;
       if (functionStarts.has(ref.function)) continue;
@@ -43,16 +48,17 @@ export function linkProgram(main: BpfFunction, functions: ReadonlyMap<string, Bp
   append(main);
 
   // Now every callee has a place: write the relative offsets.
-  insns.forEach((insn, i) => {
-    const ref = insn.reference;
-    if (ref && (ref.kind === "call" || ref.kind === "func_addr")) {
-      insn.imm = functionStarts.get(ref.function)! - (i + 1);
-      // A callback's address: the kernel resolves BPF_PSEUDO_FUNC like a call, relative to the next slot.
-      if (ref.kind === "func_addr") {
-        insn.src = BPF_PSEUDO_FUNC;
-        insns[i + 1]!.imm = 0;
-      }
+  for (let i = 0; i < insns.length; i++) {
+    const ref = insns[i]!.reference;
+    if (!ref || (ref.kind !== "call" && ref.kind !== "func_addr")) continue;
+    const insn = (insns[i] = cloneInstruction(insns[i]!));
+    insn.imm = functionStarts.get(ref.function)! - (i + 1);
+    // A callback's address: the kernel resolves BPF_PSEUDO_FUNC like a call, relative to the next slot.
+    if (ref.kind === "func_addr") {
+      insn.src = BPF_PSEUDO_FUNC;
+      const next = (insns[i + 1] = cloneInstruction(insns[i + 1]!));
+      next.imm = 0;
     }
-  });
+  }
   return { insns, functionStarts };
 }
