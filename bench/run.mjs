@@ -305,7 +305,7 @@ async function main() {
     for (let i = 0; i < N.cli; i++) {
       node.push(await wall(process.execPath, ["-e", "0"]));
       cli.push(
-        await wall(process.execPath, [join(root, "dist", "src", "cli", "tsbpf.mjs"), "load", BOOTSTRAP, "--duration", "30"], attached),
+        await wall(process.execPath, [join(root, "dist", "src", "cli", "tsbpf.cjs"), "load", BOOTSTRAP, "--duration", "30"], attached),
       );
       await new Promise((r) => setTimeout(r, 250)); // the previous one detaches (RCU grace periods)
     }

@@ -1,7 +1,7 @@
 // Bundles the compiled CLI (dist/src/cli/main.js and everything it imports)
-// into one CommonJS file, dist/src/cli/tsbpf.cjs, and writes a V8 code cache
-// for it, tsbpf.cjs.cache; the `tsbpf` bin, dist/src/cli/tsbpf.mjs, compiles
-// the bundle from that cache (see cli-launcher.mjs).
+// into one CommonJS file, dist/src/cli/bundle.cjs, and writes a V8 code cache
+// for it, bundle.cjs.cache; the `tsbpf` bin, dist/src/cli/tsbpf.cjs, compiles
+// the bundle from that cache (see cli-launcher.cjs).
 // - One file: Node's ESM loader costs ~1 ms per module; the CLI pulls in ~90.
 // - CommonJS: only a classic script can be compiled with vm.Script's
 //   cachedData (Node 20 has no code cache for ES modules). Parsing the 700 kB
@@ -9,14 +9,14 @@
 // koffi stays external (native code). The bundle sits beside main.js so URLs
 // relative to import.meta.url (the trace_pipe forwarder, package.json) hold.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
 const cli = (name) => new URL(`../dist/src/cli/${name}`, import.meta.url).pathname;
 
 await build({
   entryPoints: [cli("main.js")],
-  outfile: cli("tsbpf.cjs"),
+  outfile: cli("bundle.cjs"),
   bundle: true,
   platform: "node",
   format: "cjs",
@@ -33,12 +33,13 @@ await build({
 });
 // The bundle becomes one function expression, which the launcher calls with
 // CommonJS's arguments (the hashbang goes: it is only valid at a file's start).
-const body = readFileSync(cli("tsbpf.cjs"), "utf8").replace(/^#!.*\n/, "");
+const body = readFileSync(cli("bundle.cjs"), "utf8").replace(/^#!.*\n/, "");
 // The launcher reads the bundle as latin1, which equals UTF-8 only for ASCII (esbuild's default charset).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is the point
 if (/[^\x00-\x7f]/.test(body)) throw new Error("the CLI bundle is not ASCII: the launcher reads it as latin1");
-writeFileSync(cli("tsbpf.cjs"), `(function (exports, require, module, __filename, __dirname, __bundleUrl) {${body}\n})`);
-copyFileSync(new URL("./cli-launcher.mjs", import.meta.url).pathname, cli("tsbpf.mjs"));
+writeFileSync(cli("bundle.cjs"), `(function (exports, require, module, __filename, __dirname, __bundleUrl) {${body}\n})`);
+copyFileSync(new URL("./cli-launcher.cjs", import.meta.url).pathname, cli("tsbpf.cjs"));
+chmodSync(cli("tsbpf.cjs"), 0o755);
 
 // The cache holds the bytecode of every function compiled during a run, so it
 // is written after a representative one: a short `load` of bootstrap.bpf.o
@@ -48,8 +49,8 @@ copyFileSync(new URL("./cli-launcher.mjs", import.meta.url).pathname, cli("tsbpf
 // BTF.ext, relocations) without privileges or the kernel.
 const bootstrap = new URL("../bpf/bootstrap.bpf.o", import.meta.url).pathname;
 const writeCache = (args) => {
-  rmSync(cli("tsbpf.cjs.cache"), { force: true });
-  execFileSync(process.execPath, [cli("tsbpf.mjs"), ...args], {
+  rmSync(cli("bundle.cjs.cache"), { force: true });
+  execFileSync(process.execPath, [cli("tsbpf.cjs"), ...args], {
     env: { ...process.env, TSBPF_WRITE_CODE_CACHE: "1" },
     stdio: ["ignore", "ignore", "pipe"],
     // A load that hangs (a kernel that never answers) must not hang the build: inspect instead.

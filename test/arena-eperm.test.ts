@@ -81,7 +81,7 @@ describe("EPERM with the capabilities present", () => {
         "--bounding-set=-bpf,-sys_admin",
         "--reuid=0",
         process.execPath,
-        "dist/src/cli/tsbpf.mjs",
+        "dist/src/cli/tsbpf.cjs",
         "load",
         OBJ,
       ],

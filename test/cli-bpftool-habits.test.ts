@@ -15,7 +15,7 @@ import { SyscallError } from "../src/syscall/syscall-error.js";
 import { BpfCmd, BpfMapType } from "../src/abi/uapi-enums.js";
 import { thrownBy } from "./helpers/thrown.js";
 
-const CLI = "dist/src/cli/tsbpf.mjs";
+const CLI = "dist/src/cli/tsbpf.cjs";
 const tsbpf = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
 const root = process.getuid?.() === 0;
 

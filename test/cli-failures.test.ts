@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { BpfObject } from "../src/object/bpf-object.js";
 import { mapInfo } from "../src/syscall/obj-info.js";
 
-const CLI = "dist/src/cli/tsbpf.mjs";
+const CLI = "dist/src/cli/tsbpf.cjs";
 const tsbpf = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
 const root = process.getuid?.() === 0;
 

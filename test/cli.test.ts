@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { waitUntil } from "./helpers/wait.js";
 
-const tsbpf = (...args: string[]) => spawnSync(process.execPath, ["dist/src/cli/tsbpf.mjs", ...args], { encoding: "utf8" });
+const tsbpf = (...args: string[]) => spawnSync(process.execPath, ["dist/src/cli/tsbpf.cjs", ...args], { encoding: "utf8" });
 
 describe("tsbpf CLI", () => {
   it("prints help and exits 0; no verb is a usage error (2)", () => {
@@ -27,7 +27,7 @@ describe("tsbpf CLI", () => {
   });
 
   it("starts from the code cache the build wrote beside the bundle: this Node takes it", () => {
-    const r = spawnSync(process.execPath, ["dist/src/cli/tsbpf.mjs", "--version"], {
+    const r = spawnSync(process.execPath, ["dist/src/cli/tsbpf.cjs", "--version"], {
       encoding: "utf8",
       env: { ...process.env, TSBPF_CODE_CACHE_REPORT: "1" },
     });
@@ -68,7 +68,7 @@ describe("tsbpf CLI", () => {
   });
 
   it("load streams ring buffer records decoded through BTF, as JSON lines with --json", async () => {
-    const child = spawn(process.execPath, ["dist/src/cli/tsbpf.mjs", "load", "bpf/bootstrap.bpf.o", "--json"], {
+    const child = spawn(process.execPath, ["dist/src/cli/tsbpf.cjs", "load", "bpf/bootstrap.bpf.o", "--json"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

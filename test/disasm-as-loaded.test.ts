@@ -17,7 +17,7 @@ import { relocateProgram } from "../src/spec/relocate.js";
 import { observeSyscalls } from "../src/syscall/kernel.js";
 import { type BpfRequest, isBpfCmd } from "../src/syscall/requests.js";
 
-const CLI = "dist/src/cli/tsbpf.mjs";
+const CLI = "dist/src/cli/tsbpf.cjs";
 const disasm = (...args: string[]) => {
   const r = spawnSync(process.execPath, [CLI, "disasm", ...args, "--no-bytes"], { encoding: "utf8" });
   expect(r.status, r.stderr).toBe(0);

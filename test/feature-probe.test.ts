@@ -19,7 +19,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { HELPER_NAMES } from "../src/abi/helper-names.js";
 import { BpfProgTypeNames } from "../src/abi/uapi-enums.js";
 
-const CLI = "dist/src/cli/tsbpf.mjs";
+const CLI = "dist/src/cli/tsbpf.cjs";
 
 function has(cmd: string, args: string[]): boolean {
   return spawnSync(cmd, args, { stdio: "ignore" }).status === 0;

@@ -91,7 +91,7 @@ describe("the .kconfig map", () => {
   });
 
   it("tsbpf load prints the truncation warning without -v", () => {
-    const r = spawnSync(process.execPath, ["dist/src/cli/tsbpf.mjs", "load", OBJ, "--duration", "0.1"], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["dist/src/cli/tsbpf.cjs", "load", OBJ, "--duration", "0.1"], { encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/^tsbpf: warning: extern CONFIG_DEFAULT_HOSTNAME: .* truncated to 0 bytes and a NUL/m);
   });

@@ -30,7 +30,7 @@ import { defaultCacheDir } from "../src/object/kernel-btf-index-cache.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const dist = (p: string) => JSON.stringify(join(ROOT, "dist", "src", p));
-const CLI = join(ROOT, "dist", "src", "cli", "tsbpf.mjs");
+const CLI = join(ROOT, "dist", "src", "cli", "tsbpf.cjs");
 const work = mkdtempSync(join(tmpdir(), "tsbpf-btfidx-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

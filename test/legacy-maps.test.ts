@@ -15,7 +15,7 @@ import { kernelObjects, newKernelObjects } from "./helpers/kernel.js";
 import { thrownBy } from "./helpers/thrown.js";
 
 const OBJ = "bpf/legacy_maps.bpf.o";
-const tsbpf = (...args: string[]) => spawnSync(process.execPath, ["dist/src/cli/tsbpf.mjs", ...args], { encoding: "utf8" });
+const tsbpf = (...args: string[]) => spawnSync(process.execPath, ["dist/src/cli/tsbpf.cjs", ...args], { encoding: "utf8" });
 const haveBpftool = existsSync("/usr/sbin/bpftool") || existsSync("/usr/bin/bpftool");
 
 describe("legacy maps section", () => {

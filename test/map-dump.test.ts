@@ -12,7 +12,7 @@ import { BpfObject } from "../src/object/bpf-object.js";
 import { mapInfo } from "../src/syscall/obj-info.js";
 import { HAVE_BPFTOOL } from "./helpers/oracle.js";
 
-const CLI = "dist/src/cli/tsbpf.mjs";
+const CLI = "dist/src/cli/tsbpf.cjs";
 const run = (cmd: string, args: string[]) => {
   const r = spawnSync(cmd, args, { encoding: "utf8" });
   expect(r.status, `${cmd} ${args.join(" ")}: ${r.stderr}`).toBe(0);

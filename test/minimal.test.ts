@@ -84,7 +84,7 @@ interface MinimalRun {
 }
 
 async function runMinimalCli(): Promise<MinimalRun> {
-  const child = spawn(process.execPath, ["dist/src/cli/tsbpf.mjs", "load", MINIMAL, "--duration", "2"], {
+  const child = spawn(process.execPath, ["dist/src/cli/tsbpf.cjs", "load", MINIMAL, "--duration", "2"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

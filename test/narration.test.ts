@@ -221,7 +221,7 @@ describe("load steps come just before the syscalls they stand for", () => {
 describe("tsbpf load -v / --explain", () => {
   // --no-printk: the order of steps is the point here, and another process may hold trace_pipe.
   const tsbpf = (...args: string[]) =>
-    spawnSync(process.execPath, ["dist/src/cli/tsbpf.mjs", "load", ...args, "--no-printk", "--duration", "0.1"], {
+    spawnSync(process.execPath, ["dist/src/cli/tsbpf.cjs", "load", ...args, "--no-printk", "--duration", "0.1"], {
       encoding: "utf8",
       timeout: 60_000,
     });

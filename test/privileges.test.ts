@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const ROOT = join(import.meta.dirname, "..");
-const CLI = join(ROOT, "dist", "src", "cli", "tsbpf.mjs");
+const CLI = join(ROOT, "dist", "src", "cli", "tsbpf.cjs");
 
 function hasSetpriv(): boolean {
   try {

@@ -65,7 +65,7 @@ describe.runIf(HAVE_BPFTOOL)("prog dump xlated = bpftool prog dump xlated", () =
     obj.load();
     const id = progInfo(obj.program("sum_globals").fd).id;
     const cli = (...args: string[]) =>
-      spawnSync(process.execPath, ["dist/src/cli/tsbpf.mjs", "prog", "dump", "xlated", ...args], { encoding: "utf8" });
+      spawnSync(process.execPath, ["dist/src/cli/tsbpf.cjs", "prog", "dump", "xlated", ...args], { encoding: "utf8" });
     const plain = cli("id", String(id));
     expect(plain.status, plain.stderr).toBe(0);
     expect(plain.stdout).toBe(bpftool(id));

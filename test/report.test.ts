@@ -17,7 +17,7 @@ const ARTIFACTS = resolve("test-artifacts/report");
 const work = mkdtempSync(join(tmpdir(), "tsbpf-report-"));
 let browser: Browser;
 
-const tsbpf = (...args: string[]) => spawnSync(process.execPath, ["dist/src/cli/tsbpf.mjs", ...args], { encoding: "utf8" });
+const tsbpf = (...args: string[]) => spawnSync(process.execPath, ["dist/src/cli/tsbpf.cjs", ...args], { encoding: "utf8" });
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -250,7 +250,7 @@ describe("tsbpf report without privileges", () => {
         "--clear-groups",
         "--inh-caps=-all",
         process.execPath,
-        "dist/src/cli/tsbpf.mjs",
+        "dist/src/cli/tsbpf.cjs",
         "report",
         "bpf/minimal.bpf.o",
         "-o",

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 
 const OBJ = "bpf/set_types.bpf.o";
-const tsbpf = (...args: string[]) => spawnSync(process.execPath, ["dist/src/cli/tsbpf.mjs", ...args], { encoding: "utf8" });
+const tsbpf = (...args: string[]) => spawnSync(process.execPath, ["dist/src/cli/tsbpf.cjs", ...args], { encoding: "utf8" });
 
 describe.skipIf(process.getuid?.() !== 0)("tsbpf load --set on the command line", () => {
   it("a bad value exits 2 with one line and the verb's usage, loading nothing", () => {

@@ -16,7 +16,7 @@ import { type Ids, type ObjectKind as Kind, KINDS, emptyIds, idsHeldBy, kernelId
 import { TRACE_PIPE_BUSY, whileTracePipeBusy } from "./helpers/trace-pipe.js";
 
 const ROOT = join(import.meta.dirname, "..");
-const CLI = join(ROOT, "dist", "src", "cli", "tsbpf.mjs");
+const CLI = join(ROOT, "dist", "src", "cli", "tsbpf.cjs");
 const SIGNUM: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

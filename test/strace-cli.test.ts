@@ -56,7 +56,7 @@ describe.runIf(hasStrace)("tsbpf load --trace vs strace", () => {
               "-o",
               S,
               process.execPath,
-              "dist/src/cli/tsbpf.mjs",
+              "dist/src/cli/tsbpf.cjs",
               "load",
               `--trace=${T}`,
               obj,
@@ -121,7 +121,7 @@ describe.runIf(hasStrace)("tsbpf load --trace: every file and fd call of the loa
     const T = join(dir, "full.trace");
     execFileSync(
       "strace",
-      ["-f", "-v", "-o", S, process.execPath, "dist/src/cli/tsbpf.mjs", "load", `--trace=${T}`, "bpf/bootstrap.bpf.o", "--duration", "1"],
+      ["-f", "-v", "-o", S, process.execPath, "dist/src/cli/tsbpf.cjs", "load", `--trace=${T}`, "bpf/bootstrap.bpf.o", "--duration", "1"],
       {
         stdio: "ignore",
       },

@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from "vitest";
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-strace-options-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const hasStrace = existsSync("/usr/bin/strace") && spawnSync("strace", ["-V"]).status === 0;
-const CLI = "dist/src/cli/tsbpf.mjs";
+const CLI = "dist/src/cli/tsbpf.cjs";
 
 const TT = /^(\d\d):(\d\d):(\d\d)\.(\d{6}) /;
 const DURATION = / <(\d+\.\d{6})>$/;

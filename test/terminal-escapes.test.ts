@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { waitUntil } from "./helpers/wait.js";
 
-const CLI = "dist/src/cli/tsbpf.mjs";
+const CLI = "dist/src/cli/tsbpf.cjs";
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-escapes-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

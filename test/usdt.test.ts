@@ -213,7 +213,7 @@ describe("USDT: attaching by section name", () => {
 
   it("tsbpf load attaches them and streams their records", async () => {
     const env = { ...process.env, PATH: `${demo.dir}:${process.env.PATH}`, LD_LIBRARY_PATH: demo.dir };
-    const cli = spawn(process.execPath, ["dist/src/cli/tsbpf.mjs", "load", OBJ, "--json", "--duration", "20"], { env });
+    const cli = spawn(process.execPath, ["dist/src/cli/tsbpf.cjs", "load", OBJ, "--json", "--duration", "20"], { env });
     let stdout = "";
     let stderr = "";
     cli.stdout.on("data", (d) => {
@@ -242,7 +242,7 @@ describe("USDT: attaching by section name", () => {
   });
 
   it("tsbpf inspect shows the usdt programs", () => {
-    const out = execFileSync(process.execPath, ["dist/src/cli/tsbpf.mjs", "inspect", OBJ], { encoding: "utf8" });
+    const out = execFileSync(process.execPath, ["dist/src/cli/tsbpf.cjs", "inspect", OBJ], { encoding: "utf8" });
     expect(out).toMatch(/on_auto_exe\s+\(section usdt\/tsbpf_usdt_demo:tsbpf:p3\)\n\s+type BPF_PROG_TYPE_KPROBE\n\s+attach: usdt/);
   });
 });

@@ -11,7 +11,7 @@ import { BpfObject } from "../src/object/bpf-object.js";
 import type { LoadStep } from "../src/object/load-steps.js";
 import { progInfo } from "../src/syscall/obj-info.js";
 
-const CLI = "dist/src/cli/tsbpf.mjs";
+const CLI = "dist/src/cli/tsbpf.cjs";
 const STATS = /^processed (\d+) insns \(limit 1000000\) max_states_per_insn \d+ total_states \d+ peak_states \d+ mark_read \d+$/;
 
 describe("verifier statistics and log", () => {

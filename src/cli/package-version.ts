@@ -1,6 +1,6 @@
 /**
  * tsbpf's version, from the package.json two folders above dist/src/cli
- * (the same path from main.js and from the tsbpf.cjs bundle beside it).
+ * (the same path from main.js and from the bundle.cjs bundle beside it).
  */
 import { readFileSync } from "node:fs";
 
