@@ -279,6 +279,35 @@ describe("several candidates", () => {
   });
 });
 
+describe("Btf.idsWithNamePrefix", () => {
+  // CO-RE's flavor searches ("foo___"): every own type whose whole name starts with the prefix
+  // (not a name that merely contains it), the first own string of split BTF included.
+  const names = ["foo", "foo___a", "foo___b___c", "xfoo___a", "foo____x", "___lead", "a___", "foo__", "café___1", "café"];
+  const fill = (b: BtfBuilder) => {
+    for (const name of names) struct(b, name, 4, [m("a", 0, 0)]);
+  };
+  const base = btf((b) => fill(b));
+  const sb = new BtfBuilder({ base });
+  sb.add({ kind: BtfKind.Struct, name: "foo___split", size: 4, members: [], kindFlag: false });
+  sb.add({ kind: BtfKind.Typedef, name: "xfoo___split", type: 1 });
+  const split = Btf.parse(sb.encode(), { base });
+  const prefixes = ["foo___", "foo____", "foo___b___", "___", "___l", "a___", "café___", "foo", "foo_", "xfoo___", "nope___"];
+
+  it.each(prefixes)("%s: every own type whose name starts with it, in id order", (prefix) => {
+    for (const target of [base, split]) {
+      const own = [];
+      for (let id = target === split ? base.typeCount : 1; id < target.typeCount; id++) {
+        if (target.name(id).startsWith(prefix)) own.push([id, target.name(id)]);
+      }
+      expect(target.idsWithNamePrefix(prefix)).toEqual(own);
+    }
+  });
+
+  it("finds a split BTF's own flavored names, not its base's", () => {
+    expect(split.idsWithNamePrefix("foo___").map(([, n]) => n)).toEqual(["foo___split"]);
+  });
+});
+
 describe("the essential-name table (CO-RE candidates by hash)", () => {
   // Exact and flavored names, a name twice, a union beside a struct, a multi-byte name, enums (one class with enum64).
   const fill = (b: Builder) => {
