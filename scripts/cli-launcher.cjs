@@ -16,8 +16,8 @@ const cacheFile = `${file}.cache`;
 
 // Both files pass through one buffer: the bundle is copied out of it into a string, then the
 // cache is read over it (V8 needs the cache only while compiling). Every fresh page a process
-// touches is a page fault, and each costs ~10 µs on the VMs this runs on (0.6 µs a page when
-// populated in bulk): reading the cache into a buffer of its own was ~160 more of them.
+// touches costs ~11 µs on the VMs this runs on (a fault, then the first access itself):
+// reading the cache into a buffer of its own was ~160 more of them.
 const open = (path) => {
   try {
     return openSync(path, "r");
