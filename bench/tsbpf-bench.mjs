@@ -13,11 +13,12 @@ import { performance } from "node:perf_hooks";
 
 const dist = new URL("../dist/src/", import.meta.url);
 const [cmd, ...args] = process.argv.slice(2);
-// Only what a command needs is imported (dumpc is timed as a whole process); the loads use the
-// package's entry point, as a user's `import … from "tsbpf"` does.
+// Only what a command needs is imported (dumpc is timed as a whole process); everything else
+// comes from the package's entry point, resolved as a user's `import … from "tsbpf"` is (the
+// package refers to itself by name: Node's export conditions pick the code-cached bundle).
 const needsObject = cmd !== "dumpc";
-const lib = needsObject ? await import(new URL("../dist/lib/index.js", import.meta.url).href) : {};
-const { BpfObject, destroyLinks } = lib;
+const lib = needsObject ? await import("tsbpf") : {};
+const { BpfObject, destroyLinks, RingBuffer, RingBufferPoller, makeDecoder } = lib;
 // TSBPF_BENCH_KEEP_INDEX=DIR: the kernel BTF index kept in DIR, as the CLI keeps it (opt-in for a library).
 if (needsObject && process.env.TSBPF_BENCH_KEEP_INDEX) lib.cacheKernelBtfIndex(process.env.TSBPF_BENCH_KEEP_INDEX);
 
@@ -83,8 +84,6 @@ function u64(obj, name) {
 const REC_SIZE = 64;
 
 async function cmdDrain(path, rounds, only = "both") {
-  const { RingBuffer } = await import(new URL("maps/ringbuf.js", dist).href);
-  const { makeDecoder } = await import(new URL("btf/value-decoder.js", dist).href);
   const getpid = await rawGetpid();
   const obj = BpfObject.open(path);
   obj.load();
@@ -150,8 +149,6 @@ async function cmdDrain(path, rounds, only = "both") {
 }
 
 async function cmdStream(path, records, spinBinary) {
-  const { RingBuffer } = await import(new URL("maps/ringbuf.js", dist).href);
-  const { RingBufferPoller } = await import(new URL("maps/ring-poller.js", dist).href);
   const obj = BpfObject.open(path);
   obj.load();
   const links = obj.attach();

@@ -1,7 +1,7 @@
 // Bundles the compiled CLI (dist/src/cli/main.js and everything it imports)
 // into one CommonJS file, dist/src/cli/bundle.cjs, and writes a V8 code cache
 // for it, bundle.cjs.cache; the `tsbpf` bin, dist/src/cli/tsbpf.cjs, compiles
-// the bundle from that cache (see cli-launcher.cjs).
+// the bundle from that cache (cli-launcher.cjs, cached-bundle.cjs).
 // - One file: Node's ESM loader costs ~1 ms per module; the CLI pulls in ~90.
 // - CommonJS: only a classic script can be compiled with vm.Script's
 //   cachedData (Node 20 has no code cache for ES modules). Parsing the 700 kB
@@ -39,6 +39,7 @@ const body = readFileSync(cli("bundle.cjs"), "utf8").replace(/^#!.*\n/, "");
 if (/[^\x00-\x7f]/.test(body)) throw new Error("the CLI bundle is not ASCII: the launcher reads it as latin1");
 writeFileSync(cli("bundle.cjs"), `(function (exports, require, module, __filename, __dirname, __bundleUrl) {${body}\n})`);
 copyFileSync(new URL("./cli-launcher.cjs", import.meta.url).pathname, cli("tsbpf.cjs"));
+copyFileSync(new URL("./cached-bundle.cjs", import.meta.url).pathname, cli("cached-bundle.cjs"));
 chmodSync(cli("tsbpf.cjs"), 0o755);
 
 // The cache holds the bytecode of every function compiled during a run, so it

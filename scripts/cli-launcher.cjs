@@ -1,53 +1,8 @@
 #!/usr/bin/env node
-// The `tsbpf` bin: compiles the bundled CLI (bundle.cjs, one function
-// expression built by scripts/bundle-cli.mjs) from the V8 code cache written
-// at build time beside it, which skips parsing and compiling it again (~40 ms
-// of each start). A cache V8 rejects (another Node version, other V8 flags)
-// costs nothing but that time: the bundle is compiled from source as usual.
+// The `tsbpf` bin: runs the bundled CLI (bundle.cjs, built by
+// scripts/bundle-cli.mjs) compiled from its code cache (cached-bundle.cjs).
 //
 // CommonJS, not an ES module: Node then starts without its ES module loader
 // (~7 ms and ~75 page faults of each start), and nothing here imports one.
 "use strict";
-const { pathToFileURL } = require("node:url");
-const { closeSync, fstatSync, openSync, readSync, writeFileSync } = require("node:fs");
-const { Script } = require("node:vm");
-const file = `${__dirname}/bundle.cjs`;
-const cacheFile = `${file}.cache`;
-
-// Both files pass through one buffer: the bundle is copied out of it into a string, then the
-// cache is read over it (V8 needs the cache only while compiling). Every fresh page a process
-// touches costs ~11 µs on the VMs this runs on (a fault, then the first access itself):
-// reading the cache into a buffer of its own was ~160 more of them.
-const open = (path) => {
-  try {
-    return openSync(path, "r");
-  } catch {
-    return undefined;
-  }
-};
-const sourceFd = openSync(file, "r");
-const cacheFd = open(cacheFile);
-const sourceSize = fstatSync(sourceFd).size;
-const cacheSize = cacheFd === undefined ? 0 : fstatSync(cacheFd).size;
-const buffer = Buffer.allocUnsafeSlow(Math.max(sourceSize, cacheSize));
-/** Reads the whole file into `buffer`, returning its length (a short file reads short, not wrong). */
-const readInto = (fd, size) => {
-  let got = 0;
-  for (let n; got < size && (n = readSync(fd, buffer, got, size - got, got)) > 0; ) got += n;
-  closeSync(fd);
-  return got;
-};
-// latin1: the bundle is ASCII (esbuild escapes the rest; the build checks), and latin1 is a plain
-// copy where UTF-8 is decoded and validated (~1.3 ms of 650 kB).
-const source = buffer.latin1Slice(0, readInto(sourceFd, sourceSize));
-const cachedData = cacheFd === undefined ? undefined : buffer.subarray(0, readInto(cacheFd, cacheSize));
-const script = new Script(source, { filename: file, cachedData });
-// For the test that the build's cache is one this Node takes (a rejected one only costs time, silently).
-if (process.env.TSBPF_CODE_CACHE_REPORT === "1")
-  process.stderr.write(`code cache: ${cachedData === undefined ? "none" : script.cachedDataRejected ? "rejected" : "accepted"}\n`);
-const mod = { exports: {} };
-script.runInThisContext()(mod.exports, require, mod, file, __dirname, pathToFileURL(file).href);
-if (process.env.TSBPF_WRITE_CODE_CACHE === "1") {
-  // Build time only: after the run, every function it compiled is in the cache.
-  process.once("beforeExit", () => writeFileSync(cacheFile, script.createCachedData()));
-}
+require("./cached-bundle.cjs").runCachedBundle(`${__dirname}/bundle.cjs`, require);

@@ -520,8 +520,11 @@ export async function resolve(specifier, context, next) {
     writeFileSync(join(offline, "deny-kernel.mjs"), `import { register } from "node:module";\nregister("./hooks.mjs", import.meta.url);\n`);
   });
 
+  // --no-addons: Node without native addons resolves the package's "import" condition, the ES
+  // module files (dist/lib/*.js), as bundlers do; by default Node takes "node-addons", the
+  // code-cached bundle (dist/lib/node/*.js), which holds both halves (see the last test here).
   const node = (...args: string[]) =>
-    spawnSync(process.execPath, ["--import", "./deny-kernel.mjs", ...args], { cwd: offline, encoding: "utf8" });
+    spawnSync(process.execPath, ["--no-addons", "--import", "./deny-kernel.mjs", ...args], { cwd: offline, encoding: "utf8" });
 
   it("koffi cannot be resolved there, and the hook refuses the main entry (which has the kernel side)", () => {
     const koffi = node("--input-type=module", "-e", 'await import("koffi")');
@@ -541,6 +544,29 @@ export async function resolve(specifier, context, next) {
     expect(res.programs.some((p: { core: number }) => p.core > 0)).toBe(true);
     expect(res.dumpC).toBe(true);
     expect(res.disassembly).toBeGreaterThan(10);
+  });
+
+  it("by default Node gets the sub-paths from the code-cached bundle, which works without koffi too", () => {
+    const r = spawnSync(
+      process.execPath,
+      ["consumers/offline.js", join(offline, "node_modules/tsbpf/bpf/core.bpf.o"), "/sys/kernel/btf/vmlinux"],
+      {
+        cwd: offline,
+        encoding: "utf8",
+        env: { ...process.env, TSBPF_CODE_CACHE_REPORT: "1" },
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    // The bundle ran, compiled from the cache the build wrote for this Node.
+    expect(r.stderr).toContain("code cache: accepted");
+    const res = JSON.parse(r.stdout.trim());
+    expect(res.programs.some((p: { core: number }) => p.core > 0)).toBe(true);
+    expect(res.disassembly).toBeGreaterThan(10);
+    const resolved = spawnSync(process.execPath, ["--input-type=module", "-e", 'console.log(import.meta.resolve("tsbpf/elf"))'], {
+      cwd: offline,
+      encoding: "utf8",
+    });
+    expect(resolved.stdout.trim()).toMatch(/\/node_modules\/tsbpf\/dist\/lib\/node\/elf\.js$/);
   });
 });
 
