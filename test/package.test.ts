@@ -568,6 +568,19 @@ export async function resolve(specifier, context, next) {
     });
     expect(resolved.stdout.trim()).toMatch(/\/node_modules\/tsbpf\/dist\/lib\/node\/elf\.js$/);
   });
+
+  it("under --enable-source-maps stack traces lead back to src/*.ts (the ES modules), else into the bundle", () => {
+    const throwing = 'import { ElfFile } from "tsbpf/elf"; try { new ElfFile(new Uint8Array(4)); } catch (e) { console.log(e.stack); }';
+    const mapped = spawnSync(process.execPath, ["--enable-source-maps", "--input-type=module", "-e", throwing], {
+      cwd: offline,
+      encoding: "utf8",
+    });
+    expect(mapped.stdout).toMatch(/ObjectFormatError/);
+    expect(mapped.stdout).toMatch(/src\/elf\/[a-z-]+\.ts:\d+:\d+/);
+    const plain = spawnSync(process.execPath, ["--input-type=module", "-e", throwing], { cwd: offline, encoding: "utf8" });
+    expect(plain.stdout).toMatch(/ObjectFormatError/);
+    expect(plain.stdout).toMatch(/dist\/lib\/bundle\.cjs:\d+:\d+/);
+  });
 });
 
 describe("examples/uprobe and examples/iterator", () => {
