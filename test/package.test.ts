@@ -170,6 +170,38 @@ console.log(lines.find((l) => l.pid === process.pid)?.message ?? "no line");
     expect(cli.stdout).toContain("handle_tp  (section tp/syscalls/sys_enter_write)");
   }, 180_000);
 
+  it("require() and import of any entry give the same classes: one code-cached bundle per process", () => {
+    const script = `
+const t = require("tsbpf");
+const { Btf } = require("tsbpf/btf");
+Promise.all([import("tsbpf"), import("tsbpf/elf"), import("tsbpf/spec")]).then(([m, e, s]) => {
+  console.log(JSON.stringify({
+    load: typeof t.BpfObject.open,
+    main: m.BpfObject === t.BpfObject,
+    btf: Btf === m.Btf,
+    elf: e.ElfFile === t.ElfFile,
+    spec: s.parseObject === t.parseObject,
+    resolved: [require.resolve("tsbpf"), require.resolve("tsbpf/btf")].map((p) => p.replace(/^.*node_modules\\/tsbpf\\//, "")),
+  }));
+});`;
+    const r = spawnSync(process.execPath, ["-e", script], {
+      cwd: app,
+      encoding: "utf8",
+      env: { ...process.env, TSBPF_CODE_CACHE_REPORT: "1" },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      load: "function",
+      main: true,
+      btf: true,
+      elf: true,
+      spec: true,
+      resolved: ["dist/lib/node/index.cjs", "dist/lib/node/btf.cjs"],
+    });
+    // Run once: one report line.
+    expect(r.stderr.match(/code cache: accepted/g)).toHaveLength(1);
+  });
+
   it("the consumer scripts, the examples and the README's code blocks compile with strict against the installed package's types", () => {
     expect(readmeBlocks.length).toBeGreaterThanOrEqual(2);
     expect(compileOutput).toBe("");
