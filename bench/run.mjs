@@ -29,7 +29,7 @@ const want = (group) => !only || only.has(group);
 
 const N = quick
   ? { processes: 1, load: 4, minimal: 5, many: 3, attach: 2, drain: 2, stream: 100_000, dump: 1, cli: 2, rss: 1 }
-  : { processes: 7, load: 20, minimal: 30, many: 8, attach: 6, drain: 9, stream: 1_000_000, dump: 5, cli: 7, rss: 7 };
+  : { processes: 7, load: 20, minimal: 30, many: 8, attach: 6, drain: 9, stream: 1_000_000, dump: 5, cli: 15, rss: 7 };
 
 const BIN = join(here, "build", "libbpf-bench");
 const TS = join(here, "tsbpf-bench.mjs");
