@@ -37,7 +37,7 @@ const body = readFileSync(cli("bundle.cjs"), "utf8").replace(/^#!.*\n/, "");
 // The launcher reads the bundle as latin1, which equals UTF-8 only for ASCII (esbuild's default charset).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is the point
 if (/[^\x00-\x7f]/.test(body)) throw new Error("the CLI bundle is not ASCII: the launcher reads it as latin1");
-writeFileSync(cli("bundle.cjs"), `(function (exports, require, module, __filename, __dirname, __bundleUrl) {${body}\n})`);
+writeFileSync(cli("bundle.cjs"), `(function (exports, require, module, __filename, __dirname, __bundleUrl) {"use strict";${body}\n})`);
 copyFileSync(new URL("./cli-launcher.cjs", import.meta.url).pathname, cli("tsbpf.cjs"));
 copyFileSync(new URL("./cached-bundle.cjs", import.meta.url).pathname, cli("cached-bundle.cjs"));
 chmodSync(cli("tsbpf.cjs"), 0o755);

@@ -50,14 +50,15 @@ export function bindMapReferences(
   mapFd: (name: string) => number | undefined,
   externs: ReadonlyMap<string, ExternBinding> = new Map(),
 ): Instruction[] {
-  // Copy on write: only the instructions patched here (and the second slot of a patched
-  // ld_imm64) are copies; the rest stay the caller's objects, which nothing writes.
+  // Copy on write: only the instructions patched here and the slot after each are copies (an
+  // ld_imm64's second slot is written; so is whatever follows a reference a malformed object put
+  // on another instruction); the rest stay the caller's objects, which nothing writes.
   const out = insns.slice();
   for (let i = 0; i < out.length; i++) {
     const ref = out[i]!.reference;
     if (!ref) continue;
     const insn = (out[i] = cloneInstruction(out[i]!));
-    if (isLdImm64(insn) && i + 1 < out.length) out[i + 1] = cloneInstruction(out[i + 1]!);
+    if (i + 1 < out.length) out[i + 1] = cloneInstruction(out[i + 1]!);
     if (ref.kind === "map" || ref.kind === "map_value") {
       const fd = mapFd(ref.map);
       if (fd === undefined) throw new RelocationError(`${program}: instruction ${i} refers to map ${ref.map}, which was not created`);

@@ -89,7 +89,7 @@ function freezeMap(m: MapSpec): MapSpec {
  * that one entry in this ObjectSpec's own arrays. The initial bytes of
  * global data cannot be frozen, so they are copied on the first write
  * through this ObjectSpec and owned by it from then on; instructions and
- * BTF are only ever read (relocation works on copies).
+ * BTF are only ever read (relocation and binding copy what they patch).
  */
 export class ObjectSpec {
   /** Object name as libbpf derives it: the file name up to its first dot. */
