@@ -9,37 +9,13 @@
 // koffi stays external (native code). The bundle sits beside main.js so URLs
 // relative to import.meta.url (the trace_pipe forwarder, package.json) hold.
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { build } from "esbuild";
+import { chmodSync, copyFileSync, rmSync } from "node:fs";
+import { buildClassicBundle } from "./classic-bundle.mjs";
 
 const cli = (name) => new URL(`../dist/src/cli/${name}`, import.meta.url).pathname;
 
-await build({
-  entryPoints: [cli("main.js")],
-  outfile: cli("bundle.cjs"),
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node20",
-  external: ["koffi"],
-  // import.meta does not exist in a script: the launcher passes the bundle's URL.
-  define: { "import.meta.url": "__bundleUrl" },
-  // A script compiled by vm.Script has no import(): esbuild turns it into require().
-  supported: { "dynamic-import": false },
-  // Each start reads and decodes the whole source (V8 keeps it beside the cached code):
-  // comments and indentation are a quarter of it. The names stay, for stack traces.
-  minifyWhitespace: true,
-  logLevel: "warning",
-});
-// The bundle becomes one function expression, which the launcher calls with
-// CommonJS's arguments (the hashbang goes: it is only valid at a file's start).
-const body = readFileSync(cli("bundle.cjs"), "utf8").replace(/^#!.*\n/, "");
-// The launcher reads the bundle as latin1, which equals UTF-8 only for ASCII (esbuild's default charset).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the range is the point
-if (/[^\x00-\x7f]/.test(body)) throw new Error("the CLI bundle is not ASCII: the launcher reads it as latin1");
-writeFileSync(cli("bundle.cjs"), `(function (exports, require, module, __filename, __dirname, __bundleUrl) {"use strict";${body}\n})`);
+await buildClassicBundle("CLI", { entryPoints: [cli("main.js")] }, cli("bundle.cjs"));
 copyFileSync(new URL("./cli-launcher.cjs", import.meta.url).pathname, cli("tsbpf.cjs"));
-copyFileSync(new URL("./cached-bundle.cjs", import.meta.url).pathname, cli("cached-bundle.cjs"));
 chmodSync(cli("tsbpf.cjs"), 0o755);
 
 // The cache holds the bytecode of every function compiled during a run, so it

@@ -15,8 +15,9 @@
 //   compiles none of the functions the cache holds).
 // Types stay in dist/src (the .d.ts files tsc wrote).
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
+import { buildClassicBundle } from "./classic-bundle.mjs";
 
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url).pathname;
 const ENTRIES = {
@@ -47,33 +48,19 @@ await build({
 
 // The same entries as one classic script: each entry's exports under its name.
 const bundle = dist("lib/bundle.cjs");
-await build({
-  stdin: {
-    contents: Object.entries(ENTRIES)
-      .map(([name, path]) => `export * as ${name} from ${JSON.stringify(dist(`src/${path}`))};`)
-      .join("\n"),
-    resolveDir: dist("src"),
-    loader: "js",
+await buildClassicBundle(
+  "library",
+  {
+    stdin: {
+      contents: Object.entries(ENTRIES)
+        .map(([name, path]) => `export * as ${name} from ${JSON.stringify(dist(`src/${path}`))};`)
+        .join("\n"),
+      resolveDir: dist("src"),
+      loader: "js",
+    },
   },
-  outfile: bundle,
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  external: ["koffi"],
-  // import.meta does not exist in a script: the runner passes the bundle's URL.
-  define: { "import.meta.url": "__bundleUrl" },
-  // A script compiled by vm.Script has no import(): esbuild turns it into require().
-  supported: { "dynamic-import": false },
-  minifyWhitespace: true,
-  logLevel: "warning",
-});
-const body = readFileSync(bundle, "utf8");
-// The runner reads the bundle as latin1, which equals UTF-8 only for ASCII (esbuild's default charset).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the range is the point
-if (/[^\x00-\x7f]/.test(body)) throw new Error("the library bundle is not ASCII: cached-bundle.cjs reads it as latin1");
-writeFileSync(bundle, `(function (exports, require, module, __filename, __dirname, __bundleUrl) {"use strict";${body}\n})`);
-copyFileSync(new URL("./cached-bundle.cjs", import.meta.url).pathname, dist("lib/cached-bundle.cjs"));
+  bundle,
+);
 // One run of the bundle per process, whichever entries import it (one module instance: one of each class).
 writeFileSync(
   dist("lib/load-bundle.cjs"),
