@@ -16,12 +16,13 @@ import {
   readHostFile,
   readHostText,
   readHostValue,
+  readHostValueIfOpenable,
   R_OK,
   withOpenFile,
 } from "../src/syscall/host-files.js";
 import { setKernelBackend } from "../src/syscall/kernel.js";
 import { realKernel } from "../src/syscall/libc.js";
-import { EACCES, EINVAL } from "../src/syscall/errno.js";
+import { EACCES, EINVAL, errnoNumber } from "../src/syscall/errno.js";
 import { SyscallError } from "../src/syscall/syscall-error.js";
 import { UnsupportedError } from "../src/errors.js";
 import { thrownBy } from "./helpers/thrown.js";
@@ -95,5 +96,18 @@ describe("host files through the choke point", () => {
     expect(readHostValue("/sys/devices/system/cpu/possible")).toBe(readFileSync("/sys/devices/system/cpu/possible", "utf8"));
     expect(fds()).toBe(before);
     expect(fake.calls.map((c) => c.call)).toEqual(["openat", "read", "close"]);
+  });
+
+  it("a value that may be absent: undefined for a missing file, with the calls strace shows and no fd kept", () => {
+    const fake = new FakeKernel(realKernel);
+    setKernelBackend(fake);
+    const before = fds();
+    expect(readHostValueIfOpenable("/nonexistent/tsbpf")).toBeUndefined();
+    expect(readHostValueIfOpenable("/sys/devices/system/cpu/possible")).toBe(readFileSync("/sys/devices/system/cpu/possible", "utf8"));
+    expect(fake.calls.map((c) => c.call)).toEqual(["openat", "openat", "read", "close"]);
+    // Opened but unreadable is an error (not an absence), and the fd is closed all the same.
+    setKernelBackend(new FakeKernel(realKernel).failWhen((r) => r.call === "read", errnoNumber("EIO")));
+    expect((thrownBy(() => readHostValueIfOpenable("/sys/devices/system/cpu/possible")) as SyscallError).code).toBe("EIO");
+    expect(fds()).toBe(before);
   });
 });

@@ -110,7 +110,8 @@ const CAP_NAMES = [
   "BPF",
   "CHECKPOINT_RESTORE",
 ];
-const CAP_BITS: Xlat = CAP_NAMES.map((n, i) => [1n << BigInt(i), `1<<CAP_${n}`] as const);
+// Made when first printed: 41 BigInts and strings are not worth every process's start.
+let capBits: Xlat | undefined;
 const CAP_VERSIONS: Xlat = [
   [0x19980330n, "_LINUX_CAPABILITY_VERSION_1"],
   [0x20071026n, "_LINUX_CAPABILITY_VERSION_2"],
@@ -123,6 +124,10 @@ export function formatCapgetArgs(req: CapgetRequest, result: SyscallResult, poin
   if (Number(result.ret) !== 0) return `${header}, ${pointer}`;
   const d = new DataView(req.data.buffer, req.data.byteOffset, req.data.byteLength);
   const set = (i: number) =>
-    printflags(CAP_BITS, (BigInt(d.getUint32(12 + i * 4, true)) << 32n) | BigInt(d.getUint32(i * 4, true)), null) || "0";
+    printflags(
+      (capBits ??= CAP_NAMES.map((n, i) => [1n << BigInt(i), `1<<CAP_${n}`] as const)),
+      (BigInt(d.getUint32(12 + i * 4, true)) << 32n) | BigInt(d.getUint32(i * 4, true)),
+      null,
+    ) || "0";
   return `${header}, {effective=${set(0)}, permitted=${set(1)}, inheritable=${set(2)}}`;
 }

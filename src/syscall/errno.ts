@@ -155,22 +155,24 @@ const ERRNOS: ReadonlyArray<readonly [number, string, string]> = [
   [530, "ERECALLCONFLICT", "Unknown error 530"],
 ];
 
-const byNumber = new Map(ERRNOS.map(([n, name, msg]) => [n, { name, msg }]));
+// Made on first use: an errno is printed only for a failed call (or a trace).
+let byNumberMap: Map<number, { name: string; msg: string }> | undefined;
+const byNumber = () => (byNumberMap ??= new Map(ERRNOS.map(([n, name, msg]) => [n, { name, msg }])));
 const byName = new Map(ERRNOS.map(([n, name]) => [name, n]));
 
 /** strace's name for an errno, or undefined when it has none (it then prints `(errno N)`). */
 export function knownErrnoName(errno: number): string | undefined {
-  return byNumber.get(errno)?.name;
+  return byNumber().get(errno)?.name;
 }
 
 /** "EPERM" for 1; "E<n>" for numbers this table does not know. */
 export function errnoName(errno: number): string {
-  return byNumber.get(errno)?.name ?? `E${errno}`;
+  return byNumber().get(errno)?.name ?? `E${errno}`;
 }
 
 /** strerror(3) text, as strace prints it in parentheses. */
 export function errnoMessage(errno: number): string {
-  return byNumber.get(errno)?.msg ?? `Unknown error ${errno}`;
+  return byNumber().get(errno)?.msg ?? `Unknown error ${errno}`;
 }
 
 /** 1 for "EPERM"; throws for a name this table does not know. */

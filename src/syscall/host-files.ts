@@ -124,7 +124,26 @@ export function readHostText(path: string, initial = 4096): string {
 export function readHostValue(path: string, max = 4096): string {
   const buf = new Uint8Array(max);
   const n = withOpenFile(path, (fd) => readFd(fd, buf));
-  return new TextDecoder().decode(buf.subarray(0, n));
+  return utf8.decode(buf.subarray(0, n));
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * readHostValue, or undefined when `path` cannot be opened: for a file whose
+ * absence is an answer (/proc/version_signature outside Ubuntu), with no
+ * error object built, its stack captured and its message formatted first.
+ */
+export function readHostValueIfOpenable(path: string, max = 4096): string | undefined {
+  const opened = trySyscall(openatRequest(path));
+  if (opened.ret === -1) return undefined;
+  const fd = Number(opened.ret);
+  try {
+    const buf = new Uint8Array(max);
+    return utf8.decode(buf.subarray(0, readFd(fd, buf)));
+  } finally {
+    closeQuietly(fd);
+  }
 }
 
 /** Whether `e` is the failure of a call on a file that does not exist. */

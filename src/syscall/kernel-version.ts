@@ -5,7 +5,7 @@
  * /proc/version_signature; elsewhere uname's release is it.
  */
 import { release } from "node:os";
-import { readHostValue } from "./host-files.js";
+import { readHostValueIfOpenable } from "./host-files.js";
 
 export function kernelVersionCode(a: number, b: number, c: number): number {
   // The sublevel saturates at 255, as the kernel's own KERNEL_VERSION does.
@@ -22,12 +22,12 @@ let cached: number | undefined;
 
 export function runningKernelVersion(): number {
   if (cached !== undefined) return cached;
+  let sig: string | undefined;
   try {
-    const sig = readHostValue("/proc/version_signature"); // "Ubuntu 5.15.0-1 5.15.39"
-    const upstream = sig.trim().split(/\s+/).pop() ?? "";
-    cached = parseKernelRelease(upstream);
+    sig = readHostValueIfOpenable("/proc/version_signature"); // "Ubuntu 5.15.0-1 5.15.39"
   } catch {
-    cached = parseKernelRelease(release());
+    // Opened but unreadable: uname's release, as for a missing file.
   }
+  cached = parseKernelRelease(sig === undefined ? release() : (sig.trim().split(/\s+/).pop() ?? ""));
   return cached;
 }

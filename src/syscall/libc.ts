@@ -28,40 +28,62 @@ const SYSCALL_NUMBERS: Record<string, SyscallNumbers> = {
 };
 
 // koffi's types are loose; this module is the only place that touches them.
-type Fn = (...args: any[]) => any;
+type Fn = ((...args: any[]) => any) & { async: (...args: any[]) => void };
 
 interface Libc {
   koffi: any;
   numbers: SyscallNumbers;
-  bpf: Fn;
-  perfEventOpen: Fn;
-  fstat: Fn;
-  ioctl: Fn;
-  mmap: Fn;
-  munmap: Fn;
-  close: Fn & { async: Fn };
-  dup: Fn;
-  openat: Fn;
-  read: Fn;
-  write: Fn;
-  access: Fn;
-  epollCreate1: Fn;
-  epollCtl: Fn;
-  epollWait: Fn & { async: Fn };
-  eventfd: Fn;
-  mount: Fn;
-  statfs: Fn;
-  capget: Fn;
-  setsockopt: Fn;
-  socket: Fn;
-  bind: Fn;
-  sendmsg: Fn;
-  recvmsg: Fn;
-  unlink: Fn;
-  mkdirat: Fn;
-  renameat2: Fn;
-  sigmask: Fn;
-  clockGettime: Fn;
+  /** libc.so.6, as koffi loaded it. */
+  lib: any;
+  /** The functions declared so far (see func()). */
+  declared: Partial<Record<FnName, Fn>>;
+}
+
+/**
+ * The libc functions tsbpf calls, by the name run() uses. openat's mode is
+ * variadic in glibc; it is read only with O_CREAT/O_TMPFILE (see the note
+ * above).
+ */
+const PROTOTYPES = {
+  bpf: "long syscall(long nr, long cmd, void *attr, unsigned long size)",
+  perfEventOpen: "long syscall(long nr, void *attr, long pid, long cpu, long group_fd, unsigned long flags)",
+  fstat: "long syscall(long nr, int fd, void *statbuf)",
+  ioctl: "int ioctl(int fd, unsigned long request, unsigned long arg)",
+  mmap: "void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)",
+  munmap: "int munmap(void *addr, size_t length)",
+  close: "int close(int fd)",
+  dup: "int dup(int fd)",
+  openat: "int openat(int dirfd, const char *path, int flags, unsigned int mode)",
+  read: "long read(int fd, void *buf, unsigned long count)",
+  write: "long write(int fd, const void *buf, unsigned long count)",
+  access: "int access(const char *path, int mode)",
+  epollCreate1: "int epoll_create1(int flags)",
+  epollCtl: "int epoll_ctl(int epfd, int op, int fd, void *event)",
+  epollWait: "int epoll_wait(int epfd, void *events, int maxevents, int timeout)",
+  eventfd: "int eventfd(unsigned int initval, int flags)",
+  setsockopt: "int setsockopt(int fd, int level, int optname, const void *optval, unsigned int optlen)",
+  socket: "int socket(int domain, int type, int protocol)",
+  bind: "int bind(int fd, const void *addr, unsigned int len)",
+  sendmsg: "long sendmsg(int fd, const void *msg, int flags)",
+  recvmsg: "long recvmsg(int fd, void *msg, int flags)",
+  unlink: "int unlink(const char *path)",
+  mkdirat: "int mkdirat(int dirfd, const char *path, unsigned int mode)",
+  renameat2: "int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)",
+  mount: "int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)",
+  sigmask: "int pthread_sigmask(int how, const void *set, void *oldset)",
+  clockGettime: "int clock_gettime(int clock, void *ts)",
+  statfs: "int statfs(const char *path, void *buf)",
+  capget: "int capget(void *header, void *data)",
+};
+type FnName = keyof typeof PROTOTYPES;
+
+/**
+ * `name`, declared to koffi on its first call: a declaration parses its
+ * prototype and builds a trampoline (all 29 were ~0.45 ms and ~50 kB of
+ * heap at the first syscall), and a load calls 7 of them.
+ */
+function func(l: Libc, name: FnName): Fn {
+  return (l.declared[name] ??= l.lib.func(PROTOTYPES[name]));
 }
 
 let libc: Libc | undefined;
@@ -90,42 +112,7 @@ function load(): Libc {
   const numbers = SYSCALL_NUMBERS[process.arch];
   if (!numbers) throw new Error(`tsbpf supports x64 and arm64, not ${process.arch}`);
   const koffi = requireKoffi();
-  const lib = koffi.load("libc.so.6");
-  const sys = (proto: string) => lib.func(proto);
-  libc = {
-    koffi,
-    numbers,
-    bpf: sys("long syscall(long nr, long cmd, void *attr, unsigned long size)"),
-    perfEventOpen: sys("long syscall(long nr, void *attr, long pid, long cpu, long group_fd, unsigned long flags)"),
-    fstat: sys("long syscall(long nr, int fd, void *statbuf)"),
-    ioctl: sys("int ioctl(int fd, unsigned long request, unsigned long arg)"),
-    mmap: sys("void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)"),
-    munmap: sys("int munmap(void *addr, size_t length)"),
-    close: sys("int close(int fd)"),
-    dup: sys("int dup(int fd)"),
-    // openat's mode is variadic in glibc; read only with O_CREAT/O_TMPFILE (see the note above).
-    openat: sys("int openat(int dirfd, const char *path, int flags, unsigned int mode)"),
-    read: sys("long read(int fd, void *buf, unsigned long count)"),
-    write: sys("long write(int fd, const void *buf, unsigned long count)"),
-    access: sys("int access(const char *path, int mode)"),
-    epollCreate1: sys("int epoll_create1(int flags)"),
-    epollCtl: sys("int epoll_ctl(int epfd, int op, int fd, void *event)"),
-    epollWait: sys("int epoll_wait(int epfd, void *events, int maxevents, int timeout)"),
-    eventfd: sys("int eventfd(unsigned int initval, int flags)"),
-    setsockopt: sys("int setsockopt(int fd, int level, int optname, const void *optval, unsigned int optlen)"),
-    socket: sys("int socket(int domain, int type, int protocol)"),
-    bind: sys("int bind(int fd, const void *addr, unsigned int len)"),
-    sendmsg: sys("long sendmsg(int fd, const void *msg, int flags)"),
-    recvmsg: sys("long recvmsg(int fd, void *msg, int flags)"),
-    unlink: sys("int unlink(const char *path)"),
-    mkdirat: sys("int mkdirat(int dirfd, const char *path, unsigned int mode)"),
-    renameat2: sys("int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)"),
-    mount: sys("int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)"),
-    sigmask: sys("int pthread_sigmask(int how, const void *set, void *oldset)"),
-    clockGettime: sys("int clock_gettime(int clock, void *ts)"),
-    statfs: sys("int statfs(const char *path, void *buf)"),
-    capget: sys("int capget(void *header, void *data)"),
-  };
+  libc = { koffi, numbers, lib: koffi.load("libc.so.6"), declared: {} };
   return libc;
 }
 
@@ -145,11 +132,11 @@ export function withProfilerSignalBlocked<T>(fn: () => T): T {
   const set = new Uint8Array(128); // sigset_t
   set[(SIGPROF - 1) >> 3]! |= 1 << ((SIGPROF - 1) & 7);
   const old = new Uint8Array(128);
-  l.sigmask(SIG_BLOCK, set, old);
+  func(l, "sigmask")(SIG_BLOCK, set, old);
   try {
     return fn();
   } finally {
-    l.sigmask(SIG_SETMASK, old, null);
+    func(l, "sigmask")(SIG_SETMASK, old, null);
   }
 }
 
@@ -210,7 +197,7 @@ export function watchReadable(fd: number, onReadable: (status: number) => void):
 export function clockNs(clock: number): bigint {
   const l = load();
   const ts = new Uint8Array(16);
-  if (l.clockGettime(clock, ts) !== 0) throw new Error(`clock_gettime(${clock}) failed`);
+  if (func(l, "clockGettime")(clock, ts) !== 0) throw new Error(`clock_gettime(${clock}) failed`);
   const v = new DataView(ts.buffer);
   return v.getBigInt64(0, true) * 1_000_000_000n + v.getBigInt64(8, true);
 }
@@ -231,61 +218,63 @@ function run(l: Libc, req: SyscallRequest): number | bigint {
   const n = l.numbers;
   switch (req.call) {
     case "bpf":
-      return Number(l.bpf(n.bpf, req.cmd, req.attr, req.layout.size));
+      return Number(func(l, "bpf")(n.bpf, req.cmd, req.attr, req.layout.size));
     case "perf_event_open":
-      return Number(l.perfEventOpen(n.perf_event_open, req.attr, req.pid, req.cpu, req.groupFd, req.flags));
+      return Number(func(l, "perfEventOpen")(n.perf_event_open, req.attr, req.pid, req.cpu, req.groupFd, req.flags));
     case "ioctl":
-      return l.ioctl(req.fd, req.request, req.arg);
+      return func(l, "ioctl")(req.fd, req.request, req.arg);
     case "mmap": {
-      const p: bigint = BigInt(l.mmap(req.addr === 0n ? null : req.addr, req.length, req.prot, req.flags, req.fd, req.offset) ?? 0);
+      const p: bigint = BigInt(
+        func(l, "mmap")(req.addr === 0n ? null : req.addr, req.length, req.prot, req.flags, req.fd, req.offset) ?? 0,
+      );
       return p === MAP_FAILED ? -1 : p;
     }
     case "munmap":
-      return l.munmap(req.addr, req.length);
+      return func(l, "munmap")(req.addr, req.length);
     case "close":
-      return l.close(req.fd);
+      return func(l, "close")(req.fd);
     case "dup":
-      return l.dup(req.fd);
+      return func(l, "dup")(req.fd);
     case "openat":
-      return l.openat(req.dirfd, req.path, req.flags, req.mode);
+      return func(l, "openat")(req.dirfd, req.path, req.flags, req.mode);
     case "read":
-      return Number(l.read(req.fd, req.buf, req.buf.byteLength));
+      return Number(func(l, "read")(req.fd, req.buf, req.buf.byteLength));
     case "write":
-      return Number(l.write(req.fd, req.buf, req.buf.byteLength));
+      return Number(func(l, "write")(req.fd, req.buf, req.buf.byteLength));
     case "fstat":
-      return Number(l.fstat(n.fstat, req.fd, req.statbuf));
+      return Number(func(l, "fstat")(n.fstat, req.fd, req.statbuf));
     case "access":
-      return l.access(req.path, req.mode);
+      return func(l, "access")(req.path, req.mode);
     case "epoll_create1":
-      return l.epollCreate1(req.flags);
+      return func(l, "epollCreate1")(req.flags);
     case "epoll_ctl":
-      return l.epollCtl(req.epfd, req.op, req.fd, epollEventBytes(req.events, req.data));
+      return func(l, "epollCtl")(req.epfd, req.op, req.fd, epollEventBytes(req.events, req.data));
     case "epoll_wait":
-      return l.epollWait(req.epfd, req.events, req.maxEvents, req.timeout);
+      return func(l, "epollWait")(req.epfd, req.events, req.maxEvents, req.timeout);
     case "eventfd2":
-      return l.eventfd(req.initval, req.flags);
+      return func(l, "eventfd")(req.initval, req.flags);
     case "setsockopt":
-      return l.setsockopt(req.fd, req.level, req.optname, req.value, req.value.byteLength);
+      return func(l, "setsockopt")(req.fd, req.level, req.optname, req.value, req.value.byteLength);
     case "mount":
-      return l.mount(req.source, req.target, req.fstype, req.flags, null);
+      return func(l, "mount")(req.source, req.target, req.fstype, req.flags, null);
     case "statfs":
-      return l.statfs(req.path, req.buf);
+      return func(l, "statfs")(req.path, req.buf);
     case "capget":
-      return l.capget(req.header, req.data);
+      return func(l, "capget")(req.header, req.data);
     case "socket":
-      return l.socket(req.domain, req.type, req.protocol);
+      return func(l, "socket")(req.domain, req.type, req.protocol);
     case "bind":
-      return l.bind(req.fd, req.addr, req.addr.byteLength);
+      return func(l, "bind")(req.fd, req.addr, req.addr.byteLength);
     case "sendmsg":
-      return Number(l.sendmsg(req.fd, req.msghdr, req.flags));
+      return Number(func(l, "sendmsg")(req.fd, req.msghdr, req.flags));
     case "recvmsg":
-      return Number(l.recvmsg(req.fd, req.msghdr, req.flags));
+      return Number(func(l, "recvmsg")(req.fd, req.msghdr, req.flags));
     case "unlink":
-      return l.unlink(req.path);
+      return func(l, "unlink")(req.path);
     case "mkdirat":
-      return l.mkdirat(req.dirfd, req.path, req.mode);
+      return func(l, "mkdirat")(req.dirfd, req.path, req.mode);
     case "renameat2":
-      return l.renameat2(req.olddirfd, req.oldpath, req.newdirfd, req.newpath, req.flags);
+      return func(l, "renameat2")(req.olddirfd, req.oldpath, req.newdirfd, req.newpath, req.flags);
   }
 }
 
@@ -307,8 +296,8 @@ export const realKernel: KernelBackend = {
         if (err) reject(err);
         else resolve({ ret, errno: ret === -1 ? l.koffi.errno() : 0, offThread: true });
       };
-      if (req.call === "epoll_wait") l.epollWait.async(req.epfd, req.events, req.maxEvents, req.timeout, done);
-      else if (req.call === "close") l.close.async(req.fd, done);
+      if (req.call === "epoll_wait") func(l, "epollWait").async(req.epfd, req.events, req.maxEvents, req.timeout, done);
+      else if (req.call === "close") func(l, "close").async(req.fd, done);
       else resolve(this.invoke(req));
     });
   },

@@ -21,8 +21,8 @@ export function ascii(s: string): Uint8Array {
   return b;
 }
 
-/** `___N` name suffixes, precomputed so that writing one is a native copy whatever N is (none for 0). */
-const DUP_SUFFIXES = Array.from({ length: 256 }, (_, n) => ascii(n ? `___${n}` : ""));
+/** `___N` name suffixes up to 255, each made once, when first written (then a native copy whatever N is). */
+const DUP_SUFFIXES: Uint8Array[] = [];
 
 /** Growing byte buffer; names are copied from the string table without decoding. */
 export class Writer {
@@ -80,7 +80,8 @@ export class Writer {
 
   /** The `___N` suffix of a clashing name, nothing for 0. */
   dupSuffix(dup: number): void {
-    this.bytes(dup < DUP_SUFFIXES.length ? DUP_SUFFIXES[dup]! : ascii(`___${dup}`));
+    if (dup === 0) return;
+    this.bytes(dup < 256 ? (DUP_SUFFIXES[dup] ??= ascii(`___${dup}`)) : ascii(`___${dup}`));
   }
 
   /** Makes room for `n` more bytes. */
