@@ -155,7 +155,7 @@ const ERRNOS: ReadonlyArray<readonly [number, string, string]> = [
   [530, "ERECALLCONFLICT", "Unknown error 530"],
 ];
 
-// Made on first use: an errno is printed only for a failed call (or a trace).
+// Made on first use: only a failed call (a SyscallError's message, a probe's) or a trace needs it.
 let byNumberMap: Map<number, { name: string; msg: string }> | undefined;
 const byNumber = () => (byNumberMap ??= new Map(ERRNOS.map(([n, name, msg]) => [n, { name, msg }])));
 const byName = new Map(ERRNOS.map(([n, name]) => [name, n]));

@@ -25,6 +25,8 @@ export const R_OK = 4;
 /** Node opens every file close-on-exec, and so does tsbpf: a spawned child inherits none of them. */
 const READ_FLAGS = O_RDONLY | O_CLOEXEC;
 
+const utf8 = new TextDecoder();
+
 export function openatRequest(path: string, flags = READ_FLAGS): OpenatRequest {
   return { call: "openat", dirfd: AT_FDCWD, path, flags, mode: 0 };
 }
@@ -112,7 +114,7 @@ export function readHostBytes(path: string, initial = 4096): Uint8Array {
 
 /** readHostBytes as UTF-8 text (/proc/mounts, /proc/kallsyms). */
 export function readHostText(path: string, initial = 4096): string {
-  return new TextDecoder().decode(readHostBytes(path, initial));
+  return utf8.decode(readHostBytes(path, initial));
 }
 
 /**
@@ -126,8 +128,6 @@ export function readHostValue(path: string, max = 4096): string {
   const n = withOpenFile(path, (fd) => readFd(fd, buf));
   return utf8.decode(buf.subarray(0, n));
 }
-
-const utf8 = new TextDecoder();
 
 /**
  * readHostValue, or undefined when `path` cannot be opened: for a file whose

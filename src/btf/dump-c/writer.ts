@@ -21,13 +21,19 @@ export function ascii(s: string): Uint8Array {
   return b;
 }
 
-/** `___N` name suffixes up to 255, each made once, when first written (then a native copy whatever N is). */
-const DUP_SUFFIXES: Uint8Array[] = [];
+/**
+ * `___N` name suffixes (none for 0), so that writing one is a native copy
+ * whatever N is; made whole by the first dump, not at import: most processes
+ * never dump. Whole, not one at a time, so the hot path has no branch that
+ * only a late clashing name takes (V8 would deoptimise it there).
+ */
+let dupSuffixes: Uint8Array[] | undefined;
 
 /** Growing byte buffer; names are copied from the string table without decoding. */
 export class Writer {
   buf: Uint8Array;
   len = 0;
+  private readonly dups = (dupSuffixes ??= Array.from({ length: 256 }, (_, n) => ascii(n ? `___${n}` : "")));
 
   /** `expected`: a size guess (vmlinux's header is about half the size of its BTF). */
   constructor(
@@ -80,8 +86,7 @@ export class Writer {
 
   /** The `___N` suffix of a clashing name, nothing for 0. */
   dupSuffix(dup: number): void {
-    if (dup === 0) return;
-    this.bytes(dup < 256 ? (DUP_SUFFIXES[dup] ??= ascii(`___${dup}`)) : ascii(`___${dup}`));
+    this.bytes(dup < this.dups.length ? this.dups[dup]! : ascii(`___${dup}`));
   }
 
   /** Makes room for `n` more bytes. */
