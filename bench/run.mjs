@@ -94,6 +94,19 @@ function overProcesses(runs) {
   return out;
 }
 
+/**
+ * Runs each of `sides` (a function starting one process and returning its
+ * result) in N.processes fresh processes, the sides alternating, and gives
+ * each side's results over its processes.
+ */
+function interleaved(...sides) {
+  const runs = sides.map(() => []);
+  for (let p = 0; p < N.processes; p++) {
+    for (const [i, run] of sides.entries()) runs[i].push(run());
+  }
+  return runs.map(overProcesses);
+}
+
 /** Wall time of a whole process, ms; `until` ends the clock early on a line of its stderr. */
 function wall(cmd, args, until) {
   return new Promise((resolve, reject) => {
@@ -186,21 +199,13 @@ async function main() {
     // A third column: tsbpf with the kernel BTF index kept by an earlier process (the first
     // run writes it), as the CLI and any tool that opts in get.
     const sides = (obj, iters) => {
-      const l = [];
-      const t = [];
-      const k = [];
       tsbpfKept("load", obj, "1");
-      for (let p = 0; p < N.processes; p++) {
-        l.push(libbpf("load", obj, String(iters)));
-        t.push(tsbpf("load", obj, String(iters)));
-        k.push(tsbpfKept("load", obj, String(iters)));
-      }
-      const med = (runs, key) => median(runs.map((r) => r[key]));
-      return {
-        l: { cold_us: med(l, "cold_us"), warm_us: med(l, "warm_us") },
-        t: { cold_us: med(t, "cold_us"), warm_us: med(t, "warm_us") },
-        k: { cold_us: med(k, "cold_us") },
-      };
+      const [l, t, k] = interleaved(
+        () => libbpf("load", obj, String(iters)),
+        () => tsbpf("load", obj, String(iters)),
+        () => tsbpfKept("load", obj, String(iters)),
+      );
+      return { l, t, k };
     };
     log(`load.bootstrap: ${N.processes} processes a side, ${N.load} open+load each`);
     const { l, t, k } = sides(BOOTSTRAP, N.load);
@@ -229,14 +234,10 @@ async function main() {
 
   await group("attach", async () => {
     log(`attach/detach.bootstrap: ${N.processes} processes a side, ${N.attach} rounds each (each detach waits for RCU grace periods)`);
-    const lr = [];
-    const tr = [];
-    for (let p = 0; p < N.processes; p++) {
-      lr.push(libbpf("load", BOOTSTRAP, String(N.attach), "attach"));
-      tr.push(tsbpf("load", BOOTSTRAP, String(N.attach), "attach"));
-    }
-    const l = overProcesses(lr);
-    const t = overProcesses(tr);
+    const [l, t] = interleaved(
+      () => libbpf("load", BOOTSTRAP, String(N.attach), "attach"),
+      () => tsbpf("load", BOOTSTRAP, String(N.attach), "attach"),
+    );
     metric("attach.bootstrap", t.attach_us / 1000, l.attach_us / 1000, "ms", "lower", { ratio: 1.0 }, "2 tracepoints");
     metric("detach.bootstrap", t.detach_us / 1000, l.detach_us / 1000, "ms", "lower", { ratio: 0.55 }, "2 links");
   });
@@ -245,14 +246,10 @@ async function main() {
     log(`ringbuf.drain: ${N.processes} processes a side and mode, ${N.drain} fills of the 16 MiB ring each`);
     // Each tsbpf mode in a process of its own, as each C measurement is; each process's
     // median of its fills, then the median over the processes.
-    const byMode = [[], [], [], []];
-    for (let p = 0; p < N.processes; p++) {
-      byMode[0].push(libbpf("drain", RING, String(N.drain)));
-      byMode[1].push(tsbpf("drain", RING, String(N.drain), "raw"));
-      byMode[2].push(tsbpf("drain", RING, String(N.drain), "decoded"));
-      byMode[3].push(tsbpf("drain", RING, String(N.drain), "decoded_number"));
-    }
-    const [l, tRaw, tDecoded, tNumber] = byMode.map(overProcesses);
+    const [l, tRaw, tDecoded, tNumber] = interleaved(
+      () => libbpf("drain", RING, String(N.drain)),
+      ...["raw", "decoded", "decoded_number"].map((mode) => () => tsbpf("drain", RING, String(N.drain), mode)),
+    );
     const runs = [tRaw, tDecoded, tNumber];
     const t = {
       ...tRaw,
@@ -308,14 +305,10 @@ async function main() {
       "dropped + out of order",
     );
     log(`ringbuf.stream: ${N.processes} processes a side, ${N.stream} records each from a live getpid() producer`);
-    const lsr = [];
-    const tsr = [];
-    for (let p = 0; p < N.processes; p++) {
-      lsr.push(libbpf("stream", RING, String(N.stream)));
-      tsr.push(tsbpf("stream", RING, String(N.stream), BIN));
-    }
-    const ls = overProcesses(lsr);
-    const ts = overProcesses(tsr);
+    const [ls, ts] = interleaved(
+      () => libbpf("stream", RING, String(N.stream)),
+      () => tsbpf("stream", RING, String(N.stream), BIN),
+    );
     metric("ringbuf.stream", ts.records_per_s / M, ls.records_per_s / M, "M records/s", "higher", { ratio: 0.95 }, `wait=${ts.wait}`);
     metric("ringbuf.stream.dropped", ts.dropped + ts.out_of_order, ls.dropped + ls.out_of_order, "records", "lower", { zero: true });
   });

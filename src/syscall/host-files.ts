@@ -89,14 +89,18 @@ function closeQuietly(fd: number): void {
   trySyscall({ call: "close", fd });
 }
 
-/** Runs `fn` on `path` opened for reading, closing it afterwards. */
-export function withOpenFile<T>(path: string, fn: (fd: number) => T, flags = READ_FLAGS): T {
-  const fd = openFile(path, flags);
+/** Runs `fn` on an open `fd`, closing it afterwards. */
+function withFd<T>(fd: number, fn: (fd: number) => T): T {
   try {
     return fn(fd);
   } finally {
     closeQuietly(fd);
   }
+}
+
+/** Runs `fn` on `path` opened for reading, closing it afterwards. */
+export function withOpenFile<T>(path: string, fn: (fd: number) => T, flags = READ_FLAGS): T {
+  return withFd(openFile(path, flags), fn);
 }
 
 /** A regular file's bytes: openat, fstat (for the size), read, close. */
@@ -124,9 +128,13 @@ export function readHostText(path: string, initial = 4096): string {
  * see the end; attaching reads one per tracepoint, so the call saved counts.
  */
 export function readHostValue(path: string, max = 4096): string {
+  return withOpenFile(path, (fd) => readValue(fd, max));
+}
+
+/** One read(2) of up to `max` bytes, as text. */
+function readValue(fd: number, max: number): string {
   const buf = new Uint8Array(max);
-  const n = withOpenFile(path, (fd) => readFd(fd, buf));
-  return utf8.decode(buf.subarray(0, n));
+  return utf8.decode(buf.subarray(0, readFd(fd, buf)));
 }
 
 /**
@@ -136,14 +144,7 @@ export function readHostValue(path: string, max = 4096): string {
  */
 export function readHostValueIfOpenable(path: string, max = 4096): string | undefined {
   const opened = trySyscall(openatRequest(path));
-  if (opened.ret === -1) return undefined;
-  const fd = Number(opened.ret);
-  try {
-    const buf = new Uint8Array(max);
-    return utf8.decode(buf.subarray(0, readFd(fd, buf)));
-  } finally {
-    closeQuietly(fd);
-  }
+  return opened.ret === -1 ? undefined : withFd(Number(opened.ret), (fd) => readValue(fd, max));
 }
 
 /** Whether `e` is the failure of a call on a file that does not exist. */
